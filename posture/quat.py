@@ -1,0 +1,126 @@
+"""Vectorised quaternion helpers (scalar first, ``w, x, y, z``, Hamilton product).
+
+A quaternion ``q`` of a sensor maps sensor coordinates to reference coordinates:
+``v_ref = q ⊗ [0, v] ⊗ q*`` (the convention of VQF's ``quat6D``). Every function takes arrays
+of shape ``(4,)`` or ``(N, 4)`` and broadcasts; nothing here allocates per-sample Python
+objects. scipy is used only at its boundary (``Rotation.from_quat(q, scalar_first=True)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+F64 = NDArray[np.float64]
+
+
+def as_quat(q: ArrayLike) -> F64:
+    """Return ``q`` as a float64 array of shape ``(..., 4)``."""
+    a = np.asarray(q, dtype=np.float64)
+    if a.shape[-1] != 4:
+        raise ValueError(f"quaternions need 4 components in the last axis, got shape {a.shape}")
+    return a
+
+
+def normalize(q: ArrayLike) -> F64:
+    """Unit-normalise quaternions, shape ``(..., 4)``."""
+    a = as_quat(q)
+    return a / np.linalg.norm(a, axis=-1, keepdims=True)
+
+
+def conj(q: ArrayLike) -> F64:
+    """Conjugate (the inverse of a unit quaternion), shape ``(..., 4)``."""
+    a = as_quat(q)
+    return a * np.array([1.0, -1.0, -1.0, -1.0])
+
+
+def multiply(p: ArrayLike, q: ArrayLike) -> F64:
+    """Hamilton product ``p ⊗ q`` with broadcasting, shapes ``(..., 4)``."""
+    a = as_quat(p)
+    b = as_quat(q)
+    w1, x1, y1, z1 = np.moveaxis(a, -1, 0)
+    w2, x2, y2, z2 = np.moveaxis(b, -1, 0)
+    return np.stack(
+        (
+            w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+            w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
+        ),
+        axis=-1,
+    )
+
+
+def rotate(q: ArrayLike, v: ArrayLike) -> F64:
+    """Rotate vectors ``v`` (``(..., 3)``) by unit quaternions ``q`` (``(..., 4)``)."""
+    a = as_quat(q)
+    vec = np.asarray(v, dtype=np.float64)
+    w = a[..., :1]
+    u = a[..., 1:]
+    t = 2.0 * np.cross(u, vec)
+    return vec + w * t + np.cross(u, t)
+
+
+def from_axis_angle(axis: ArrayLike, angle: ArrayLike) -> F64:
+    """Quaternions for rotations by ``angle`` (rad, ``(...)``) about ``axis`` (``(..., 3)``)."""
+    ax = np.asarray(axis, dtype=np.float64)
+    ax = ax / np.linalg.norm(ax, axis=-1, keepdims=True)
+    half = 0.5 * np.asarray(angle, dtype=np.float64)[..., None]
+    return np.concatenate((np.cos(half), np.sin(half) * ax), axis=-1)
+
+
+def from_matrix(m: ArrayLike) -> F64:
+    """Quaternions (``(..., 4)``, w ≥ 0) from rotation matrices (``(..., 3, 3)``)."""
+    from scipy.spatial.transform import Rotation
+
+    mat = np.asarray(m, dtype=np.float64)
+    q = Rotation.from_matrix(mat.reshape(-1, 3, 3)).as_quat(scalar_first=True)
+    q = np.where(q[:, :1] < 0, -q, q)
+    return q.reshape(mat.shape[:-2] + (4,))
+
+
+def to_matrix(q: ArrayLike) -> F64:
+    """Rotation matrices ``(..., 3, 3)`` of unit quaternions ``(..., 4)``."""
+    a = normalize(q)
+    w, x, y, z = np.moveaxis(a, -1, 0)
+    return np.stack(
+        (
+            np.stack((1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)), -1),
+            np.stack((2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)), -1),
+            np.stack((2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)), -1),
+        ),
+        axis=-2,
+    )
+
+
+def angle(q: ArrayLike) -> F64:
+    """Rotation angle (rad, in ``[0, π]``) of unit quaternions ``(..., 4)``."""
+    a = normalize(q)
+    return 2.0 * np.arccos(np.clip(np.abs(a[..., 0]), 0.0, 1.0))
+
+
+def slerp(q0: ArrayLike, q1: ArrayLike, s: ArrayLike) -> F64:
+    """Spherical interpolation between ``q0`` and ``q1`` at fraction ``s`` in ``[0, 1]``.
+
+    Shapes broadcast: ``q0``, ``q1`` ``(..., 4)``, ``s`` ``(...)``. Takes the short path.
+    """
+    a = normalize(q0)
+    b = normalize(q1)
+    frac = np.asarray(s, dtype=np.float64)[..., None]
+    d = np.sum(a * b, axis=-1, keepdims=True)
+    b = np.where(d < 0, -b, b)
+    d = np.abs(d)
+    theta = np.arccos(np.clip(d, -1.0, 1.0))
+    sin_t = np.sin(theta)
+    small = sin_t < 1e-9
+    safe = np.where(small, 1.0, sin_t)
+    w0 = np.where(small, 1.0 - frac, np.sin((1.0 - frac) * theta) / safe)
+    w1 = np.where(small, frac, np.sin(frac * theta) / safe)
+    return normalize(w0 * a + w1 * b)
+
+
+def yaw_quat(angle_rad: ArrayLike) -> F64:
+    """Rotations about the reference frame's vertical z axis (ENU up), shape ``(..., 4)``."""
+    half = 0.5 * np.asarray(angle_rad, dtype=np.float64)
+    zeros = np.zeros_like(half)
+    return np.stack((np.cos(half), zeros, zeros, np.sin(half)), axis=-1)

@@ -1,0 +1,271 @@
+"""Value types that flow through the pipeline: IMU sample blocks, orientation blocks, angle blocks.
+
+Every block holds numpy arrays (one row per sample), never per-sample Python objects, so the
+hot path stays vectorised. Units are SI inside: time in s, acceleration in m/s² (specific
+force: about +9.81 along the up axis when still), angular rate in rad/s, magnetic field in µT.
+Angle blocks are the exception: they are the output meant for people and carry degrees.
+
+Blocks are frozen dataclasses; treat their arrays as read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from posture.errors import DataFormatError
+
+F64 = NDArray[np.float64]
+
+THORACIC = "thoracic"
+LUMBAR = "lumbar"
+ROLES: tuple[str, str] = (THORACIC, LUMBAR)
+
+# Bits of AngleBlock.flags.
+FLAG_GAP = 1  # no valid data for one sensor within 100 ms: angles are NaN
+FLAG_FILLED = 2  # a short gap (≤ 100 ms) was bridged by interpolation
+FLAG_REZERO = 4  # relative heading re-zeroed at this sample (quiet upright standing)
+FLAG_UNCALIBRATED = 8  # no calibration profile: angles relative to a default frame
+
+
+def _vec(a: ArrayLike, name: str, n: int | None = None) -> F64:
+    arr = np.ascontiguousarray(a, dtype=np.float64)
+    if arr.ndim != 1 or (n is not None and arr.shape[0] != n):
+        raise DataFormatError(f"{name} must have shape (N,) with N={n}, got {arr.shape}")
+    return arr
+
+
+def _mat(a: ArrayLike, name: str, n: int, cols: int = 3) -> F64:
+    arr = np.ascontiguousarray(a, dtype=np.float64)
+    if arr.shape != (n, cols):
+        raise DataFormatError(f"{name} must have shape ({n}, {cols}), got {arr.shape}")
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class ImuBlock:
+    """A block of raw IMU samples of one sensor.
+
+    Attributes:
+        sensor: role (``"thoracic"`` or ``"lumbar"``) or another sensor id.
+        t: sample times, s, shape ``(N,)``, on that sensor's clock (or host time).
+        acc: specific force, m/s², shape ``(N, 3)``, sensor axes.
+        gyr: angular rate, rad/s, shape ``(N, 3)``, sensor axes.
+        mag: magnetic field, µT, shape ``(N, 3)``, or ``None``.
+        seq: unwrapped sequence numbers, shape ``(N,)`` int64, or ``None``.
+    """
+
+    sensor: str
+    t: F64
+    acc: F64
+    gyr: F64
+    mag: F64 | None = None
+    seq: NDArray[np.int64] | None = None
+
+    def __post_init__(self) -> None:
+        t = _vec(self.t, "t")
+        n = t.shape[0]
+        object.__setattr__(self, "t", t)
+        object.__setattr__(self, "acc", _mat(self.acc, "acc", n))
+        object.__setattr__(self, "gyr", _mat(self.gyr, "gyr", n))
+        if self.mag is not None:
+            object.__setattr__(self, "mag", _mat(self.mag, "mag", n))
+        if self.seq is not None:
+            seq = np.ascontiguousarray(self.seq, dtype=np.int64)
+            if seq.shape != (n,):
+                raise DataFormatError(f"seq must have shape ({n},), got {seq.shape}")
+            object.__setattr__(self, "seq", seq)
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+    @property
+    def has_mag(self) -> bool:
+        return self.mag is not None
+
+    @classmethod
+    def empty(cls, sensor: str, with_mag: bool = False) -> ImuBlock:
+        z = np.zeros((0, 3))
+        return cls(sensor, np.zeros(0), z, z, z if with_mag else None)
+
+    def take(self, index: slice | NDArray[Any]) -> ImuBlock:
+        """Rows selected by a slice, boolean mask or index array."""
+        return ImuBlock(
+            self.sensor,
+            self.t[index],
+            self.acc[index],
+            self.gyr[index],
+            None if self.mag is None else self.mag[index],
+            None if self.seq is None else self.seq[index],
+        )
+
+    @staticmethod
+    def concat(blocks: Sequence[ImuBlock]) -> ImuBlock:
+        """Join blocks of one sensor in order (mag/seq kept only if every block has them)."""
+        if not blocks:
+            raise ValueError("concat needs at least one block")
+        mag = None
+        if all(b.mag is not None for b in blocks):
+            mag = np.concatenate([b.mag for b in blocks if b.mag is not None])
+        seq = None
+        if all(b.seq is not None for b in blocks):
+            seq = np.concatenate([b.seq for b in blocks if b.seq is not None])
+        return ImuBlock(
+            blocks[0].sensor,
+            np.concatenate([b.t for b in blocks]),
+            np.concatenate([b.acc for b in blocks]),
+            np.concatenate([b.gyr for b in blocks]),
+            mag,
+            seq,
+        )
+
+    def with_sensor(self, sensor: str) -> ImuBlock:
+        return ImuBlock(sensor, self.t, self.acc, self.gyr, self.mag, self.seq)
+
+    def nominal_rate(self) -> float:
+        """Sampling rate in Hz estimated robustly (median interval); 0 when under 2 samples."""
+        if len(self) < 2:
+            return 0.0
+        dt = np.diff(self.t)
+        dt = dt[dt > 0]
+        return float(1.0 / np.median(dt)) if dt.size else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class OrientationBlock:
+    """Orientations of one sensor, sensor frame → earth frame (z up; heading arbitrary in 6D).
+
+    Attributes:
+        sensor: role or sensor id.
+        t: times, s, shape ``(N,)``.
+        quat: unit quaternions ``w, x, y, z``, shape ``(N, 4)``.
+        rest: the filter's rest flag (sensor still), shape ``(N,)`` bool, or ``None``.
+        filled: ``True`` where the sample was interpolated to bridge a short gap, or ``None``.
+    """
+
+    sensor: str
+    t: F64
+    quat: F64
+    rest: NDArray[np.bool_] | None = None
+    filled: NDArray[np.bool_] | None = None
+
+    def __post_init__(self) -> None:
+        t = _vec(self.t, "t")
+        n = t.shape[0]
+        object.__setattr__(self, "t", t)
+        object.__setattr__(self, "quat", _mat(self.quat, "quat", n, 4))
+        for name in ("rest", "filled"):
+            v = getattr(self, name)
+            if v is not None:
+                v = np.ascontiguousarray(v, dtype=bool)
+                if v.shape != (n,):
+                    raise DataFormatError(f"{name} must have shape ({n},), got {v.shape}")
+                object.__setattr__(self, name, v)
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+    def take(self, index: slice | NDArray[Any]) -> OrientationBlock:
+        return OrientationBlock(
+            self.sensor,
+            self.t[index],
+            self.quat[index],
+            None if self.rest is None else self.rest[index],
+            None if self.filled is None else self.filled[index],
+        )
+
+    @staticmethod
+    def concat(blocks: Sequence[OrientationBlock]) -> OrientationBlock:
+        if not blocks:
+            raise ValueError("concat needs at least one block")
+        rest = None
+        if all(b.rest is not None for b in blocks):
+            rest = np.concatenate([b.rest for b in blocks if b.rest is not None])
+        filled = None
+        if all(b.filled is not None for b in blocks):
+            filled = np.concatenate([b.filled for b in blocks if b.filled is not None])
+        return OrientationBlock(
+            blocks[0].sensor,
+            np.concatenate([b.t for b in blocks]),
+            np.concatenate([b.quat for b in blocks]),
+            rest,
+            filled,
+        )
+
+
+ANGLE_COLUMNS: tuple[str, ...] = (
+    "flexion",
+    "lateral_flexion",
+    "rotation",
+    "thoracic_inclination",
+    "lumbar_inclination",
+    "hip_angle",
+    "rotation_confidence",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class AngleBlock:
+    """Spine angles relative to the wearer's calibrated neutral, on the lumbar clock.
+
+    All angle arrays are in degrees, shape ``(N,)``; NaN where a sensor had no data (see
+    ``flags``). Signs: flexion + forward, lateral flexion + to the wearer's right, rotation +
+    upper trunk turning left (counter-clockwise seen from above). Inclinations are the
+    sagittal forward tilt of each segment from vertical (+ forward); ``hip_angle`` is the
+    forward tilt of the pelvis (lumbar segment) from its calibrated standing pose.
+
+    Attributes:
+        t: times, s, shape ``(N,)`` (lumbar sensor's own time stamps).
+        flexion, lateral_flexion, rotation: intrinsic Z-X-Y decomposition, deg.
+        thoracic_inclination, lumbar_inclination, hip_angle: deg.
+        rotation_confidence: 0..1, decays with time since the last heading re-zero.
+        flags: bit mask per sample, ``uint8`` (``FLAG_*`` constants of this module).
+    """
+
+    t: F64
+    flexion: F64
+    lateral_flexion: F64
+    rotation: F64
+    thoracic_inclination: F64
+    lumbar_inclination: F64
+    hip_angle: F64
+    rotation_confidence: F64
+    flags: NDArray[np.uint8]
+
+    def __post_init__(self) -> None:
+        t = _vec(self.t, "t")
+        n = t.shape[0]
+        object.__setattr__(self, "t", t)
+        for name in ANGLE_COLUMNS:
+            object.__setattr__(self, name, _vec(getattr(self, name), name, n))
+        flags = np.ascontiguousarray(self.flags, dtype=np.uint8)
+        if flags.shape != (n,):
+            raise DataFormatError(f"flags must have shape ({n},), got {flags.shape}")
+        object.__setattr__(self, "flags", flags)
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+    @classmethod
+    def empty(cls) -> AngleBlock:
+        z = np.zeros(0)
+        return cls(z, z, z, z, z, z, z, z, np.zeros(0, np.uint8))
+
+    def take(self, index: slice | NDArray[Any]) -> AngleBlock:
+        return AngleBlock(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    @staticmethod
+    def concat(blocks: Sequence[AngleBlock]) -> AngleBlock:
+        if not blocks:
+            return AngleBlock.empty()
+        return AngleBlock(
+            **{f.name: np.concatenate([getattr(b, f.name) for b in blocks]) for f in fields(AngleBlock)}
+        )
+
+    def planes(self) -> F64:
+        """Flexion, lateral flexion and rotation as one ``(N, 3)`` array, deg."""
+        return np.column_stack((self.flexion, self.lateral_flexion, self.rotation))

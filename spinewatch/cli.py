@@ -1,0 +1,58 @@
+"""Command-line entry point: ``spinewatch <command> ...``.
+
+Each command lives in its own module under :mod:`spinewatch.commands` and exposes
+``register(subparsers)``, which adds its sub-parser and sets ``func`` (a callable taking the
+parsed ``argparse.Namespace`` and returning the exit code). Modules are discovered, so adding a
+command never touches this file.
+
+User mistakes raise :class:`posture.errors.SpinewatchError`; they are printed as one line
+``spinewatch: error: ...`` with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from posture.errors import SpinewatchError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spinewatch",
+        description="Wearable spine-posture monitor: calibrate your neutral spine, "
+        "analyse recordings, get alerts under load.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    import spinewatch.commands as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"spinewatch.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+    except SpinewatchError as exc:
+        print(f"spinewatch: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spinewatch: interrupted", file=sys.stderr)
+        return 130
+    return int(code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``spinewatch`` CLI, one module each (see spinewatch.cli)."""
