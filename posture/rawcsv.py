@@ -44,8 +44,7 @@ def _split_header(text: str, path: str) -> tuple[int, list[str], int]:
         names = [c.strip() for c in stripped.split(",")]
         return offset, names, line_no
     raise DataFormatError(
-        "the file has no header and no data; expected a header line "
-        f"'{','.join(BASE_COLUMNS)}'",
+        f"the file has no header and no data; expected a header line '{','.join(BASE_COLUMNS)}'",
         path=path,
     )
 
@@ -234,7 +233,9 @@ def write_raw_csv(
             cols[f"mag_{ax}"] = pa.array(mag[:, i])
     header = "".join(f"# {c}\n" for c in comments) + ",".join(cols) + "\n"
     buf = io.BytesIO()
-    pacsv.write_csv(pa.table(cols), buf, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    pacsv.write_csv(
+        pa.table(cols), buf, pacsv.WriteOptions(include_header=False, quoting_style="none")
+    )
     payload = buf.getvalue().decode("utf-8")
     if isinstance(path, io.TextIOBase):
         path.write(header + payload)

@@ -263,7 +263,10 @@ class AngleBlock:
         if not blocks:
             return AngleBlock.empty()
         return AngleBlock(
-            **{f.name: np.concatenate([getattr(b, f.name) for b in blocks]) for f in fields(AngleBlock)}
+            **{
+                f.name: np.concatenate([getattr(b, f.name) for b in blocks])
+                for f in fields(AngleBlock)
+            }
         )
 
     def planes(self) -> F64:

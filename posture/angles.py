@@ -1,0 +1,144 @@
+"""Spine angles from two segment orientations: the digital dowel's geometry.
+
+Frames:
+    * Earth frame of each 6D filter: z up, heading arbitrary (and different per sensor).
+    * Segment frames (ISB): X forward, Y up, Z right, defined by the wearer's calibration
+      (Y along gravity while standing, Z along the cat-cow flexion axis).
+    * Mounting ``m`` (sensor → segment, ``v_seg = m ⊗ v_sensor ⊗ m*``), so the segment
+      orientation is ``q_seg = q_sensor ⊗ conj(m)``.
+
+The spine angle is the orientation of the thoracic segment relative to the lumbar segment,
+``q_rel = conj(q_L) ⊗ yaw(δ) ⊗ q_T``, where ``yaw(δ)`` carries the thoracic filter's earth
+frame into the lumbar filter's (the relative heading, re-zeroed during quiet standing). It is
+expressed in the calibrated neutral frame, ``r = conj(q_N) ⊗ q_rel``, and decomposed as
+intrinsic Z-X-Y (flexion → lateral flexion → axial rotation, the order of OpenSim's lumbar
+joint). Signs for people: flexion = −Z angle (+ forward), lateral flexion = +X angle (+ to the
+right), rotation = +Y angle (+ upper trunk turning left).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from posture import quat as Q
+
+F64 = NDArray[np.float64]
+IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
+
+
+def _frozen_quat(q: ArrayLike) -> F64:
+    a = Q.normalize(np.asarray(q, dtype=np.float64).reshape(4))
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class SpineModel:
+    """What the engine needs from a calibration: mountings and the neutral posture.
+
+    Attributes:
+        mount_thoracic: sensor → segment quaternion of the thoracic sensor, ``(4,)``.
+        mount_lumbar: sensor → segment quaternion of the lumbar sensor, ``(4,)``.
+        neutral: thoracic-in-lumbar segment orientation at neutral spine, ``(4,)``.
+        calibrated: False for the default model used without a profile.
+    """
+
+    mount_thoracic: F64 = field(default_factory=lambda: IDENTITY.copy())
+    mount_lumbar: F64 = field(default_factory=lambda: IDENTITY.copy())
+    neutral: F64 = field(default_factory=lambda: IDENTITY.copy())
+    calibrated: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("mount_thoracic", "mount_lumbar", "neutral"):
+            object.__setattr__(self, name, _frozen_quat(getattr(self, name)))
+
+    @classmethod
+    def uncalibrated(cls) -> SpineModel:
+        """Identity mountings and neutral: sensors assumed strapped with +Y up, +Z right."""
+        return cls(calibrated=False)
+
+
+def zxy_from_quat(q: ArrayLike) -> tuple[F64, F64, F64]:
+    """Intrinsic Z-X-Y angles (rad) of unit quaternions ``(N, 4)``: ``R = Rz(a)·Rx(b)·Ry(c)``.
+
+    Same as ``Rotation.from_quat(q, scalar_first=True).as_euler("ZXY")`` but without scipy's
+    per-call overhead (this sits on the per-sample streaming path).
+    """
+    a = np.asarray(q, dtype=np.float64)
+    w, x, y, z = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    r21 = 2.0 * (y * z + w * x)
+    r20 = 2.0 * (x * z - w * y)
+    r22 = 1.0 - 2.0 * (x * x + y * y)
+    r01 = 2.0 * (x * y - w * z)
+    r11 = 1.0 - 2.0 * (x * x + z * z)
+    b = np.arcsin(np.clip(r21, -1.0, 1.0))
+    c = np.arctan2(-r20, r22)
+    za = np.arctan2(-r01, r11)
+    return za, b, c
+
+
+def quat_from_zxy(z: ArrayLike, x: ArrayLike, y: ArrayLike) -> F64:
+    """Quaternions of intrinsic Z-X-Y rotations ``Rz(z)·Rx(x)·Ry(y)`` (rad)."""
+    qz = Q.from_axis_angle(np.array([0.0, 0.0, 1.0]), z)
+    qx = Q.from_axis_angle(np.array([1.0, 0.0, 0.0]), x)
+    qy = Q.from_axis_angle(np.array([0.0, 1.0, 0.0]), y)
+    return Q.multiply(Q.multiply(qz, qx), qy)
+
+
+def angles_from_relative(q_rel: F64, neutral: F64) -> tuple[F64, F64, F64]:
+    """Flexion, lateral flexion, rotation (deg) of relative orientations ``(N, 4)``."""
+    r = Q.multiply(Q.conj(neutral), q_rel)
+    za, b, c = zxy_from_quat(r)
+    return -np.degrees(za), np.degrees(b), np.degrees(c)
+
+
+def sagittal_inclination(q_seg: F64) -> F64:
+    """Forward tilt of segments from vertical (deg, + forward), ``(N, 4)`` → ``(N,)``.
+
+    ``atan2(−X·ẑ, Y·ẑ)``: the segment's Y axis tilting toward its forward X axis.
+    """
+    w, x, y, z = q_seg[..., 0], q_seg[..., 1], q_seg[..., 2], q_seg[..., 3]
+    x_up = 2.0 * (x * z - w * y)  # R[2, 0]
+    y_up = 2.0 * (y * z + w * x)  # R[2, 1]
+    return np.degrees(np.arctan2(-x_up, y_up))
+
+
+def segment_quats(
+    q_lumbar_sensor: F64, q_thoracic_sensor: F64, model: SpineModel
+) -> tuple[F64, F64]:
+    """Segment orientations (each in its own filter's earth frame) from sensor orientations."""
+    q_l = Q.multiply(q_lumbar_sensor, Q.conj(model.mount_lumbar))
+    q_t = Q.multiply(q_thoracic_sensor, Q.conj(model.mount_thoracic))
+    return q_l, q_t
+
+
+def relative(q_l: F64, q_t: F64, delta: ArrayLike) -> F64:
+    """Thoracic in lumbar segment frame with the heading correction ``delta`` (rad)."""
+    return Q.multiply(Q.conj(q_l), Q.multiply(Q.yaw_quat(delta), q_t))
+
+
+def heading_of_right_axis(q_seg: F64) -> F64:
+    """Heading (rad) of each segment's right (Z) axis in its earth frame.
+
+    The mediolateral axis stays near horizontal in forward bending, so comparing it between
+    the two segments gives their relative heading in almost any posture.
+    """
+    zw = Q.rotate(q_seg, np.array([0.0, 0.0, 1.0]))
+    return np.arctan2(zw[..., 1], zw[..., 0])
+
+
+def rezero_delta(q_l: F64, q_t: F64, neutral: F64, delta: ArrayLike, iterations: int = 3) -> F64:
+    """Heading corrections that make axial rotation zero in the given postures.
+
+    Used while the wearer stands quietly (trunk upright), where no axial twist is assumed.
+    Rotation grows with ``delta`` (turning the thoracic frame counter-clockwise about the
+    vertical turns the upper trunk to the left), so a few fixed-point steps converge.
+    """
+    d = np.asarray(delta, dtype=np.float64).copy()
+    for _ in range(iterations):
+        _, _, rot = angles_from_relative(relative(q_l, q_t, d), neutral)
+        d = d - np.radians(rot)
+    return np.angle(np.exp(1j * d))
