@@ -1,1 +1,12 @@
+"""Functional calibration: quiet standing + cat-cow → a frozen, versioned wearer profile."""
 
+from calibration.functional import CalibrationSettings, calibrate
+from calibration.profile import SCHEMA_VERSION, CalibrationError, CalibrationProfile
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CalibrationError",
+    "CalibrationProfile",
+    "CalibrationSettings",
+    "calibrate",
+]

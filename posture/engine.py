@@ -52,6 +52,8 @@ class EngineSettings:
         hold_s: how long a lumbar sample waits for thoracic data before it is emitted as a gap.
         rezero_max_inclination_deg: both segments within this of upright to re-zero heading.
         rotation_confidence_tau_s: time constant of the rotation confidence decay, s.
+        rezero_guard_deg: largest heading correction accepted by a re-zero, deg (a larger
+            apparent rotation while standing still is a real twist, not drift).
     """
 
     fusion: FusionSettings = field(default_factory=FusionSettings)
@@ -62,6 +64,7 @@ class EngineSettings:
     hold_s: float = 0.5
     rezero_max_inclination_deg: float = 12.0
     rotation_confidence_tau_s: float = 120.0
+    rezero_guard_deg: float = 10.0
 
 
 class PostureEngine:
@@ -203,17 +206,19 @@ class PostureEngine:
         lim = s.rezero_max_inclination_deg
         eligible = valid & rest_l & rest_t & (np.abs(incl_l) < lim) & (np.abs(incl_t_own) < lim)
         delta = np.full(n, np.nan)
-        if eligible.any():
-            delta[eligible] = A.rezero_delta(
-                q_l[eligible], q_t[eligible], model.neutral, guess[eligible]
-            )
         if self._delta is None:
             first_valid = np.flatnonzero(valid)
             if first_valid.size:
                 j = int(first_valid[0])
-                if np.isnan(delta[j]):
-                    delta[j] = guess[j]
+                delta[j] = guess[j]
+                self._delta = float(guess[j])
                 self._t_start = float(t[j])
+        if eligible.any():
+            needed = A.rezero_delta(q_l[eligible], q_t[eligible], model.neutral, guess[eligible])
+            accepted = self._accept_rezero(needed)
+            idx = np.flatnonzero(eligible)
+            eligible[idx[~accepted]] = False
+            delta[idx[accepted]] = needed[accepted]
         # Forward-fill the heading correction and the re-zero time.
         have = ~np.isnan(delta)
         pos = np.where(have, np.arange(n), -1)
@@ -254,6 +259,23 @@ class PostureEngine:
         if not model.calibrated:
             flags |= FLAG_UNCALIBRATED
         return AngleBlock(t, flex, lat, rot, incl_t, incl_l, incl_l.copy(), conf, flags)
+
+    def _accept_rezero(self, needed: F64) -> NDArray[np.bool_]:
+        """Accept re-zero candidates whose correction stays within the guard.
+
+        Heading drift between re-zeros is slow (well under a degree a minute), so a large
+        apparent rotation while standing still is a real twist and is kept, not zeroed. The
+        decision is sequential (each accepted sample moves the reference), but it loops only
+        over the candidate samples, and both streaming and batch take the same decisions.
+        """
+        guard = np.radians(self.settings.rezero_guard_deg)
+        cur = self._delta
+        out = np.zeros(needed.size, dtype=bool)
+        for i, d in enumerate(needed.tolist()):
+            if cur is None or abs((d - cur + np.pi) % (2 * np.pi) - np.pi) <= guard:
+                out[i] = True
+                cur = d
+        return out
 
 
 def analyze(

@@ -1,0 +1,298 @@
+"""Functional calibration from quiet standing followed by cat-cow cycles.
+
+One recording: about 5 s of quiet standing, then at least three slow cat-cow cycles (round
+the back fully, then arch it fully; standing with hands on knees or on all fours, rounding
+first). From it, per sensor:
+
+* **vertical**: the accelerometer's mean direction while standing (segment +Y);
+* **flexion axis**: the principal axis of the angular rate during cat-cow (segment ±Z);
+* **front/back**: during cat-cow the trunk leans forward (hands on knees or on all fours), so
+  gravity's mean direction moves toward the segment's back; that fixes the sign of the axis.
+
+Sensors may therefore be strapped on at any angle. Then, from the relative orientation of the
+two segments: the fullest flexion and extension reached, and **neutral = the posture halfway
+between them** (lateral flexion and rotation zero as in the standing pose).
+
+Every way a recording can be unusable raises :class:`CalibrationError` with what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.signal import find_peaks
+
+from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationProfile
+from posture import angles as A
+from posture import quat as Q
+from posture.alignment import estimate_clock_map, interpolate_orientation
+from posture.errors import MissingSensorError
+from posture.fusion import OrientationFilter
+from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
+
+F64 = NDArray[np.float64]
+G = 9.81
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """Thresholds of the functional calibration.
+
+    Attributes:
+        min_standing_s: shortest quiet standing accepted, s.
+        still_gyr: angular rate below which a sensor counts as still, rad/s (0.5 s mean).
+        still_acc: |‖acc‖ − g| below which a sensor counts as still, m/s².
+        min_cycles: cat-cow cycles required.
+        min_range_deg: smallest flexion–extension range accepted, deg.
+        min_prominence_deg: how far a flexion/extension peak must stand out, deg.
+        min_lean_deg: smallest mean forward lean during cat-cow that fixes front/back, deg.
+        expected_up: per role, the sensor axis that should point up when strapped as the
+            sensor's instructions say (``None``: any mounting accepted).
+    """
+
+    min_standing_s: float = 3.0
+    still_gyr: float = 0.12
+    still_acc: float = 0.6
+    min_cycles: int = 3
+    min_range_deg: float = 15.0
+    min_prominence_deg: float = 8.0
+    min_lean_deg: float = 8.0
+    expected_up: Mapping[str, tuple[float, float, float]] | None = None
+
+
+def _moving_mean(x: F64, n: int) -> F64:
+    if n <= 1:
+        return x
+    k = np.ones(n) / n
+    pad = n // 2
+    xp = np.pad(x, (pad, n - 1 - pad), mode="edge")
+    return np.convolve(xp, k, mode="valid")
+
+
+def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """Start/stop (exclusive) index pairs of True runs."""
+    d = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
+
+
+def _still(block: ImuBlock, rate: float, s: CalibrationSettings) -> NDArray[np.bool_]:
+    n = max(1, int(0.5 * rate))
+    gyr = _moving_mean(np.linalg.norm(block.gyr, axis=1), n)
+    acc = _moving_mean(np.abs(np.linalg.norm(block.acc, axis=1) - G), n)
+    return (gyr < s.still_gyr) & (acc < s.still_acc)
+
+
+def _find_standing(
+    raw: Mapping[str, ImuBlock], rates: Mapping[str, float], s: CalibrationSettings
+) -> tuple[float, float]:
+    """The first quiet standing window (lumbar clock), checked per sensor."""
+    lum, tho = raw[LUMBAR], raw[THORACIC]
+    still_l = _still(lum, rates[LUMBAR], s)
+    still_t = np.interp(lum.t, tho.t, _still(tho, rates[THORACIC], s).astype(float)) > 0.5
+    both = still_l & still_t
+    for a, b in _runs(both):
+        if lum.t[b - 1] - lum.t[a] >= s.min_standing_s:
+            return float(lum.t[a]), float(lum.t[b - 1])
+    # Explain which sensor spoiled it.
+    for name, mine, other in (("thoracic", still_t, still_l), ("lumbar", still_l, still_t)):
+        for a, b in _runs(other):
+            if lum.t[b - 1] - lum.t[a] >= s.min_standing_s:
+                share = 1.0 - float(np.mean(mine[a:b]))
+                raise CalibrationError(
+                    f"the {name} sensor was moving during the standing phase ({share:.0%} of "
+                    f"it) while the other sensor was still: check that it is strapped tight, "
+                    f"then stand still for 5 s at the start and record again"
+                )
+    raise CalibrationError(
+        f"no quiet standing of at least {s.min_standing_s:.0f} s found: start the recording "
+        "by standing still and upright for about 5 s, then do the cat-cow cycles"
+    )
+
+
+def _axis_frame(up: F64, axis: F64, lean_back: F64) -> tuple[F64, float]:
+    """Sensor→segment quaternion from up (Y), flexion axis (±Z) and the back direction.
+
+    Returns the quaternion and how far (deg) the lean fixed front/back.
+    """
+    y = up / np.linalg.norm(up)
+    z = axis - np.dot(axis, y) * y
+    z /= np.linalg.norm(z)
+    back = lean_back - np.dot(lean_back, y) * y
+    lean = float(np.degrees(np.arcsin(min(1.0, np.linalg.norm(back)))))
+    front = -back
+    # X forward × Y up = Z right: pick the sign of the axis that matches the lean.
+    if np.dot(np.cross(front, y), z) < 0:
+        z = -z
+    x = np.cross(y, z)
+    rows = np.vstack((x, y, z))  # segment axes in sensor coordinates → R(sensor→segment)
+    return Q.from_matrix(rows), lean
+
+
+def calibrate(
+    raw: Mapping[str, ImuBlock],
+    settings: CalibrationSettings | None = None,
+    sensor_ids: Mapping[str, str] | None = None,
+) -> CalibrationProfile:
+    """Calibrate from one standing + cat-cow recording.
+
+    Args:
+        raw: role → raw block (thoracic on its own clock; the offset is estimated here).
+        settings: thresholds.
+        sensor_ids: role → sensor id to record in the profile.
+
+    Raises:
+        CalibrationError: the recording cannot be used; the message says why and what to do.
+    """
+    s = settings or CalibrationSettings()
+    for role in ROLES:
+        if role not in raw or len(raw[role]) < 2:
+            raise MissingSensorError(
+                f"no {role} samples in the calibration recording: both sensors must stream"
+            )
+    lum, tho = raw[LUMBAR], raw[THORACIC]
+    duration = float(lum.t[-1] - lum.t[0])
+    if duration < 15.0:
+        raise CalibrationError(
+            f"recording too short ({duration:.1f} s): record about 5 s of quiet standing, then "
+            "at least three slow cat-cow cycles (about 30–40 s in all)"
+        )
+    rates = {r: raw[r].nominal_rate() for r in ROLES}
+    clock = estimate_clock_map(lum, tho)
+    tho_t = clock.to_lumbar(tho.t)
+    tho_l = ImuBlock(THORACIC, tho_t, tho.acc, tho.gyr, tho.mag)
+    aligned = {LUMBAR: lum, THORACIC: tho_l}
+    t0, t1 = _find_standing(aligned, rates, s)
+    margin = 0.25
+    move_start = t1
+
+    mounts: dict[str, F64] = {}
+    fused: dict[str, tuple[F64, F64]] = {}
+    quality: dict[str, float] = {}
+    leans: dict[str, float] = {}
+    for role in ROLES:
+        b = aligned[role]
+        stand = (b.t >= t0 + margin) & (b.t <= t1 - margin)
+        up = b.acc[stand].mean(axis=0)
+        bias = b.gyr[stand].mean(axis=0)
+        stand_noise = float(np.degrees(np.sqrt(np.mean(np.sum((b.gyr[stand] - bias) ** 2, 1)))))
+        quality[f"{role}_stillness"] = float(np.clip(1.5 - stand_noise / 2.0, 0.0, 1.0))
+        if s.expected_up and role in s.expected_up:
+            exp = np.asarray(s.expected_up[role], dtype=float)
+            if np.dot(up / np.linalg.norm(up), exp / np.linalg.norm(exp)) < -0.5:
+                raise CalibrationError(
+                    f"the {role} sensor is upside down (its up axis points down while you "
+                    "stand): turn it over, strap it on as shown in the sensor's instructions "
+                    "and record again"
+                )
+        after = b.t > t1
+        w = b.gyr[after] - bias
+        moving = np.linalg.norm(w, axis=1) > 0.15
+        if moving.sum() < rates[role] * 3:
+            raise CalibrationError(
+                f"almost no movement of the {role} sensor after standing: do at least three "
+                "slow cat-cow cycles (round the back fully, then arch it fully)"
+            )
+        cov = w[moving].T @ w[moving]
+        evals, evecs = np.linalg.eigh(cov)
+        axis = evecs[:, -1]
+        quality[f"{role}_planarity"] = float(np.clip((evals[-1] / evals.sum() - 0.5) / 0.4, 0, 1))
+        quality[f"{role}_axis_horizontal"] = float(1.0 - abs(np.dot(axis, up / np.linalg.norm(up))))
+        acc_after = b.acc[after][moving]
+        mean_dir = (acc_after / np.linalg.norm(acc_after, axis=1, keepdims=True)).mean(axis=0)
+        lean_back = up / np.linalg.norm(up) - mean_dir
+        mount, lean = _axis_frame(up, axis, lean_back)
+        leans[role] = lean
+        mounts[role] = mount
+        f = OrientationFilter(rates[role], sensor=role)
+        ob = f.process(b)
+        fused[role] = (ob.t, ob.quat)
+
+    weak = [r for r in ROLES if leans[r] < s.min_lean_deg]
+    if weak:
+        raise CalibrationError(
+            f"cannot tell front from back for the {' and '.join(weak)} sensor: during cat-cow "
+            "keep the trunk leaning forward (hands on knees, or on all fours) and record again"
+        )
+    quality["forward_lean"] = float(np.clip(min(leans.values()) / 20.0, 0.0, 1.0))
+
+    t_l, q_ls = fused[LUMBAR]
+    q_ts, valid = interpolate_orientation(*fused[THORACIC], t_l)
+    keep = valid
+    t_l, q_ls, q_ts = t_l[keep], q_ls[keep], q_ts[keep]
+    model0 = A.SpineModel(mounts[THORACIC], mounts[LUMBAR])
+    q_l, q_t = A.segment_quats(q_ls, q_ts, model0)
+    stand = (t_l >= t0 + margin) & (t_l <= t1 - margin)
+    guess = A.heading_of_right_axis(q_l[stand]) - A.heading_of_right_axis(q_t[stand])
+    delta_s = A.rezero_delta(q_l[stand], q_t[stand], A.IDENTITY, guess)
+    delta = float(np.angle(np.mean(np.exp(1j * delta_s))))
+    q_rel = A.relative(q_l, q_t, np.full(t_l.size, delta))
+    q_stand = Q.normalize(np.mean(np.where(q_rel[stand, :1] < 0, -q_rel[stand], q_rel[stand]), 0))
+    flex, _lat, _rot = A.angles_from_relative(q_rel, q_stand)
+
+    cc = t_l > move_start
+    f_cc = flex[cc]
+    n_smooth = max(1, int(0.1 * rates[LUMBAR]))
+    f_sm = _moving_mean(f_cc, n_smooth)
+    dist = max(1, int(1.0 * rates[LUMBAR]))
+    peaks, _ = find_peaks(f_sm, prominence=s.min_prominence_deg, distance=dist)
+    troughs, _ = find_peaks(-f_sm, prominence=s.min_prominence_deg, distance=dist)
+    fmax = float(f_sm.max())
+    fmin = float(f_sm.min())
+    rng = fmax - fmin
+    if rng < s.min_range_deg:
+        raise CalibrationError(
+            f"flexion–extension range only {rng:.1f}° (at least {s.min_range_deg:.0f}° needed): "
+            "round the back fully and arch it fully in each cat-cow cycle"
+        )
+    cycles = min(len(peaks), len(troughs))
+    if cycles < s.min_cycles:
+        raise CalibrationError(
+            f"found {cycles} cat-cow cycle(s), at least {s.min_cycles} needed: after standing, "
+            "do three or more slow cycles (round fully, then arch fully, about 4–6 s each)"
+        )
+    first_is_ext = troughs.size and peaks.size and troughs[0] < peaks[0]
+    if first_is_ext:
+        raise CalibrationError(
+            "the first cat-cow movement read as arching, not rounding: either the thoracic "
+            "and lumbar sensors are swapped (the thoracic one goes on the upper back) or the "
+            "cycles started with arching; check the sensors and start by rounding"
+        )
+    mid = 0.5 * (fmax + fmin)
+    # Neutral: standing pose rotated by the midpoint flexion (flexion = −Z rotation).
+    q_neutral = Q.multiply(q_stand, A.quat_from_zxy(np.radians(-mid), 0.0, 0.0))
+    peak_vals = f_sm[peaks]
+    trough_vals = f_sm[troughs]
+    consistency = 1.0 - (np.std(peak_vals) + np.std(trough_vals)) / max(rng, 1e-9)
+    quality["cycle_consistency"] = float(np.clip((consistency - 0.5) / 0.4, 0.0, 1.0))
+    quality["range"] = float(np.clip((rng - s.min_range_deg) / 20.0, 0.0, 1.0))
+    quality["clock_alignment"] = float(clock.quality)
+    score = float(np.clip(np.mean(list(quality.values())) * min(quality.values()) ** 0.25, 0, 1))
+    half = 0.5 * rng
+    ranges = {"flexion": (-half, half), **DEFAULT_RANGES}
+    info = {
+        "duration_s": round(duration, 3),
+        "rates_hz": {r: round(v, 3) for r, v in rates.items()},
+        "standing_window_s": [round(t0, 3), round(t1, 3)],
+        "cycles": int(cycles),
+        "flexion_from_standing_deg": [round(fmin, 2), round(fmax, 2)],
+        "clock_offset_s": round(clock.offset_s, 5),
+        "clock_drift_ppm": round(clock.drift_ppm, 2),
+        "forward_lean_deg": {r: round(v, 1) for r, v in leans.items()},
+    }
+    return CalibrationProfile(
+        sensor_ids=dict(sensor_ids or {r: r for r in ROLES}),
+        mount_thoracic=tuple(mounts[THORACIC].tolist()),  # type: ignore[arg-type]
+        mount_lumbar=tuple(mounts[LUMBAR].tolist()),  # type: ignore[arg-type]
+        neutral=tuple(Q.normalize(q_neutral).tolist()),  # type: ignore[arg-type]
+        ranges=ranges,
+        measured_planes=("flexion",),
+        standing_flexion_deg=float(-mid),
+        quality=score,
+        quality_components={k: round(v, 3) for k, v in quality.items()},
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        info=info,
+    )

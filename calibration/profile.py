@@ -1,0 +1,167 @@
+"""The calibration profile: a frozen, versioned description of one wearer's neutral spine.
+
+Saved as JSON (``schema_version`` first). Angles in the file are in degrees and quaternions
+are ``[w, x, y, z]``. The profile carries what the engine needs (:attr:`spine_model`), the
+measured ranges per plane, a quality score with its components, and optional alert
+thresholds saved by the user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from posture.angles import SpineModel
+from posture.errors import SpinewatchError
+
+SCHEMA_VERSION = 1
+PLANES = ("flexion", "lateral_flexion", "rotation")
+
+# Population defaults for planes that cat-cow does not explore (deg either side of neutral);
+# lumbar lateral flexion is typically 20–30° per side and axial rotation 5–15° per side.
+DEFAULT_RANGES: dict[str, tuple[float, float]] = {
+    "lateral_flexion": (-25.0, 25.0),
+    "rotation": (-12.0, 12.0),
+}
+
+
+class CalibrationError(SpinewatchError):
+    """The calibration recording or profile cannot be used; the message says why and what to do."""
+
+
+def _quat_list(q: Any) -> list[float]:
+    return [float(v) for v in np.asarray(q, dtype=float).reshape(4)]
+
+
+@dataclass(frozen=True)
+class CalibrationProfile:
+    """One wearer's calibration.
+
+    Attributes:
+        sensor_ids: role → sensor id (address or name) the profile was made with.
+        mount_thoracic, mount_lumbar: sensor → segment quaternions ``[w, x, y, z]``.
+        neutral: thoracic-in-lumbar segment orientation at neutral spine ``[w, x, y, z]``.
+        ranges: plane → (negative limit, positive limit), deg relative to neutral.
+        measured_planes: planes whose ranges were measured (the others are defaults).
+        standing_flexion_deg: flexion of the quiet standing pose relative to neutral.
+        quality: overall 0..1.
+        quality_components: named 0..1 factors behind ``quality``.
+        created: ISO-8601 creation time (UTC).
+        info: recording facts (duration, rates, standing window, cycles...).
+        thresholds: optional alert thresholds saved by the user (plane → deg).
+        schema_version: JSON schema version.
+    """
+
+    sensor_ids: dict[str, str]
+    mount_thoracic: tuple[float, float, float, float]
+    mount_lumbar: tuple[float, float, float, float]
+    neutral: tuple[float, float, float, float]
+    ranges: dict[str, tuple[float, float]]
+    measured_planes: tuple[str, ...] = ("flexion",)
+    standing_flexion_deg: float = 0.0
+    quality: float = 1.0
+    quality_components: dict[str, float] = field(default_factory=dict)
+    created: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+    thresholds: dict[str, Any] | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def spine_model(self) -> SpineModel:
+        """Mountings and neutral for :class:`posture.engine.PostureEngine`."""
+        return SpineModel(
+            np.array(self.mount_thoracic), np.array(self.mount_lumbar), np.array(self.neutral)
+        )
+
+    @property
+    def flexion_range_deg(self) -> float:
+        lo, hi = self.ranges["flexion"]
+        return hi - lo
+
+    def with_thresholds(self, thresholds: dict[str, Any] | None) -> CalibrationProfile:
+        from dataclasses import replace
+
+        return replace(self, thresholds=thresholds)
+
+    # -- JSON ------------------------------------------------------------------------------
+    def to_json_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        out: dict[str, Any] = {"schema_version": self.schema_version}
+        for k, v in d.items():
+            if k == "schema_version":
+                continue
+            if k in ("mount_thoracic", "mount_lumbar", "neutral"):
+                v = _quat_list(v)
+            elif k == "ranges":
+                v = {p: [float(a), float(b)] for p, (a, b) in v.items()}
+            elif k == "measured_planes":
+                v = list(v)
+            out[k] = v
+        return out
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the profile as JSON (atomically: a crash never leaves half a file)."""
+        p = Path(path)
+        tmp = p.with_name(p.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json_dict(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, p)
+
+    @classmethod
+    def from_json_dict(cls, d: dict[str, Any], source: str = "profile") -> CalibrationProfile:
+        if not isinstance(d, dict):
+            raise CalibrationError(f"{source}: not a calibration profile (expected a JSON object)")
+        version = d.get("schema_version")
+        if version is None:
+            raise CalibrationError(f"{source}: no schema_version; is this a spinewatch profile?")
+        if version != SCHEMA_VERSION:
+            raise CalibrationError(
+                f"{source}: profile schema version {version} is not supported (this spinewatch "
+                f"reads version {SCHEMA_VERSION}); recalibrate with 'spinewatch calibrate'"
+            )
+        try:
+            return cls(
+                sensor_ids=dict(d.get("sensor_ids", {})),
+                mount_thoracic=tuple(float(v) for v in d["mount_thoracic"]),  # type: ignore[arg-type]
+                mount_lumbar=tuple(float(v) for v in d["mount_lumbar"]),  # type: ignore[arg-type]
+                neutral=tuple(float(v) for v in d["neutral"]),  # type: ignore[arg-type]
+                ranges={p: (float(a), float(b)) for p, (a, b) in d["ranges"].items()},
+                measured_planes=tuple(d.get("measured_planes", ("flexion",))),
+                standing_flexion_deg=float(d.get("standing_flexion_deg", 0.0)),
+                quality=float(d.get("quality", 0.0)),
+                quality_components={
+                    k: float(v) for k, v in d.get("quality_components", {}).items()
+                },
+                created=str(d.get("created", "")),
+                info=dict(d.get("info", {})),
+                thresholds=d.get("thresholds"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CalibrationError(
+                f"{source}: malformed calibration profile ({type(exc).__name__}: {exc}); "
+                "recalibrate with 'spinewatch calibrate'"
+            ) from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> CalibrationProfile:
+        """Read a profile written by :meth:`save`; clear errors for missing or bad files."""
+        p = str(path)
+        try:
+            text = Path(p).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CalibrationError(
+                f"{p}: profile not found; create one with 'spinewatch calibrate RAW.csv -o {p}'"
+            ) from None
+        except OSError as exc:
+            raise CalibrationError(f"{p}: cannot read the profile ({exc.strerror})") from None
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CalibrationError(
+                f"{p}: not valid JSON (line {exc.lineno}: {exc.msg}); recalibrate or restore it"
+            ) from None
+        return cls.from_json_dict(d, source=p)
