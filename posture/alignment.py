@@ -164,9 +164,11 @@ def interpolate_orientation(
         return out, valid
     i_c = np.clip(i, 0, t.shape[0] - 2)
     span = t[i_c + 1] - t[i_c]
-    valid = inside & (span <= max_gap_s + 1e-9)
+    # A query exactly on a sample needs no bracket, even at the edge of a gap.
+    on_sample = (i >= 0) & (t[np.clip(i, 0, t.shape[0] - 1)] == t_query)
+    valid = (inside & (span <= max_gap_s + 1e-9)) | on_sample
     if valid.any():
         iv = i_c[valid]
-        s = (t_query[valid] - t[iv]) / span[valid]
+        s = np.where(span[valid] > 0, (t_query[valid] - t[iv]) / span[valid], 0.0)
         out[valid] = Q.slerp(quat[iv], quat[iv + 1], s)
     return out, valid

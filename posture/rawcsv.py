@@ -130,7 +130,10 @@ def read_raw_csv(path: PathLike, *, require: Iterable[str] = ROLES) -> dict[str,
             read_options=pacsv.ReadOptions(column_names=columns),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
