@@ -160,7 +160,7 @@ def _table_to_blocks(
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise DataFormatError(
-            f"column {numeric[col]} is {arr[row, col]!r}: every value must be a finite number",
+            f"column {numeric[col]} is {float(arr[row, col])}: every value must be a finite number",
             path=path,
             line=first_line + int(row),
         )

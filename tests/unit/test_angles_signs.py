@@ -23,7 +23,9 @@ def _final(raw, model=MODEL):
 def test_zxy_matches_scipy():
     q = Rotation.random(500, random_state=3).as_quat(scalar_first=True)
     ours = np.column_stack(zxy_from_quat(q))
-    np.testing.assert_allclose(ours, Rotation.from_quat(q, scalar_first=True).as_euler("ZXY"), atol=1e-12)
+    np.testing.assert_allclose(
+        ours, Rotation.from_quat(q, scalar_first=True).as_euler("ZXY"), atol=1e-12
+    )
     back = quat_from_zxy(*ours.T)
     np.testing.assert_allclose(np.abs(np.sum(back * q, axis=1)), 1.0, atol=1e-12)
 
