@@ -1,0 +1,73 @@
+"""Angle CSV export (the output of ``spinewatch analyze``; see docs/formats.md).
+
+Header: ``time_s,flexion_deg,lateral_flexion_deg,rotation_deg`` (the contract other tools rely
+on) followed by ``thoracic_inclination_deg,lumbar_inclination_deg,hip_angle_deg,
+rotation_confidence,flags``. Angles in degrees; empty cells where a sensor had no data (NaN).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from posture.errors import DataFormatError
+from posture.records import AngleBlock
+
+COLUMNS = (
+    ("time_s", "t"),
+    ("flexion_deg", "flexion"),
+    ("lateral_flexion_deg", "lateral_flexion"),
+    ("rotation_deg", "rotation"),
+    ("thoracic_inclination_deg", "thoracic_inclination"),
+    ("lumbar_inclination_deg", "lumbar_inclination"),
+    ("hip_angle_deg", "hip_angle"),
+    ("rotation_confidence", "rotation_confidence"),
+    ("flags", "flags"),
+)
+
+
+def write_angles_csv(path: str | os.PathLike[str], angles: AngleBlock) -> None:
+    """Write an angle block; NaN becomes an empty cell."""
+    cols = {}
+    for name, attr in COLUMNS:
+        v = getattr(angles, attr)
+        if attr == "flags":
+            cols[name] = pa.array(v.astype(np.int64))
+        elif attr == "t":
+            cols[name] = pa.array(v)
+        else:
+            # 4 decimals of a degree is far below sensor accuracy and keeps files small.
+            cols[name] = pa.array(np.round(v, 4), mask=np.isnan(v))
+    buf = io.BytesIO()
+    pacsv.write_csv(
+        pa.table(cols), buf, pacsv.WriteOptions(include_header=False, quoting_style="none")
+    )
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(",".join(cols) + "\n")
+        fh.write(buf.getvalue().decode("utf-8"))
+
+
+def read_angles_csv(path: str | os.PathLike[str]) -> AngleBlock:
+    """Read a file written by :func:`write_angles_csv`."""
+    p = str(path)
+    try:
+        table = pacsv.read_csv(Path(p).read_bytes() and p)
+    except FileNotFoundError:
+        raise DataFormatError("file not found", path=p) from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataFormatError(f"not an angles CSV ({exc})", path=p) from None
+    names = table.column_names
+    want = [c for c, _ in COLUMNS]
+    if names[: len(want)] != want:
+        raise DataFormatError(f"unexpected header {','.join(names)}", path=p, line=1)
+    kw = {}
+    for name, attr in COLUMNS:
+        col = table.column(name)
+        arr = col.to_numpy(zero_copy_only=False)
+        kw[attr] = arr.astype(np.uint8 if attr == "flags" else np.float64)
+    return AngleBlock(**kw)

@@ -1,0 +1,34 @@
+"""``spinewatch calibrate RAW.csv -o PROFILE.json``: standing + cat-cow → wearer profile."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "calibrate",
+        help="make a calibration profile from a standing + cat-cow recording",
+        description="Find sensor mountings and the neutral spine (halfway between fullest "
+        "flexion and extension) from ~5 s of quiet standing followed by at least three "
+        "slow cat-cow cycles. Exits non-zero with a one-line reason when the recording "
+        "cannot be used.",
+    )
+    p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
+    p.add_argument("-o", "--output", required=True, help="profile JSON to write")
+    p.add_argument("--thoracic-id", default="thoracic", help="sensor id to store for thoracic")
+    p.add_argument("--lumbar-id", default="lumbar", help="sensor id to store for lumbar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from calibration import calibrate
+    from posture.rawcsv import read_raw_csv
+    from spinewatch.console import print_profile
+
+    raw = read_raw_csv(args.raw)
+    profile = calibrate(raw, sensor_ids={"thoracic": args.thoracic_id, "lumbar": args.lumbar_id})
+    profile.save(args.output)
+    print_profile(profile)
+    print(f"profile written to {args.output}")
+    return 0
