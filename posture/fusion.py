@@ -90,6 +90,18 @@ class OrientationFilter:
         self._vqf.update(gyr, acc)
         return np.asarray(self._vqf.getQuat6D())
 
+    def remember(self, t: float, acc: F64, gyr: F64, mag: F64 | None = None) -> None:
+        """Record the last sample fed through :meth:`update`, for gap checks in :meth:`process`."""
+        self._last_t = float(t)
+        self._last_acc = np.asarray(acc, dtype=np.float64)
+        self._last_gyr = np.asarray(gyr, dtype=np.float64)
+        self._last_mag = None if mag is None else np.asarray(mag, dtype=np.float64)
+
+    @property
+    def last_t(self) -> float | None:
+        """Time of the last sample seen, s (``None`` before the first)."""
+        return self._last_t
+
     @property
     def rest(self) -> bool:
         """VQF's rest detection: the sensor has been still for at least 1.5 s."""
