@@ -1,0 +1,1 @@
+"""Benchmark scripts: each measures one area and writes docs/benchmarks/<area>.md."""
