@@ -94,13 +94,19 @@ def _find_standing(
     still_l = _still(lum, rates[LUMBAR], s)
     still_t = np.interp(lum.t, tho.t, _still(tho, rates[THORACIC], s).astype(float)) > 0.5
     both = still_l & still_t
+    # The standing phase comes first: a quiet run counts only if the cat-cow follows it.
+    latest_end = lum.t[-1] - 10.0
+
+    def usable(a: int, b: int) -> bool:
+        return bool(lum.t[b - 1] - lum.t[a] >= s.min_standing_s and lum.t[b - 1] <= latest_end)
+
     for a, b in _runs(both):
-        if lum.t[b - 1] - lum.t[a] >= s.min_standing_s:
+        if usable(a, b):
             return float(lum.t[a]), float(lum.t[b - 1])
     # Explain which sensor spoiled it.
     for name, mine, other in (("thoracic", still_t, still_l), ("lumbar", still_l, still_t)):
         for a, b in _runs(other):
-            if lum.t[b - 1] - lum.t[a] >= s.min_standing_s:
+            if usable(a, b):
                 share = 1.0 - float(np.mean(mine[a:b]))
                 raise CalibrationError(
                     f"the {name} sensor was moving during the standing phase ({share:.0%} of "
@@ -113,23 +119,26 @@ def _find_standing(
     )
 
 
-def _axis_frame(up: F64, axis: F64, lean_back: F64) -> tuple[F64, float]:
-    """Sensor→segment quaternion from up (Y), flexion axis (±Z) and the back direction.
+def _axis_frame(up: F64, axis: F64, lean: F64) -> tuple[F64, float]:
+    """Sensor→segment quaternion from up (Y), flexion axis (±Z) and the forward lean.
+
+    ``lean`` is the standing up direction minus the mean up direction while leaning forward
+    (both in sensor axes): leaning forward moves gravity toward the back, so this difference
+    points to the front.
 
     Returns the quaternion and how far (deg) the lean fixed front/back.
     """
     y = up / np.linalg.norm(up)
     z = axis - np.dot(axis, y) * y
     z /= np.linalg.norm(z)
-    back = lean_back - np.dot(lean_back, y) * y
-    lean = float(np.degrees(np.arcsin(min(1.0, np.linalg.norm(back)))))
-    front = -back
+    front = lean - np.dot(lean, y) * y
+    lean_deg = float(np.degrees(np.arcsin(min(1.0, np.linalg.norm(front)))))
     # X forward × Y up = Z right: pick the sign of the axis that matches the lean.
     if np.dot(np.cross(front, y), z) < 0:
         z = -z
     x = np.cross(y, z)
     rows = np.vstack((x, y, z))  # segment axes in sensor coordinates → R(sensor→segment)
-    return Q.from_matrix(rows), lean
+    return Q.from_matrix(rows), lean_deg
 
 
 def calibrate(
@@ -190,7 +199,7 @@ def calibrate(
                 )
         after = b.t > t1
         w = b.gyr[after] - bias
-        moving = np.linalg.norm(w, axis=1) > 0.15
+        moving = np.linalg.norm(w, axis=1) > 0.05  # rad/s, well above gyro noise
         if moving.sum() < rates[role] * 3:
             raise CalibrationError(
                 f"almost no movement of the {role} sensor after standing: do at least three "
@@ -203,8 +212,7 @@ def calibrate(
         quality[f"{role}_axis_horizontal"] = float(1.0 - abs(np.dot(axis, up / np.linalg.norm(up))))
         acc_after = b.acc[after][moving]
         mean_dir = (acc_after / np.linalg.norm(acc_after, axis=1, keepdims=True)).mean(axis=0)
-        lean_back = up / np.linalg.norm(up) - mean_dir
-        mount, lean = _axis_frame(up, axis, lean_back)
+        mount, lean = _axis_frame(up, axis, up / np.linalg.norm(up) - mean_dir)
         leans[role] = lean
         mounts[role] = mount
         f = OrientationFilter(rates[role], sensor=role)
