@@ -132,7 +132,7 @@ def _axis_frame(up: F64, axis: F64, lean: F64) -> tuple[F64, float]:
     z = axis - np.dot(axis, y) * y
     z /= np.linalg.norm(z)
     front = lean - np.dot(lean, y) * y
-    lean_deg = float(np.degrees(np.arcsin(min(1.0, np.linalg.norm(front)))))
+    lean_deg = float(np.degrees(np.arcsin(min(1.0, float(np.linalg.norm(front))))))
     # X forward × Y up = Z right: pick the sign of the axis that matches the lean.
     if np.dot(np.cross(front, y), z) < 0:
         z = -z

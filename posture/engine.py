@@ -250,7 +250,8 @@ class PostureEngine:
             return AngleBlock.empty()
         arr = np.array(rows, dtype=np.float64)
         self._rows = []
-        return AngleBlock(*arr[:, :-1].T, flags=arr[:, -1].astype(np.uint8))
+        cols = dict(zip(("t", *ANGLE_COLUMNS), arr[:, :-1].T, strict=True))
+        return AngleBlock(**cols, flags=arr[:, -1].astype(np.uint8))
 
     def _fast_path_ok(self, t_l: float, t_t: float) -> bool:
         f_l = self._filters.get(LUMBAR)

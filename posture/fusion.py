@@ -116,15 +116,16 @@ class OrientationFilter:
     # -- blocks ----------------------------------------------------------------------------
     def _bridge_gaps(self, block: ImuBlock) -> tuple[F64, F64, F64, F64 | None, NDArray[np.bool_]]:
         """Insert interpolated samples into gaps of up to ``max_fill_s`` (also across blocks)."""
-        t, acc, gyr, mag = block.t, block.acc, block.gyr, block.mag
-        use_mag = self.settings.use_mag and mag is not None
+        t, acc, gyr = block.t, block.acc, block.gyr
+        use_mag = self.settings.use_mag and block.mag is not None
+        mag: F64 = block.mag if block.mag is not None else np.zeros_like(acc)
         if self._last_t is not None:
             assert self._last_acc is not None and self._last_gyr is not None
             t = np.concatenate(([self._last_t], t))
             acc = np.vstack((self._last_acc, acc))
             gyr = np.vstack((self._last_gyr, gyr))
             if use_mag:
-                last_mag = self._last_mag if self._last_mag is not None else mag[0]  # type: ignore[index]
+                last_mag = self._last_mag if self._last_mag is not None else mag[0]
                 mag = np.vstack((last_mag, mag))
             skip = 1
         else:
@@ -161,7 +162,7 @@ class OrientationFilter:
             return a[base] * (1.0 - w) + a[nxt] * w
 
         new_t = interp(t[:, None])[:, 0]
-        out_mag = interp(mag)[skip:] if use_mag else None  # type: ignore[arg-type]
+        out_mag = interp(mag)[skip:] if use_mag else None
         filled = ~orig_idx
         return new_t[skip:], interp(acc)[skip:], interp(gyr)[skip:], out_mag, filled[skip:]
 
