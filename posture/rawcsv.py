@@ -31,20 +31,26 @@ MAG_COLUMNS = ("mag_x", "mag_y", "mag_z")
 PathLike = str | os.PathLike[str]
 
 
-def _split_header(text: str, path: str) -> tuple[int, list[str], int]:
-    """Return (offset of the header line, header names, 1-based header line number)."""
+def _split_header(data: bytes, path: str) -> tuple[int, list[str], int]:
+    """Return (byte offset just past the header line, header names, 1-based header line)."""
     offset = 0
     line_no = 0
-    for line in io.StringIO(text):
+    while offset < len(data):
+        end = data.find(b"\n", offset)
+        end = len(data) if end < 0 else end + 1
         line_no += 1
-        stripped = line.strip()
+        try:
+            stripped = data[offset:end].decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise DataFormatError("not a text (UTF-8) CSV file", path=path, line=line_no) from None
         if stripped.startswith("#") or not stripped:
-            offset += len(line)
+            offset = end
             continue
         names = [c.strip() for c in stripped.split(",")]
-        return offset, names, line_no
+        return end, names, line_no
     raise DataFormatError(
-        f"the file has no header and no data; expected a header line '{','.join(BASE_COLUMNS)}'",
+        "the file has no header and no data; expected a header line "
+        f"'{','.join(BASE_COLUMNS)}'",
         path=path,
     )
 
@@ -111,22 +117,20 @@ def read_raw_csv(path: PathLike, *, require: Iterable[str] = ROLES) -> dict[str,
         raise DataFormatError("file not found", path=p) from None
     except OSError as exc:
         raise DataFormatError(f"cannot read the file ({exc.strerror})", path=p) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DataFormatError("not a text (UTF-8) CSV file", path=p) from None
-    offset, names, header_line = _split_header(text, p)
+    body_start, names, header_line = _split_header(data, p)
     with_mag = _check_header(names, p, header_line)
-    body = text[offset:].split("\n", 1)[1] if "\n" in text[offset:] else ""
     first_data_line = header_line + 1
-    if not body.strip():
+    body = memoryview(data)[body_start:]
+    # Cheap check first: only an all-blank body needs the full scan.
+    if not bytes(body[:4096]).strip() and not bytes(body).strip():
         raise DataFormatError("the file has a header but no data rows", path=p)
     columns = list(BASE_COLUMNS + (MAG_COLUMNS if with_mag else ()))
-    types = {c: pa.float64() for c in columns}
-    types["sensor"] = pa.string()
+    types: dict[str, pa.DataType] = {c: pa.float64() for c in columns}
+    # Dictionary-encoded sensor names: two distinct strings, no per-row Python objects.
+    types["sensor"] = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body.encode("utf-8")),
+            pa.py_buffer(body),
             read_options=pacsv.ReadOptions(column_names=columns),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
@@ -137,7 +141,11 @@ def read_raw_csv(path: PathLike, *, require: Iterable[str] = ROLES) -> dict[str,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        raise _locate_bad_cell(body, len(columns), first_data_line, p) from None
+        try:
+            text = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            raise DataFormatError("not a text (UTF-8) CSV file", path=p) from None
+        raise _locate_bad_cell(text, len(columns), first_data_line, p) from None
     return _table_to_blocks(table, columns, with_mag, first_data_line, p, tuple(require))
 
 
@@ -164,19 +172,21 @@ def _table_to_blocks(
             path=path,
             line=first_line + int(row),
         )
-    sensor = table.column("sensor").to_numpy(zero_copy_only=False).astype(str)
-    sensor = np.char.strip(sensor)
-    known = np.isin(sensor, ROLES)
-    if not known.all():
-        row = int(np.flatnonzero(~known)[0])
+    sensor_col = table.column("sensor").combine_chunks()
+    names = [str(v).strip() for v in sensor_col.dictionary.to_pylist()]
+    codes = sensor_col.indices.to_numpy(zero_copy_only=False)
+    known_codes = np.array([n in ROLES for n in names], dtype=bool)
+    if not known_codes[codes].all():
+        row = int(np.flatnonzero(~known_codes[codes])[0])
         raise DataFormatError(
-            f"unknown sensor '{sensor[row]}': use 'thoracic' or 'lumbar'",
+            f"unknown sensor '{names[codes[row]]}': use 'thoracic' or 'lumbar'",
             path=path,
             line=first_line + row,
         )
+    role_code = {r: [i for i, n in enumerate(names) if n == r] for r in ROLES}
     blocks: dict[str, ImuBlock] = {}
     for role in ROLES:
-        rows = np.flatnonzero(sensor == role)
+        rows = np.flatnonzero(np.isin(codes, role_code[role]))
         if rows.size == 0:
             if role in require:
                 raise MissingSensorError(
