@@ -277,8 +277,8 @@ def calibrate(
     consistency = 1.0 - (np.std(peak_vals) + np.std(trough_vals)) / max(rng, 1e-9)
     quality["cycle_consistency"] = float(np.clip((consistency - 0.5) / 0.4, 0.0, 1.0))
     quality["range"] = float(np.clip((rng - s.min_range_deg) / 20.0, 0.0, 1.0))
-    quality["clock_alignment"] = float(clock.quality)
     score = float(np.clip(np.mean(list(quality.values())) * min(quality.values()) ** 0.25, 0, 1))
+    quality["clock_alignment"] = float(clock.quality)  # informational: not in the score
     half = 0.5 * rng
     ranges = {"flexion": (-half, half), **DEFAULT_RANGES}
     info = {

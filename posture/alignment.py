@@ -92,6 +92,8 @@ def estimate_clock_map(
     window_s = min(window_s, stop - start - 2 * max_offset_s)
     n_win = int(window_s * grid_hz)
     starts = np.arange(start + max_offset_s, stop - max_offset_s - window_s + 1e-9, window_s / 2)
+    if starts.size == 0:  # short recording: one window over all of it
+        starts = np.array([start + max_offset_s])
     centres, lags, weights = [], [], []
     for w0 in starts:
         grid_l = w0 + np.arange(n_win) * dt

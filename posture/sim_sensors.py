@@ -124,7 +124,7 @@ def simulate(
         sc = SCRIPTS[script](np.random.default_rng([cfg.seed, 3, len(script)]), wearer, duration_s)
     else:
         sc = script
-    rng = np.random.default_rng([cfg.seed, 4])
+
     t0_true = 1000.0 + 10.0 * cfg.seed
     dur = sc.duration
     tf = np.arange(int(dur * FINE_HZ) + 2) / FINE_HZ
