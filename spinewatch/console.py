@@ -29,6 +29,6 @@ def print_profile(profile: CalibrationProfile) -> None:
         f"{'into flexion' if profile.standing_flexion_deg < 0 else 'into extension'} "
         f"from your standing posture; quality {q:.2f} ({verdict})"
     )
-    weak = [k for k, v in profile.quality_components.items() if v < 0.5]
+    weak = [k for k, v in profile.quality_components.items() if v < 0.5 and k != "clock_alignment"]
     if weak:
         con.print("weak points: " + ", ".join(weak))

@@ -60,8 +60,14 @@ def run_demo(
         "lifting-session", SimConfig(**{**cfg.__dict__, "seed": seed}), duration_s=minutes * 60.0
     )
     write_raw_csv(folder / "session.csv", sess.raw, comments=["spinewatch demo session"])
+    # Live, the bridge maps both sensors to host time; here the simulated sensors keep their
+    # own clocks, so the thoracic clock is fitted from the data first.
+    from posture.alignment import estimate_clock_map
+
+    clock = estimate_clock_map(sess.raw["lumbar"], sess.raw["thoracic"])
     eng = PostureEngine(
-        profile.spine_model, EngineSettings(lumbar_rate_hz=rate_hz, thoracic_rate_hz=rate_hz)
+        profile.spine_model,
+        EngineSettings(lumbar_rate_hz=rate_hz, thoracic_rate_hz=rate_hz, clock=clock),
     )
     lum, tho = sess.raw["lumbar"], sess.raw["thoracic"]
     parts = []
