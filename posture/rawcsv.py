@@ -49,8 +49,7 @@ def _split_header(data: bytes, path: str) -> tuple[int, list[str], int]:
         names = [c.strip() for c in stripped.split(",")]
         return end, names, line_no
     raise DataFormatError(
-        "the file has no header and no data; expected a header line "
-        f"'{','.join(BASE_COLUMNS)}'",
+        f"the file has no header and no data; expected a header line '{','.join(BASE_COLUMNS)}'",
         path=path,
     )
 
