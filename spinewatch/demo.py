@@ -98,23 +98,5 @@ def run_demo(
         )
     con.print(table)
 
-    try:
-        from spinewatch.events import events_for
-
-        events = events_for(angles, profile, "auto", None)
-    except ImportError:
-        events = None
-    if events is not None:
-        alerts = events.get("alerts", [])
-        reps = events.get("reps", [])
-        con.print(
-            f"\n[bold]3. Coaching[/bold]: {len(alerts)} alert(s) under load, "
-            f"{len(reps)} rep(s) found (truth: {len(sess.truth.reps)} reps)"
-        )
-        for a in alerts[:8]:
-            con.print(
-                f"  ⚠ {a['start_s'] - angles.t[0]:7.1f} s  {a['plane'].replace('_', ' ')} "
-                f"{a['side']}  peak {a['peak_deg']:+.0f}°  for {a['end_s'] - a['start_s']:.1f} s"
-            )
     con.print(f"\nfiles: {folder}/calibration.csv, profile.json, session.csv, angles.csv")
     return 0

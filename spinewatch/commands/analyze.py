@@ -1,34 +1,20 @@
-"""``spinewatch analyze RAW.csv --profile PROFILE.json -o ANGLES.csv [--events EVENTS.json]``."""
+"""``spinewatch analyze RAW.csv --profile PROFILE.json -o ANGLES.csv``."""
 
 from __future__ import annotations
 
 import argparse
-import json
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "analyze",
-        help="spine angles (and alerts/reps) from a raw recording",
+        help="spine angles from a raw recording",
         description="Fuse both sensors, align their clocks, apply the calibration profile and "
-        "write spine angles relative to the wearer's neutral (degrees). With --events, also "
-        "detect alerts under load and hinge reps.",
+        "write spine angles relative to the wearer's neutral (degrees).",
     )
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
     p.add_argument("--profile", help="calibration profile JSON (without: uncalibrated angles)")
     p.add_argument("-o", "--output", required=True, help="angles CSV to write")
-    p.add_argument("--events", help="alerts and reps JSON to write")
-    p.add_argument(
-        "--load",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="when the spine counts as under load (default: auto, from hip-hinge detection)",
-    )
-    p.add_argument(
-        "--thresholds",
-        help="absolute alert limits either side of neutral, e.g. "
-        "flexion=20,lateral_flexion=15,rotation=10 (deg; overrides the profile)",
-    )
     p.add_argument("--mag", action="store_true", help="9D fusion with the magnetometer")
     p.set_defaults(func=run)
 
@@ -52,14 +38,4 @@ def run(args: argparse.Namespace) -> int:
         + ("" if profile else " (uncalibrated: pass --profile for angles from your neutral)")
         + f" -> {args.output}"
     )
-    if args.events:
-        from spinewatch.events import events_for
-
-        events = events_for(angles, profile, args.load, args.thresholds)
-        with open(args.events, "w", encoding="utf-8") as fh:
-            json.dump(events, fh, indent=2)
-        print(
-            f"{len(events.get('alerts', []))} alerts, {len(events.get('reps', []))} reps "
-            f"-> {args.events}"
-        )
     return 0
