@@ -11,8 +11,7 @@ import numpy as np
 from posture import quat as Q
 from posture.angles import quat_from_zxy
 from posture.records import ImuBlock
-
-Q_UP = Q.from_matrix(np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]]))  # columns X, Y, Z
+from posture.simulator import Q_UP  # noqa: E402,F401  (upright segment facing +x)
 
 
 def zxy_deg(flex: float = 0.0, lat: float = 0.0, rot: float = 0.0) -> np.ndarray:
