@@ -1,0 +1,233 @@
+"""Alerts when the spine leaves neutral under load, as a streaming state machine.
+
+Six channels (flexion, lateral flexion and rotation, each side) are processed together as one
+``(N, 6)`` array per block. Each channel has hysteresis (an excursion starts beyond the limit
+and ends only ``hysteresis_deg`` back inside it) and a minimum duration (the alert is raised
+once the angle has stayed beyond the limit for ``min_duration_s``). Samples outside load
+context end excursions; NaN samples (sensor gaps) neither start nor end one. State carries
+across blocks, so streaming in any chunking gives the same alerts as one batch call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posture.records import AngleBlock
+from posture.thresholds import PLANES, Thresholds
+
+F64 = NDArray[np.float64]
+CHANNELS = tuple((p, side) for p in PLANES for side in ("positive", "negative"))
+
+
+def hysteresis(
+    on: NDArray[np.bool_], off: NDArray[np.bool_], state0: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Latch per column: True after an ``on`` sample, False after an ``off`` sample.
+
+    Shapes ``(N, C)``; ``state0`` ``(C,)`` is the state before the first row. ``on`` wins when
+    both are set.
+    """
+    n = on.shape[0]
+    ev = np.where(on, 1, np.where(off, 0, -1))
+    idx = np.where(ev >= 0, np.arange(n)[:, None], -1)
+    np.maximum.accumulate(idx, axis=0, out=idx)
+    latched = np.take_along_axis(ev, np.maximum(idx, 0), axis=0) == 1
+    return np.where(idx >= 0, latched, state0[None, :])
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """When the spine counts as under load.
+
+    Attributes:
+        mode: ``auto`` (hip-hinge detection, plus manual sets), ``always`` or ``never``
+            (manual sets only).
+        trunk_on_deg: thoracic forward inclination that starts a hinge...
+        hip_on_deg: ...together with this much forward pelvis tilt (so a slump or a cat-cow
+            without the hips does not count).
+        trunk_off_deg: the hinge ends when the trunk is back within this of upright.
+    """
+
+    mode: str = "auto"
+    trunk_on_deg: float = 30.0
+    hip_on_deg: float = 20.0
+    trunk_off_deg: float = 12.0
+
+
+class LoadContext:
+    """Streaming load detector with manual set markers."""
+
+    def __init__(self, settings: LoadSettings | None = None):
+        self.settings = settings or LoadSettings()
+        if self.settings.mode not in ("auto", "always", "never"):
+            raise ValueError(f"load mode must be auto, always or never, not {self.settings.mode!r}")
+        self._hinge = np.zeros(1, dtype=bool)
+        self._sets: list[tuple[float, float]] = []
+
+    def add_set(self, start_s: float, end_s: float = np.inf) -> None:
+        """A set started by the user (button, key, CLI) from ``start_s`` to ``end_s``."""
+        self._sets.append((start_s, end_s))
+
+    def end_set(self, end_s: float) -> None:
+        if self._sets and not np.isfinite(self._sets[-1][1]):
+            self._sets[-1] = (self._sets[-1][0], end_s)
+
+    def update(self, a: AngleBlock) -> NDArray[np.bool_]:
+        """Load flag per sample of the block, shape ``(N,)``."""
+        n = len(a)
+        manual = np.zeros(n, dtype=bool)
+        for s, e in self._sets:
+            manual |= (a.t >= s) & (a.t <= e)
+        mode = self.settings.mode
+        if mode == "always":
+            return np.ones(n, dtype=bool)
+        if mode == "never" or n == 0:
+            return manual
+        s = self.settings
+        trunk, hip = a.thoracic_inclination, a.hip_angle
+        on = (trunk > s.trunk_on_deg) & (hip > s.hip_on_deg)
+        off = trunk < s.trunk_off_deg
+        hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
+        self._hinge = hinge[-1:].copy()
+        return hinge | manual
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One excursion beyond a limit (times in s on the angle stream's clock, angles in deg)."""
+
+    start_s: float  # first sample beyond the limit
+    alert_s: float  # when the alert was raised (start + minimum duration)
+    end_s: float  # first sample back inside (limit − hysteresis); NaN while ongoing
+    plane: str
+    side: str
+    peak_deg: float
+    under_load: bool = True
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def to_json_dict(self) -> dict[str, object]:
+        return {
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "alert_s": self.alert_s,
+            "plane": self.plane,
+            "side": self.side,
+            "peak_deg": round(self.peak_deg, 2),
+            "duration_s": round(self.duration_s, 3),
+            "under_load": self.under_load,
+        }
+
+
+class AlertEngine:
+    """Hysteresis + minimum-duration alerts per plane and side, under load only."""
+
+    def __init__(self, thresholds: Thresholds, load: LoadContext | None = None):
+        self.thresholds = thresholds
+        self.load = load or LoadContext()
+        self._limit = np.array(
+            [abs(thresholds.limits[p][0 if s == "negative" else 1]) for p, s in CHANNELS]
+        )
+        self._state = np.zeros(len(CHANNELS), dtype=bool)
+        self._start = np.full(len(CHANNELS), np.nan)
+        self._peak = np.full(len(CHANNELS), np.nan)
+        self._raised = np.zeros(len(CHANNELS), dtype=bool)
+        self.active: dict[tuple[str, str], Alert] = {}
+
+    def process(self, a: AngleBlock) -> tuple[list[Alert], list[Alert]]:
+        """Feed a block; return (alerts raised in it, alerts that ended in it)."""
+        raised: list[Alert] = []
+        ended: list[Alert] = []
+        n = len(a)
+        if n == 0:
+            return raised, ended
+        load = self.load.update(a)
+        x = np.column_stack(
+            (a.flexion, -a.flexion, a.lateral_flexion, -a.lateral_flexion, a.rotation, -a.rotation)
+        )
+        with np.errstate(invalid="ignore"):
+            beyond = (x > self._limit) & load[:, None]
+            inside = (x < self._limit - self.thresholds.hysteresis_deg) | ~load[:, None]
+        state = hysteresis(beyond, inside, self._state)
+        prev = np.vstack((self._state[None, :], state[:-1]))
+        busy = np.flatnonzero(state.any(axis=0) | self._state)
+        min_d = self.thresholds.min_duration_s
+        for c in busy:
+            col = state[:, c]
+            starts = np.flatnonzero(col & ~prev[:, c])
+            stops = np.flatnonzero(~col & prev[:, c])
+            events = sorted([(i, 1) for i in starts] + [(i, 0) for i in stops])
+            seg_from = 0
+            for i, kind in [*events, (n, -1)]:
+                if self._state[c] and i > seg_from:
+                    # An open run covers samples seg_from..i-1.
+                    seg = slice(seg_from, i)
+                    self._peak[c] = np.nanmax(np.append(x[seg, c], self._peak[c]))
+                    if not self._raised[c]:
+                        late = np.flatnonzero(a.t[seg] - self._start[c] >= min_d)
+                        if late.size:
+                            self._raised[c] = True
+                            al = self._make(c, a.t[seg][late[0]], np.nan)
+                            self.active[CHANNELS[c]] = al
+                            raised.append(al)
+                if kind == 1:
+                    self._state[c], self._start[c], self._peak[c], self._raised[c] = (
+                        True,
+                        a.t[i],
+                        np.nan,
+                        False,
+                    )
+                elif kind == 0:
+                    if self._raised[c]:
+                        done = self._make(c, self.active[CHANNELS[c]].alert_s, a.t[i])
+                        self.active.pop(CHANNELS[c], None)
+                        ended.append(done)
+                    self._state[c], self._raised[c] = False, False
+                seg_from = i
+        return raised, ended
+
+    def _make(self, c: int, alert_s: float, end_s: float) -> Alert:
+        plane, side = CHANNELS[c]
+        sign = 1.0 if side == "positive" else -1.0
+        return Alert(
+            float(self._start[c]),
+            float(alert_s),
+            float(end_s),
+            plane,
+            side,
+            float(sign * self._peak[c]),
+        )
+
+    def flush(self, t_end: float) -> list[Alert]:
+        """Close alerts still running at the end of a recording (end = ``t_end``)."""
+        out = [
+            Alert(
+                al.start_s,
+                al.alert_s,
+                t_end,
+                al.plane,
+                al.side,
+                float(
+                    (1 if al.side == "positive" else -1)
+                    * self._peak[CHANNELS.index((al.plane, al.side))]
+                ),
+            )
+            for al in self.active.values()
+        ]
+        self.active.clear()
+        return out
+
+
+def detect_alerts(
+    a: AngleBlock, thresholds: Thresholds, load: LoadSettings | None = None
+) -> list[Alert]:
+    """Batch: every alert in an angle block, ordered by start time."""
+    eng = AlertEngine(thresholds, LoadContext(load))
+    _, ended = eng.process(a)
+    ended += eng.flush(float(a.t[-1]) if len(a) else np.nan)
+    return sorted(ended, key=lambda al: (al.start_s, al.plane, al.side))
