@@ -48,9 +48,18 @@ class Thresholds:
 
     @classmethod
     def from_ranges(
-        cls, ranges: Mapping[str, tuple[float, float]], preset: str = "deadlift", **kw: Any
+        cls,
+        ranges: Mapping[str, tuple[float, float]],
+        preset: str = "deadlift",
+        standing_flexion_deg: float | None = None,
+        **kw: Any,
     ) -> Thresholds:
-        """From a profile's ranges (plane → (neg, pos) deg around neutral)."""
+        """From a profile's ranges (plane → (neg, pos) deg around neutral).
+
+        ``standing_flexion_deg``: where quiet standing sits relative to neutral (usually a
+        few degrees into extension, since neutral is mid-range). The flexion limit on that
+        side is kept at least 5° beyond it, so standing tall never alerts.
+        """
         if preset not in PRESETS:
             raise ThresholdError(f"unknown preset '{preset}': choose {', '.join(PRESETS)}")
         limits = {}
@@ -62,6 +71,12 @@ class Thresholds:
                 return min(max(v, FLOORS[plane]), CAPS[plane])
 
             limits[p] = (-clamp(frac * abs(lo)), clamp(frac * abs(hi)))
+        if standing_flexion_deg is not None:
+            lo, hi = limits["flexion"]
+            limits["flexion"] = (
+                min(lo, standing_flexion_deg - 5.0),
+                max(hi, standing_flexion_deg + 5.0),
+            )
         return cls(limits, **kw)
 
     @classmethod

@@ -98,5 +98,19 @@ def run_demo(
         )
     con.print(table)
 
+    from spinewatch.events import events_for
+
+    events = events_for(angles, profile, "auto", None)
+    alerts, reps = events["alerts"], events["reps"]
+    con.print(
+        f"\n[bold]3. Coaching[/bold]: {len(alerts)} alert(s) under load, {len(reps)} hinge rep(s) "
+        f"found (truth: {len(sess.truth.reps)} reps, "
+        f"{sum(r.rounded for r in sess.truth.reps)} with a rounded back)"
+    )
+    for al in alerts[:10]:
+        con.print(
+            f"  ⚠ at {al['start_s'] - angles.t[0]:6.1f} s  {al['plane'].replace('_', ' ')} "
+            f"({al['side']}) peak {al['peak_deg']:+.0f}° for {al['duration_s']:.1f} s"
+        )
     con.print(f"\nfiles: {folder}/calibration.csv, profile.json, session.csv, angles.csv")
     return 0

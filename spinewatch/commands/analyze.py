@@ -15,6 +15,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
     p.add_argument("--profile", help="calibration profile JSON (without: uncalibrated angles)")
     p.add_argument("-o", "--output", required=True, help="angles CSV to write")
+    p.add_argument("--events", help="alerts and reps JSON to write")
+    p.add_argument(
+        "--load",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="when the spine counts as under load (default auto: hip-hinge detection)",
+    )
+    p.add_argument(
+        "--thresholds",
+        help="absolute alert limits either side of neutral, deg, e.g. "
+        "flexion=20,lateral_flexion=15,rotation=10 (override the profile)",
+    )
     p.add_argument("--mag", action="store_true", help="9D fusion with the magnetometer")
     p.set_defaults(func=run)
 
@@ -38,4 +50,13 @@ def run(args: argparse.Namespace) -> int:
         + ("" if profile else " (uncalibrated: pass --profile for angles from your neutral)")
         + f" -> {args.output}"
     )
+    if args.events:
+        import json
+
+        from spinewatch.events import events_for
+
+        events = events_for(angles, profile, args.load, args.thresholds)
+        with open(args.events, "w", encoding="utf-8") as fh:
+            json.dump(events, fh, indent=2, allow_nan=False, default=str)
+        print(f"{len(events['alerts'])} alerts, {len(events['reps'])} reps -> {args.events}")
     return 0

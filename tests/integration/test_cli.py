@@ -54,3 +54,51 @@ def test_user_mistakes_are_one_line(tmp_path, capsys):
     assert main(["simulate", "standing", "-o", str(ses), "--duration", "20"]) == 0
     assert main(["calibrate", str(ses), "-o", str(tmp_path / "p.json")]) == 2
     assert "cat-cow" in capsys.readouterr().err
+
+
+def test_analyze_events_json(tmp_path):
+    import json
+
+    cal, prof, ses, ang, ev = (
+        tmp_path / n for n in ("c.csv", "p.json", "s.csv", "a.csv", "e.json")
+    )
+    assert main(["simulate", "calibration", "-o", str(cal), "--seed", "8", "--rate", "100"]) == 0
+    assert main(["calibrate", str(cal), "-o", str(prof)]) == 0
+    assert main(["simulate", "deadlift-set", "-o", str(ses), "--seed", "8", "--rate", "100"]) == 0
+    assert (
+        main(["analyze", str(ses), "--profile", str(prof), "-o", str(ang), "--events", str(ev)])
+        == 0
+    )
+    events = json.loads(ev.read_text())
+    assert len(events["reps"]) == 6  # the script has six hinge reps, one rounded
+    flex_alerts = [
+        a for a in events["alerts"] if a["plane"] == "flexion" and a["side"] == "positive"
+    ]
+    assert len(flex_alerts) == 1 and flex_alerts[0]["under_load"]
+    for key in ("start_s", "end_s", "plane", "side", "peak_deg", "under_load"):
+        assert key in events["alerts"][0]
+    assert {"start_s", "bottom_s", "end_s", "peak_flexion_deg", "hip_share"} <= set(
+        events["reps"][0]
+    )
+    assert (
+        main(
+            [
+                "analyze",
+                str(ses),
+                "--profile",
+                str(prof),
+                "-o",
+                str(ang),
+                "--events",
+                str(ev),
+                "--load",
+                "never",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(ev.read_text())["alerts"] == []
+    assert (
+        main(["analyze", str(ses), "-o", str(ang), "--events", str(ev), "--thresholds", "flex=3"])
+        == 2
+    )
