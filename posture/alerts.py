@@ -86,10 +86,10 @@ class LoadContext:
             return np.ones(n, dtype=bool)
         if mode == "never" or n == 0:
             return manual
-        s = self.settings
+        cfg = self.settings
         trunk, hip = a.thoracic_inclination, a.hip_angle
-        on = (trunk > s.trunk_on_deg) & (hip > s.hip_on_deg)
-        off = trunk < s.trunk_off_deg
+        on = (trunk > cfg.trunk_on_deg) & (hip > cfg.hip_on_deg)
+        off = trunk < cfg.trunk_off_deg
         hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
         self._hinge = hinge[-1:].copy()
         return hinge | manual
@@ -157,11 +157,13 @@ class AlertEngine:
         prev = np.vstack((self._state[None, :], state[:-1]))
         busy = np.flatnonzero(state.any(axis=0) | self._state)
         min_d = self.thresholds.min_duration_s
-        for c in busy:
+        for c in (int(v) for v in busy):
             col = state[:, c]
             starts = np.flatnonzero(col & ~prev[:, c])
             stops = np.flatnonzero(~col & prev[:, c])
-            events = sorted([(i, 1) for i in starts] + [(i, 0) for i in stops])
+            events: list[tuple[int, int]] = sorted(
+                [(int(i), 1) for i in starts] + [(int(i), 0) for i in stops]
+            )
             seg_from = 0
             for i, kind in [*events, (n, -1)]:
                 if self._state[c] and i > seg_from:
