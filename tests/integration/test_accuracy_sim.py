@@ -16,7 +16,9 @@ from posture.simulator import SimConfig, simulate
 
 @pytest.mark.parametrize("seed", [11, 12])
 def test_calibrate_then_analyze_lifting_session(seed):
-    cfg = SimConfig(seed=seed, rate_hz=100, clock_offset_s=0.05, clock_drift_ppm=-35, drop_prob=0.01)
+    cfg = SimConfig(
+        seed=seed, rate_hz=100, clock_offset_s=0.05, clock_drift_ppm=-35, drop_prob=0.01
+    )
     cal = simulate("calibration", cfg)
     prof = calibrate(cal.raw)
     assert abs(prof.standing_flexion_deg + cal.truth.neutral_flexion_from_standing_deg) < 1.0
