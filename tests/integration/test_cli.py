@@ -102,3 +102,10 @@ def test_analyze_events_json(tmp_path):
         main(["analyze", str(ses), "-o", str(ang), "--events", str(ev), "--thresholds", "flex=3"])
         == 2
     )
+
+
+def test_monitor_simulated_prints_alerts(capsys):
+    assert main(["monitor", "--simulate", "--seconds", "60", "--speed", "0", "--seed", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "ALERT" in out and "back in range" in out
+    assert main(["monitor"]) == 2
