@@ -89,6 +89,8 @@ class LoadContext:
         cfg = self.settings
         trunk, hip = a.thoracic_inclination, a.hip_angle
         on = (trunk > cfg.trunk_on_deg) & (hip > cfg.hip_on_deg)
+        if not self._hinge[0] and not on.any():
+            return manual  # the common case: standing or moving without a hinge
         off = trunk < cfg.trunk_off_deg
         hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
         self._hinge = hinge[-1:].copy()
@@ -153,6 +155,8 @@ class AlertEngine:
         with np.errstate(invalid="ignore"):
             beyond = (x > self._limit) & load[:, None]
             inside = (x < self._limit - self.thresholds.hysteresis_deg) | ~load[:, None]
+        if not self._state.any() and not beyond.any():
+            return raised, ended  # the common case: every plane inside its limits
         state = hysteresis(beyond, inside, self._state)
         prev = np.vstack((self._state[None, :], state[:-1]))
         busy = np.flatnonzero(state.any(axis=0) | self._state)
