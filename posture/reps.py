@@ -69,11 +69,17 @@ def segment_reps(a: AngleBlock, settings: RepSettings | None = None) -> list[Rep
         before = np.flatnonzero(upright[:i0])
         start = int(before[-1]) if before.size else 0
         # Walk on to where the pelvis actually started moving (its smoothed tilt stops falling).
-        while start > 0 and smooth[start - 1] < smooth[start]:
+        # (at most 0.3 s: noise while standing must not drag it back further).
+        limit = a.t[start] - 0.3
+        while start > 0 and smooth[start - 1] < smooth[start] and a.t[start - 1] >= limit:
             start -= 1
-        # The end: back within 1.5° of the standing pelvis (noise stops a walk-forward early).
+        # The end: back within 1.5° of the standing pelvis, then on while it still settles
+        # (at most 0.3 s, for the same reason).
         after = np.flatnonzero(smooth[i1:] < 1.5)
         end = int(i1 + after[0]) if after.size else n - 1
+        limit = a.t[end] + 0.3
+        while end < n - 1 and smooth[end + 1] < smooth[end] and a.t[end + 1] <= limit:
+            end += 1
         if a.t[end] - a.t[start] < s.min_duration_s:
             continue
         seg = slice(start, end + 1)
