@@ -9,7 +9,6 @@ Writes docs/benchmarks/engine.md. Run:
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -20,10 +19,8 @@ from benchmarks.collect import machine, write_fragment
 from calibration import calibrate
 from posture.alignment import estimate_clock_map
 from posture.engine import EngineSettings, PostureEngine, analyze
-from posture.evaluation import angle_rmse, broad_errors
-from posture.fusion import FusionSettings, OrientationFilter
+from posture.evaluation import angle_rmse, evaluate_broad
 from posture.rawcsv import read_raw_csv, write_raw_csv
-from posture.records import ImuBlock
 from posture.simulator import SimConfig, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,32 +101,13 @@ def speed(minutes: float, rate: float) -> dict[str, float]:
 
 
 def broad() -> list[tuple[str, str, float, float]]:
-    ref = json.loads((BROAD / "reference.json").read_text())["excerpts"]
     rows = []
     for path in sorted(BROAD.glob("broad_*.npz")):
-        ex = np.load(path)
-        rate = float(ex["rate"])
-        n = len(ex["t"])
-        block = ImuBlock(
-            "x",
-            100 + np.arange(n) / rate,
-            np.asarray(ex["acc"], float),
-            np.asarray(ex["gyr"], float),
-            np.asarray(ex["mag"], float),
-        )
         for mag in (False, True):
-            ob = OrientationFilter(rate, FusionSettings(use_mag=mag)).process(block)
-            e = broad_errors(
-                ob.quat,
-                np.asarray(ex["quat_truth"], float),
-                np.asarray(ex["movement"]),
-                remove_heading_offset=not mag,
-            )
-            key = "VQF_9D" if mag else "VQF_6D"
-            want = ref[path.name][key]["absolute" if mag else "heading_offset_removed"]
+            e, want, _ = evaluate_broad(path, mag)
             rows.append(
                 (
-                    path.name.replace(".npz", ""),
+                    path.stem,
                     "9D" if mag else "6D",
                     e["inclination_rmse_deg"],
                     want["inclination_rmse_deg"],

@@ -9,6 +9,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -78,3 +82,33 @@ def angle_rmse(est: AngleBlock, truth: AngleBlock, skip_s: float = 0.0) -> dict[
         out[name] = float(np.sqrt(np.mean((a[good] - b[good]) ** 2))) if good.any() else np.nan
     out["coverage"] = float(np.mean(ok & np.isfinite(est.flexion)))
     return out
+
+
+def evaluate_broad(
+    path: str | os.PathLike[str], use_mag: bool
+) -> tuple[dict[str, float], dict[str, float], int]:
+    """Run our fusion on one BROAD excerpt and score it like ``reference.json`` does.
+
+    Returns ``(our errors, the vqf reference entry for the same mode, filled samples)``:
+    9D is scored on the absolute metric, 6D with one heading offset removed.
+    """
+    from posture.fusion import FusionSettings, OrientationFilter
+    from posture.records import ImuBlock
+
+    p = Path(path)
+    ex = np.load(p)
+    rate = float(ex["rate"])
+
+    def f(k: str) -> F64:
+        return np.asarray(ex[k], dtype=np.float64)
+
+    t = 100.0 + np.arange(len(ex["t"])) / rate  # uniform clock, offset to a non-zero start
+    block = ImuBlock("lumbar", t, f("acc"), f("gyr"), f("mag"))
+    ob = OrientationFilter(rate, FusionSettings(use_mag=use_mag)).process(block)
+    errors = broad_errors(ob.quat, f("quat_truth"), np.asarray(ex["movement"]), not use_mag)
+    ref = json.loads((p.parent / "reference.json").read_text())["excerpts"][p.name]
+    want = ref["VQF_9D" if use_mag else "VQF_6D"][
+        "absolute" if use_mag else "heading_offset_removed"
+    ]
+    assert ob.filled is not None
+    return errors, want, int(ob.filled.sum())
