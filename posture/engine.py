@@ -13,7 +13,7 @@ Streaming and batch are the same code: :func:`analyze` pushes whole recordings t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -100,7 +100,8 @@ class PostureEngine:
         self._delta: float | None = None
         self._t_rezero: float | None = None
         self._t_start: float | None = None
-        self._last_valid_delta_t = -np.inf
+        self._pending_raw: dict[str, list[ImuBlock]] = {r: [] for r in ROLES}
+        self._rows: list[tuple[float, ...]] = []  # angle rows from push_pair, see drain()
 
     # -- input -----------------------------------------------------------------------------
     def _filter(self, role: str, block: ImuBlock) -> OrientationFilter | None:
@@ -127,17 +128,13 @@ class PostureEngine:
             parts.clear()
         return f.process(block)
 
-    _pending_raw: dict[str, list[ImuBlock]]
-
     def push(self, block: ImuBlock | OrientationBlock) -> AngleBlock:
         """Add samples of one sensor (role in ``block.sensor``); return newly ready angles.
 
         Pre-fused orientation blocks (sensors that fuse on board) are accepted in place of
         raw samples.
         """
-        if not hasattr(self, "_pending_raw"):
-            self._pending_raw = {r: [] for r in ROLES}
-        if getattr(self, "_rows", None):
+        if self._rows:
             return AngleBlock.concat([self.drain(), self._push_block(block)])
         return self._push_block(block)
 
@@ -170,8 +167,6 @@ class PostureEngine:
         return AngleBlock.concat([self.drain(), self._emit(final=True)])
 
     # -- per-sample fast path --------------------------------------------------------------
-    _rows: list[tuple[float, ...]]
-
     def push_pair(
         self,
         t_lumbar: float,
@@ -191,8 +186,6 @@ class PostureEngine:
         Returns:
             The number of angle rows now waiting in :meth:`drain`.
         """
-        if not hasattr(self, "_rows"):
-            self._rows = []
         if not self._fast_path_ok(t_lumbar, t_thoracic):
             for role, t, acc, gyr in (
                 (THORACIC, t_thoracic, acc_thoracic, gyr_thoracic),
@@ -245,7 +238,7 @@ class PostureEngine:
 
     def drain(self) -> AngleBlock:
         """Angle rows produced by :meth:`push_pair` since the last call."""
-        rows = getattr(self, "_rows", None)
+        rows = self._rows
         if not rows:
             return AngleBlock.empty()
         arr = np.array(rows, dtype=np.float64)
@@ -258,7 +251,7 @@ class PostureEngine:
         f_t = self._filters.get(THORACIC)
         if f_l is None or f_t is None or f_l.last_t is None or f_t.last_t is None:
             return False
-        if getattr(self, "_pending_raw", None) and any(self._pending_raw.values()):
+        if any(self._pending_raw.values()):
             return False
         if not (0 < t_l - f_l.last_t <= 1.5 * f_l.ts and 0 < t_t - f_t.last_t <= 1.5 * f_t.ts):
             return False  # a gap: the block path bridges or flags it
@@ -454,6 +447,27 @@ class PostureEngine:
                 out[i] = True
                 cur = d
         return out
+
+
+def stream_in_chunks(
+    engine: PostureEngine, lumbar: ImuBlock, thoracic: ImuBlock, step_s: float = 0.02
+) -> Iterator[tuple[float, AngleBlock]]:
+    """Feed two recorded streams to ``engine`` as live BLE would: ``step_s`` notifications,
+    thoracic then lumbar, interleaved by time. Yields ``(chunk end time, new angles)``; the
+    last item holds what :meth:`PostureEngine.flush` released.
+    """
+    il = it = 0
+    for edge in np.arange(lumbar.t[0] + step_s, lumbar.t[-1] + step_s, step_s):
+        jl = int(np.searchsorted(lumbar.t, edge))
+        jt = int(np.searchsorted(thoracic.t, edge))
+        parts = []
+        if jt > it:
+            parts.append(engine.push(thoracic.take(slice(it, jt))))
+        if jl > il:
+            parts.append(engine.push(lumbar.take(slice(il, jl))))
+        il, it = jl, jt
+        yield float(edge), AngleBlock.concat(parts)
+    yield float(lumbar.t[-1]), engine.flush()
 
 
 def analyze(

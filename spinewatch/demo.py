@@ -20,7 +20,7 @@ def run_demo(
 
     from calibration import calibrate
     from posture.anglescsv import write_angles_csv
-    from posture.engine import EngineSettings, PostureEngine
+    from posture.engine import EngineSettings, PostureEngine, stream_in_chunks
     from posture.evaluation import angle_rmse
     from posture.rawcsv import write_raw_csv
     from posture.records import AngleBlock
@@ -69,20 +69,9 @@ def run_demo(
         profile.spine_model,
         EngineSettings(lumbar_rate_hz=rate_hz, thoracic_rate_hz=rate_hz, clock=clock),
     )
-    lum, tho = sess.raw["lumbar"], sess.raw["thoracic"]
-    parts = []
     # Deliver in 20 ms notifications, interleaved by time as BLE would.
-    edges = np.arange(lum.t[0], lum.t[-1] + 0.02, 0.02)
-    il = it = 0
-    for e in edges[1:]:
-        jl = int(np.searchsorted(lum.t, e))
-        jt = int(np.searchsorted(tho.t, e))
-        if jt > it:
-            parts.append(eng.push(tho.take(slice(it, jt))))
-        if jl > il:
-            parts.append(eng.push(lum.take(slice(il, jl))))
-        il, it = jl, jt
-    parts.append(eng.flush())
+    lum, tho = sess.raw["lumbar"], sess.raw["thoracic"]
+    parts = [block for _, block in stream_in_chunks(eng, lum, tho)]
     angles = AngleBlock.concat(parts)
     write_angles_csv(folder / "angles.csv", angles)
     rm = angle_rmse(angles, sess.truth.angle_block(), skip_s=2.0)

@@ -34,12 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     import time
 
-    import numpy as np
-
     from calibration import CalibrationProfile, calibrate
     from posture.alerts import AlertEngine, LoadContext, LoadSettings
     from posture.alignment import estimate_clock_map
-    from posture.engine import EngineSettings, PostureEngine
+    from posture.engine import EngineSettings, PostureEngine, stream_in_chunks
     from posture.errors import SpinewatchError
     from posture.simulator import SimConfig, simulate
     from spinewatch.events import thresholds_for
@@ -71,17 +69,12 @@ def run(args: argparse.Namespace) -> int:
     t_first = float(lum.t[0])
     wall0 = time.monotonic()
     n_alerts = 0
-    step = 0.02  # one BLE notification interval
-    il = it = 0
-    for edge in np.arange(t_first + step, float(lum.t[-1]) + step, step):
-        jl, jt = int(np.searchsorted(lum.t, edge)), int(np.searchsorted(tho.t, edge))
+    # One 20 ms BLE notification per step, paced to wall-clock time unless --speed 0.
+    for edge, ang in stream_in_chunks(engine, lum, tho, step_s=0.02):
         if args.speed > 0:
             delay = (edge - t_first) / args.speed - (time.monotonic() - wall0)
             if delay > 0:
                 time.sleep(delay)
-        ang = engine.push(tho.take(slice(it, jt)))
-        ang = type(ang).concat([ang, engine.push(lum.take(slice(il, jl)))])
-        il, it = jl, jt
         raised, ended = alerts.process(ang)
         for al in raised:
             n_alerts += 1
