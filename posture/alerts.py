@@ -140,6 +140,7 @@ class AlertEngine:
         self._peak = np.full(len(CHANNELS), np.nan)
         self._raised = np.zeros(len(CHANNELS), dtype=bool)
         self.active: dict[tuple[str, str], Alert] = {}
+        self.last_load: NDArray[np.bool_] = np.zeros(0, dtype=bool)  # of the last block
 
     def process(self, a: AngleBlock) -> tuple[list[Alert], list[Alert]]:
         """Feed a block; return (alerts raised in it, alerts that ended in it)."""
@@ -149,6 +150,7 @@ class AlertEngine:
         if n == 0:
             return raised, ended
         load = self.load.update(a)
+        self.last_load = load
         x = np.column_stack(
             (a.flexion, -a.flexion, a.lateral_flexion, -a.lateral_flexion, a.rotation, -a.rotation)
         )
