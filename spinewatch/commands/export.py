@@ -1,0 +1,32 @@
+"""``spinewatch export SESSION --format csv|angles|events|parquet|sto -o PATH``."""
+
+from __future__ import annotations
+
+import argparse
+
+from spinewatch.sessions.exports import FORMATS
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "export",
+        help="export a recorded session (raw CSV, angles, events, Parquet, OpenSim .sto)",
+        description="csv: the raw import format (re-imports exactly); angles: the angles CSV of "
+        "'analyze'; events: alerts, reps, sets and notes as CSV; parquet: a folder of Parquet "
+        "tables; sto: OpenSim/OpenSense quaternion orientations per sensor. "
+        "See docs/formats.md.",
+    )
+    p.add_argument("session", help="session name or file")
+    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument("-o", "--output", required=True, help="file (folder for parquet) to write")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from spinewatch.sessions.exports import export
+    from spinewatch.sessions.reader import SessionFile
+    from spinewatch.sessions.store import resolve
+
+    with SessionFile(resolve(args.session)) as sf:
+        print(export(sf, args.format, args.output))
+    return 0

@@ -1,0 +1,256 @@
+"""Exports of a session: raw CSV, angles CSV, events CSV, Parquet folder, OpenSim ``.sto``.
+
+Every export streams the session window by window, so an 8-hour recording is exported
+without holding it in memory. Times are the recording's own time stamps (never re-based).
+See docs/formats.md for each format.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from posture.anglescsv import write_angles_csv
+from posture.fusion import FusionSettings, OrientationFilter
+from posture.rawcsv import write_raw_csv
+from posture.records import ROLES, ImuBlock, OrientationBlock
+from spinewatch.sessions.reader import SessionFile
+from spinewatch.sessions.store import SessionError
+
+FORMATS = ("csv", "angles", "events", "parquet", "sto")
+PathLike = str | os.PathLike[str]
+
+
+def _imu_windows(sf: SessionFile, window_s: float) -> Iterator[dict[str, ImuBlock]]:
+    """Raw samples per role, cut at common time edges ``window_s`` apart."""
+    its = {r: sf.iter_blocks(r) for r in sf.roles()}
+    bufs: dict[str, list[ImuBlock]] = {r: [] for r in its}
+    last = dict.fromkeys(its, -np.inf)
+    for r, it in its.items():
+        for _, b in it:
+            if isinstance(b, OrientationBlock):
+                raise SessionError(
+                    f"{sf.path}: the {r} sensor delivered orientations, not raw samples; "
+                    "export it with --format sto"
+                )
+            if len(b):
+                bufs[r].append(b)
+                last[r] = float(b.t[-1])
+                break
+    starts = [bs[0].t[0] for bs in bufs.values() if bs]
+    if not starts:
+        return
+    edge = float(min(starts))
+    while any(bufs.values()):
+        edge += window_s
+        out = {}
+        for r, it in its.items():
+            while last[r] < edge:
+                nxt = next(it, None)
+                if nxt is None:
+                    last[r] = np.inf
+                    break
+                if len(nxt[1]):
+                    bufs[r].append(nxt[1])  # type: ignore[arg-type]
+                    last[r] = float(nxt[1].t[-1])
+            if not bufs[r]:
+                continue
+            blk = ImuBlock.concat(bufs[r])
+            i = int(np.searchsorted(blk.t, edge, side="left"))
+            if i:
+                out[r] = blk.take(slice(0, i))
+            bufs[r] = [blk.take(slice(i, None))] if i < len(blk) else []
+        if out:
+            yield out
+
+
+def export_raw_csv(sf: SessionFile, path: PathLike, window_s: float = 60.0) -> int:
+    """The raw import format (docs/formats.md); returns the number of rows."""
+    q = "SELECT COUNT(*) FROM raw_blocks WHERE kind = 'imu' AND n > 0 AND mag IS NULL"
+    with_mag = int(sf.db.execute(q).fetchone()[0]) == 0
+    rows = 0
+    comments = [f"spinewatch session {sf.name} ({sf.status.value})"]
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        for k, win in enumerate(_imu_windows(sf, window_s)):
+            if not with_mag:
+                win = {r: ImuBlock(r, b.t, b.acc, b.gyr) for r, b in win.items()}
+            buf = io.StringIO()
+            write_raw_csv(buf, win, comments if k == 0 else ())
+            text = buf.getvalue()
+            fh.write(text if k == 0 else text[text.index("\n") + 1 :])
+            rows += sum(len(b) for b in win.values())
+    if rows == 0:
+        raise SessionError(f"{sf.path}: the session holds no raw samples to export")
+    return rows
+
+
+def export_angles_csv(sf: SessionFile, path: PathLike, chunk_rows: int = 200_000) -> int:
+    """The live angles in the angles CSV format of ``spinewatch analyze``."""
+    from posture.records import AngleBlock
+
+    rows = 0
+    first = True
+    with (
+        open(path, "w", encoding="utf-8", newline="\n") as fh,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        parts: list[AngleBlock] = []
+        pending = 0
+
+        def emit() -> None:
+            nonlocal first, pending
+            part = Path(tmp) / "part.csv"
+            write_angles_csv(part, AngleBlock.concat(parts))
+            text = part.read_text(encoding="utf-8")
+            fh.write(text if first else text[text.index("\n") + 1 :])
+            first, pending = False, 0
+            parts.clear()
+
+        for ang, _ in sf.iter_angles():
+            parts.append(ang)
+            pending += len(ang)
+            rows += len(ang)
+            if pending >= chunk_rows:
+                emit()
+        if parts or first:
+            emit()
+    return rows
+
+
+EVENT_COLUMNS = (
+    "kind", "start_s", "end_s", "alert_s", "plane", "side", "peak_deg", "under_load",
+    "bottom_s", "peak_flexion_deg", "mean_flexion_deg", "peak_lateral_flexion_deg",
+    "peak_rotation_deg", "peak_hip_angle_deg", "hip_share", "time_under_tension_s", "text",
+)  # fmt: skip
+
+
+def event_rows(sf: SessionFile) -> list[dict[str, object]]:
+    """Alerts, reps, set markers and notes as one table (one row each, sorted by time)."""
+    from dataclasses import asdict
+
+    rows: list[dict[str, object]] = []
+    rows += [{"kind": "alert", **asdict(a)} for a in sf.alerts()]
+    rows += [{"kind": "rep", **asdict(r)} for r in sf.reps()]
+    rows += [{"kind": m.kind, "start_s": m.t_s, "text": m.text} for m in sf.markers()]
+    rows.sort(key=lambda d: float(d["start_s"]) if d.get("start_s") is not None else np.inf)  # type: ignore[arg-type]
+    return rows
+
+
+def export_events_csv(sf: SessionFile, path: PathLike) -> int:
+    rows = event_rows(sf)
+    cols = {}
+    for c in EVENT_COLUMNS:
+        vals = [r.get(c) for r in rows]
+        if c in ("kind", "plane", "side", "text"):
+            cols[c] = pa.array([None if v is None else str(v) for v in vals], pa.string())
+        elif c == "under_load":
+            cols[c] = pa.array(vals, pa.bool_())
+        else:
+            f = [np.nan if v is None else float(v) for v in vals]  # type: ignore[arg-type]
+            cols[c] = pa.array(f, pa.float64(), mask=np.isnan(np.array(f, dtype=float)))
+    pacsv.write_csv(pa.table(cols), str(path), pacsv.WriteOptions(quoting_style="needed"))
+    return len(rows)
+
+
+def export(sf: SessionFile, fmt: str, path: PathLike) -> str:
+    """Write ``fmt`` to ``path``; returns a one-line description of what was written."""
+    if fmt == "csv":
+        return f"{export_raw_csv(sf, path)} raw samples -> {path}"
+    if fmt == "angles":
+        return f"{export_angles_csv(sf, path)} angle samples -> {path}"
+    if fmt == "events":
+        return f"{export_events_csv(sf, path)} events -> {path}"
+    if fmt == "parquet":
+        from spinewatch.sessions.parquet import export_parquet
+
+        files = export_parquet(sf, path)
+        return f"{len(files)} Parquet files ({', '.join(files)}) -> {path}/"
+    if fmt == "sto":
+        return f"{export_sto(sf, path)} orientation rows -> {path}"
+    raise SessionError(f"unknown export format '{fmt}'; use one of {', '.join(FORMATS)}")
+
+
+# -- OpenSim orientations ----------------------------------------------------------------------
+STO_NAMES = {"thoracic": "thoracic_imu", "lumbar": "lumbar_imu"}
+
+
+def _quat_cells(q: np.ndarray) -> pa.Array:
+    parts = [pc.cast(pa.array(q[:, i]), pa.string()) for i in range(4)]
+    return pc.binary_join_element_wise(*parts, ",")
+
+
+def export_sto(sf: SessionFile, path: PathLike, window_s: float = 60.0) -> int:
+    """OpenSense orientation file: per-sensor VQF quaternions (sensor → earth, z up).
+
+    Thoracic orientations are slerped onto the lumbar time stamps; rows where either sensor
+    has no orientation (gaps over 100 ms, the edges) are left out.
+    """
+    rates = {r: float(v) for r, v in sf.meta.get("rates_hz", {}).items() if v}
+    fusion = FusionSettings(use_mag=bool(sf.meta.get("use_mag", False)))
+    filters: dict[str, OrientationFilter] = {}
+    th = OrientationBlock("thoracic", np.zeros(0), np.zeros((0, 4)))
+    lum_hold = OrientationBlock("lumbar", np.zeros(0), np.zeros((0, 4)))
+    rate = rates.get("lumbar") or 0.0
+    n_rows = 0
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(f"DataRate={rate:.6f}\nDataType=Quaternion\nversion=3\nOpenSimVersion=4.5\n")
+        fh.write("endheader\n" + "\t".join(["time", *(STO_NAMES[r] for r in ROLES)]) + "\n")
+        for win in _imu_windows(sf, window_s):
+            fused = {}
+            for r, b in win.items():
+                if r not in filters:
+                    filters[r] = OrientationFilter(rates.get(r) or b.nominal_rate(), fusion, r)
+                fused[r] = filters[r].process(b)
+            if "thoracic" in fused:
+                th = OrientationBlock.concat([th.take(slice(-1, None)), fused["thoracic"]])
+            if "lumbar" in fused:
+                lum_hold = OrientationBlock.concat([lum_hold, fused["lumbar"]])
+            n_rows += _write_sto_rows(fh, lum_hold, th, final=False)
+            keep = lum_hold.t > (th.t[-1] if len(th) else -np.inf)
+            lum_hold = lum_hold.take(keep)
+        n_rows += _write_sto_rows(fh, lum_hold, th, final=True)
+    if n_rows == 0:
+        raise SessionError(f"{sf.path}: no time where both sensors have data; nothing to export")
+    return n_rows
+
+
+def _write_sto_rows(
+    fh: io.TextIOBase, lum: OrientationBlock, th: OrientationBlock, final: bool
+) -> int:
+    from posture.alignment import interpolate_orientation
+
+    if len(lum) == 0 or len(th) == 0:
+        return 0
+    upto = lum.t <= th.t[-1]
+    lum = lum.take(upto) if not final else lum
+    q_t, valid = interpolate_orientation(th.t, th.quat, lum.t)
+    if not valid.any():
+        return 0
+    t = lum.t[valid]
+    table = pa.table(
+        {
+            "time": pc.cast(pa.array(t), pa.string()),
+            "thoracic": _quat_cells(q_t[valid]),
+            "lumbar": _quat_cells(lum.quat[valid]),
+        }
+    )
+    buf = io.BytesIO()
+    opts = pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")
+    pacsv.write_csv(table, buf, opts)
+    fh.write(buf.getvalue().decode("utf-8"))
+    return int(valid.sum())
+
+
+def write_session_json(sf: SessionFile, path: PathLike) -> None:
+    """The session's meta (profile, settings, rates, status) as JSON with a schema version."""
+    d = {"schema_version": 1, "name": sf.name, "status": sf.status.value, "meta": sf.meta}
+    Path(path).write_text(json.dumps(d, indent=2, default=str) + "\n", encoding="utf-8")

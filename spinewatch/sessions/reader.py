@@ -1,0 +1,231 @@
+"""Reading a session file: blocks in arrival order, angles, events, link statistics, summary.
+
+Large sessions are read page by page (keyset pagination over the block ordinal), so replay
+and exports of an 8-hour recording keep memory flat.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posture.alerts import Alert, LoadSettings
+from posture.records import ANGLE_COLUMNS, ROLES, AngleBlock, ImuBlock, OrientationBlock
+from posture.reps import RepMetrics
+from spinewatch.sessions.store import (
+    RAW_COLUMNS,
+    SUFFIX,
+    SessionError,
+    SessionStatus,
+    connect,
+    get_meta,
+    settle_status,
+    unpack_block,
+)
+
+if TYPE_CHECKING:
+    from calibration import CalibrationProfile
+    from posture.engine import EngineSettings
+    from posture.thresholds import Thresholds
+
+Block = ImuBlock | OrientationBlock
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A set start/end or a note; ``before_ord``: applied before that block on replay."""
+
+    before_ord: int
+    t_s: float | None
+    kind: str  # "set_start", "set_end" or "note"
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """What ``spinewatch sessions list/show`` prints."""
+
+    name: str
+    path: Path
+    status: SessionStatus
+    created_unix: float
+    t0: float
+    t1: float
+    samples: dict[str, int]
+    dropped: dict[str, int]
+    alerts: int
+    reps: int
+    sets: int
+    notes: int
+    size_bytes: int
+    source: str
+
+    @property
+    def duration_s(self) -> float:
+        return max(0.0, self.t1 - self.t0) if np.isfinite(self.t0) else 0.0
+
+
+def unpack_angles(n: int, data: bytes) -> tuple[AngleBlock, NDArray[np.bool_]]:
+    m = np.frombuffer(data, "<f8").reshape(n, 10)
+    cols = {c: m[:, i + 1] for i, c in enumerate(ANGLE_COLUMNS)}
+    ang = AngleBlock(t=m[:, 0], flags=m[:, 8].astype(np.uint8), **cols)
+    return ang, m[:, 9] != 0
+
+
+class SessionFile:
+    """An open session (reading; marks a dead recording as interrupted on open)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.db = connect(self.path)
+        self.status = settle_status(self.db)
+        self.meta: dict[str, Any] = get_meta(self.db)
+
+    def __enter__(self) -> SessionFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def name(self) -> str:
+        return self.path.name.removesuffix(SUFFIX)
+
+    # -- settings stored at recording time ---------------------------------------------------
+    def profile(self) -> CalibrationProfile | None:
+        from calibration import CalibrationProfile
+
+        d = self.meta.get("profile")
+        return None if d is None else CalibrationProfile.from_json_dict(d, f"{self.path} profile")
+
+    def thresholds(self) -> Thresholds:
+        from posture.thresholds import Thresholds
+
+        d = self.meta.get("thresholds")
+        return Thresholds.from_json_dict(d) if d else Thresholds()
+
+    def load_settings(self) -> LoadSettings:
+        return LoadSettings(mode=self.meta.get("load_mode", "auto"))
+
+    def engine_settings(self) -> EngineSettings:
+        """The engine settings of the recording (rates, host-time clock, fusion)."""
+        from posture.alignment import ClockMap
+        from posture.engine import EngineSettings
+        from posture.fusion import FusionSettings
+
+        rates = self.meta.get("rates_hz", {})
+        clock = self.meta.get("clock", [0.0, 0.0])
+        return EngineSettings(
+            fusion=FusionSettings(use_mag=bool(self.meta.get("use_mag", False))),
+            lumbar_rate_hz=rates.get("lumbar"),
+            thoracic_rate_hz=rates.get("thoracic"),
+            clock=ClockMap(float(clock[0]), float(clock[1])),
+        )
+
+    # -- data --------------------------------------------------------------------------------
+    def iter_blocks(self, role: str | None = None, page: int = 2000) -> Iterator[tuple[int, Block]]:
+        """``(ordinal, block)`` in arrival order, optionally of one role."""
+        last = -1
+        where = "ord > ?" + (" AND role = ?" if role else "")
+        sql = f"SELECT {RAW_COLUMNS} FROM raw_blocks WHERE {where} ORDER BY ord LIMIT {page}"
+        while True:
+            rows = self.db.execute(sql, (last, role) if role else (last,)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield int(row[0]), unpack_block(row)
+            last = int(rows[-1][0])
+
+    def raw(self, role: str) -> ImuBlock:
+        """All raw samples of one role as one block (with sequence numbers)."""
+        parts = [b for _, b in self.iter_blocks(role) if isinstance(b, ImuBlock) and len(b)]
+        if not parts:
+            raise SessionError(f"{self.path}: no raw {role} samples in this session")
+        return ImuBlock.concat(parts)
+
+    def roles(self) -> list[str]:
+        have = {r for (r,) in self.db.execute("SELECT DISTINCT role FROM raw_blocks")}
+        return [r for r in ROLES if r in have]
+
+    def iter_angles(self, page: int = 500) -> Iterator[tuple[AngleBlock, NDArray[np.bool_]]]:
+        last = 0
+        sql = f"SELECT id, n, data FROM angle_blocks WHERE id > ? ORDER BY id LIMIT {page}"
+        while True:
+            rows = self.db.execute(sql, (last,)).fetchall()
+            if not rows:
+                return
+            for _, n, data in rows:
+                yield unpack_angles(n, data)
+            last = int(rows[-1][0])
+
+    def angles(self) -> tuple[AngleBlock, NDArray[np.bool_]]:
+        """The live angles recorded with the session and the under-load flag per sample."""
+        parts = list(self.iter_angles())
+        if not parts:
+            return AngleBlock.empty(), np.zeros(0, dtype=bool)
+        return AngleBlock.concat([a for a, _ in parts]), np.concatenate([u for _, u in parts])
+
+    def alerts(self) -> list[Alert]:
+        rows = self.db.execute("SELECT data FROM alerts ORDER BY start_s, plane, side")
+        return [Alert(**json.loads(d)) for (d,) in rows]
+
+    def reps(self) -> list[RepMetrics]:
+        rows = self.db.execute("SELECT data FROM reps ORDER BY start_s")
+        return [RepMetrics(**json.loads(d)) for (d,) in rows]
+
+    def markers(self) -> list[Marker]:
+        rows = self.db.execute("SELECT before_ord, t_s, kind, text FROM markers ORDER BY id")
+        return [Marker(int(o), t, k, x) for o, t, k, x in rows]
+
+    def link_stats(self) -> dict[str, list[tuple[float, dict[str, Any]]]]:
+        """Per role, the link status snapshots ``(stream time, LinkStatus fields)``."""
+        out: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+        for t, role, d in self.db.execute("SELECT t_s, role, data FROM link_stats ORDER BY id"):
+            out.setdefault(role, []).append((float(t), json.loads(d)))
+        return out
+
+    def summary(self) -> SessionSummary:
+        samples: dict[str, int] = {}
+        dropped: dict[str, int] = {}
+        t0, t1 = np.inf, -np.inf
+        q = (
+            "SELECT role, SUM(n), MIN(t0), MAX(t1), MIN(seq0), MAX(seq1), "
+            "SUM(CASE WHEN seq0 IS NULL THEN 0 ELSE n END) FROM raw_blocks "
+            "WHERE n > 0 GROUP BY role"
+        )
+        for role, n, a, b, s0, s1, n_seq in self.db.execute(q):
+            samples[role] = int(n)
+            dropped[role] = int(s1 - s0 + 1 - n_seq) if s0 is not None else 0
+            t0, t1 = min(t0, a), max(t1, b)
+
+        def count(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0])
+
+        return SessionSummary(
+            name=self.name,
+            path=self.path,
+            status=self.status,
+            created_unix=float(self.meta.get("created_unix", 0.0)),
+            t0=float(t0) if samples else np.nan,
+            t1=float(t1) if samples else np.nan,
+            samples=samples,
+            dropped=dropped,
+            alerts=count("SELECT COUNT(*) FROM alerts"),
+            reps=count("SELECT COUNT(*) FROM reps"),
+            sets=count("SELECT COUNT(*) FROM markers WHERE kind = 'set_start'"),
+            notes=count("SELECT COUNT(*) FROM markers WHERE kind = 'note'"),
+            size_bytes=sum(
+                p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists()
+            ),
+            source=str(self.meta.get("source", "")),
+        )

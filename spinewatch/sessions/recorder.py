@@ -1,0 +1,216 @@
+"""Recording: a :class:`~firmware_bridge.api.SampleSource` → live pipeline → session file.
+
+The loop reads whatever blocks the source has, hands each one to the session writer's queue
+*before* the pipeline sees it (so the raw data is safe first), pushes it through the same
+:class:`~posture.live.LivePipeline` the monitor and GUI use, and queues the angles, alerts and
+reps that come out. Link statistics are snapshotted once a second. Set markers and notes are
+queued with the ordinal of the next block, so a replay applies them at the same point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from posture.alerts import LoadSettings
+from posture.alignment import ClockMap
+from posture.engine import EngineSettings
+from posture.errors import SpinewatchError
+from posture.fusion import FusionSettings
+from posture.live import LivePipeline, LiveUpdate
+from posture.records import ROLES
+from spinewatch.sessions.store import SessionStatus
+from spinewatch.sessions.writer import SessionWriter
+
+if TYPE_CHECKING:
+    from calibration import CalibrationProfile
+    from firmware_bridge.api import SampleSource
+    from posture.thresholds import Thresholds
+
+
+def open_source(
+    simulate: bool,
+    *,
+    seconds: float | None,
+    seed: int = 7,
+    speed: float = 1.0,
+    script: str = "lifting-session",
+) -> SampleSource:
+    """The sample source for ``record``: simulated wearer now, BLE sensors once wired."""
+    if not simulate:
+        raise SpinewatchError(
+            "recording from live Bluetooth sensors is not available yet (the BLE bridge is "
+            "being finished); run 'spinewatch record --simulate' to record a simulated wearer"
+        )
+    from firmware_bridge.simsource import SimulatedSource
+    from posture.simulator import SimConfig
+
+    return SimulatedSource(script, seconds, SimConfig(seed=seed), speed=speed)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a finished recording holds."""
+
+    path: str
+    status: SessionStatus
+    t0: float
+    t1: float
+    blocks: int
+    alerts: int
+    reps: int
+
+
+class Recorder:
+    """Record one session from a started-on-demand source.
+
+    Args:
+        source: any :class:`SampleSource` (simulated, BLE, replay).
+        path: the new session file.
+        profile: calibration profile used for the live angles (stored in the session).
+        thresholds: alert limits (stored).
+        load_mode: ``auto``/``always``/``never``.
+        use_mag: 9D fusion.
+        meta: extra facts for the session's ``meta`` table.
+        commit_interval_s: writer commit period.
+    """
+
+    def __init__(
+        self,
+        source: SampleSource,
+        path: str | os.PathLike[str],
+        profile: CalibrationProfile | None,
+        thresholds: Thresholds | None = None,
+        load_mode: str = "auto",
+        *,
+        use_mag: bool = False,
+        meta: dict[str, Any] | None = None,
+        commit_interval_s: float = 0.25,
+        overwrite: bool = False,
+    ) -> None:
+        from posture.thresholds import Thresholds
+
+        self.source = source
+        self.profile = profile
+        self.thresholds = thresholds or Thresholds()
+        self.load_mode = load_mode
+        self.use_mag = use_mag
+        self.writer = SessionWriter(
+            path,
+            {
+                **(meta or {}),
+                "profile": None if profile is None else profile.to_json_dict(),
+                "thresholds": self.thresholds.to_json_dict(),
+                "load_mode": load_mode,
+                "use_mag": use_mag,
+                "clock": [0.0, 0.0],
+            },
+            commit_interval_s=commit_interval_s,
+            overwrite=overwrite,
+        )
+        self.pipeline: LivePipeline | None = None
+        self.t0 = np.nan
+        self.t1 = np.nan
+        self.alerts = 0
+        self.reps = 0
+
+    def _make_pipeline(self) -> LivePipeline:
+        rates = self.source.rates_hz
+        self.writer.meta(rates_hz={r: rates.get(r) for r in ROLES})
+        es = EngineSettings(
+            fusion=FusionSettings(use_mag=self.use_mag),
+            lumbar_rate_hz=rates.get("lumbar"),
+            thoracic_rate_hz=rates.get("thoracic"),
+            clock=ClockMap(0.0, 0.0),
+        )
+        model = None if self.profile is None else self.profile.spine_model
+        return LivePipeline(model, self.thresholds, LoadSettings(mode=self.load_mode), es)
+
+    # -- user events -------------------------------------------------------------------------
+    def _when(self, t_s: float | None) -> float | None:
+        # Store the time the pipeline will use, so replay and reports see the same instant.
+        t = self.pipeline.t_last if t_s is None and self.pipeline is not None else t_s
+        return None if t is None or not np.isfinite(t) else float(t)
+
+    def start_set(self, t_s: float | None = None) -> None:
+        """The user started a set: load on from ``t_s`` (default: the latest sample)."""
+        if self.pipeline is not None and not self.pipeline.in_set:
+            t = self._when(t_s)
+            self.writer.marker("set_start", t)
+            self.pipeline.start_set(t)
+
+    def end_set(self, t_s: float | None = None) -> None:
+        if self.pipeline is not None and self.pipeline.in_set:
+            t = self._when(t_s)
+            self.writer.marker("set_end", t)
+            self.pipeline.end_set(t)
+
+    def note(self, text: str, t_s: float | None = None) -> None:
+        t = t_s if t_s is not None else self.t1
+        self.writer.marker("note", None if not np.isfinite(t) else float(t), text)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def _keep(self, up: LiveUpdate) -> None:
+        w = self.writer
+        w.angles(up.angles, up.under_load)
+        if up.raised:
+            w.alerts(up.raised)
+            self.alerts += len(up.raised)
+        if up.ended:
+            w.alerts(up.ended)
+        if up.reps:
+            w.reps(up.reps)
+            self.reps += len(up.reps)
+
+    async def run(
+        self,
+        seconds: float | None = None,
+        stop: asyncio.Event | None = None,
+        on_update: Callable[[LiveUpdate], None] | None = None,
+        poll_s: float = 0.02,
+        link_every_s: float = 1.0,
+    ) -> RecordResult:
+        """Record until ``seconds`` of stream time, the source ends, or ``stop`` is set."""
+        src, w = self.source, self.writer
+        status = SessionStatus.INTERRUPTED
+        try:
+            await src.start()
+            self.pipeline = pipe = self._make_pipeline()
+            next_link = -np.inf
+            while stop is None or not stop.is_set():
+                for b in src.read():
+                    w.block(b)
+                    if len(b):
+                        self.t0 = float(b.t[0]) if np.isnan(self.t0) else self.t0
+                        self.t1 = float(b.t[-1]) if np.isnan(self.t1) else max(self.t1, b.t[-1])
+                    up = pipe.push(b)
+                    self._keep(up)
+                    if on_update is not None:
+                        on_update(up)
+                if np.isfinite(self.t1) and self.t1 >= next_link:
+                    w.link(self.t1, src.status())
+                    next_link = self.t1 + link_every_s
+                w.check()
+                if src.finished or (seconds is not None and self.t1 - self.t0 >= seconds):
+                    break
+                await asyncio.sleep(poll_s)
+            up = pipe.flush()
+            self._keep(up)
+            if on_update is not None:
+                on_update(up)
+            status = SessionStatus.COMPLETE
+        finally:
+            try:
+                await src.stop()
+            finally:
+                if np.isfinite(self.t1):
+                    w.link(self.t1, src.status())
+                w.close(status)
+        return RecordResult(
+            str(w.path), status, self.t0, self.t1, w.blocks_queued, self.alerts, self.reps
+        )

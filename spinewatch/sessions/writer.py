@@ -1,0 +1,225 @@
+"""The batched session writer: the stream thread enqueues, a background thread commits.
+
+The stream side (recorder loop, GUI) only appends references to numpy blocks onto an
+unbounded :class:`queue.SimpleQueue` — no packing, no SQL, no waiting for the disk. The
+writer thread packs the rows and commits one transaction at least every ``commit_interval_s``
+(0.25 s by default, so with the commit itself a crash loses well under the 1 s budget).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from posture.alerts import Alert
+from posture.records import ANGLE_COLUMNS, AngleBlock, ImuBlock, OrientationBlock
+from posture.reps import RepMetrics
+from spinewatch.sessions.store import (
+    RAW_COLUMNS,
+    SCHEMA_VERSION,
+    SessionError,
+    SessionStatus,
+    connect,
+    finalize,
+    pack_block,
+    process_identity,
+    set_meta,
+)
+
+_INSERTS = {
+    "raw": f"INSERT INTO raw_blocks ({RAW_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+    "ang": "INSERT INTO angle_blocks (n, t0, t1, data) VALUES (?, ?, ?, ?)",
+    "alert": "INSERT OR REPLACE INTO alerts (start_s, plane, side, end_s, data) "
+    "VALUES (?, ?, ?, ?, ?)",
+    "rep": "INSERT OR REPLACE INTO reps (start_s, end_s, data) VALUES (?, ?, ?)",
+    "mark": "INSERT INTO markers (before_ord, t_s, kind, text) VALUES (?, ?, ?, ?)",
+    "link": "INSERT INTO link_stats (t_s, role, data) VALUES (?, ?, ?)",
+}
+
+
+def pack_angles(a: AngleBlock, under_load: np.ndarray) -> bytes:
+    """``(n, 10)`` float64: t, the seven :data:`ANGLE_COLUMNS`, flags, under-load flag."""
+    cols = [a.t, *(getattr(a, c) for c in ANGLE_COLUMNS), a.flags, under_load]
+    return np.column_stack(cols).astype("<f8").tobytes()
+
+
+def _num(v: float) -> float | None:
+    return None if v != v else float(v)  # NaN → NULL
+
+
+class SessionWriter:
+    """Create a session file and write it from a background thread.
+
+    Args:
+        path: the new session file (must not exist unless ``overwrite``).
+        meta: JSON-able facts stored in ``meta`` (source, rates, profile, settings...).
+        commit_interval_s: longest time between commits.
+        overwrite: replace an existing file.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        meta: Mapping[str, Any],
+        *,
+        commit_interval_s: float = 0.25,
+        overwrite: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        if self.path.exists():
+            if not overwrite:
+                raise SessionError(
+                    f"{self.path} already exists; choose another name or delete it with "
+                    "'spinewatch sessions delete'"
+                )
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.interval = commit_interval_s
+        db = connect(self.path, create=True)
+        with db:
+            set_meta(
+                db,
+                **dict(meta),
+                schema_version=SCHEMA_VERSION,
+                status=SessionStatus.RECORDING.value,
+                writer=process_identity(),
+                created_unix=time.time(),
+            )
+        self._db: sqlite3.Connection | None = db
+        self._q: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._ord = 0
+        self.error: BaseException | None = None
+        self.commits = 0
+        self.max_backlog = 0
+        self._thread = threading.Thread(target=self._run, name="session-writer", daemon=True)
+        self._thread.start()
+
+    # -- stream side: cheap appends only ---------------------------------------------------
+    @property
+    def blocks_queued(self) -> int:
+        return self._ord
+
+    def block(self, block: ImuBlock | OrientationBlock) -> int:
+        """Queue one raw block; returns its arrival ordinal."""
+        k = self._ord
+        self._ord += 1
+        self._q.put(("raw", k, block))
+        return k
+
+    def angles(self, angles: AngleBlock, under_load: np.ndarray) -> None:
+        if len(angles):
+            self._q.put(("ang", angles, under_load))
+
+    def alerts(self, alerts: Iterable[Alert]) -> None:
+        for a in alerts:
+            self._q.put(("alert", a))
+
+    def reps(self, reps: Iterable[RepMetrics]) -> None:
+        for r in reps:
+            self._q.put(("rep", r))
+
+    def marker(self, kind: str, t_s: float | None, text: str = "") -> None:
+        """A set start/end or a note, applied before the next queued block on replay."""
+        self._q.put(("mark", self._ord, t_s, kind, text))
+
+    def link(self, t_s: float, statuses: Mapping[str, Any]) -> None:
+        self._q.put(("link", t_s, dict(statuses)))
+
+    def meta(self, **items: Any) -> None:
+        self._q.put(("meta", items))
+
+    def check(self) -> None:
+        """Raise if the writer thread failed (disk full, file removed...)."""
+        if self.error is not None:
+            raise SessionError(f"{self.path}: recording failed: {self.error}") from self.error
+
+    def close(self, status: SessionStatus = SessionStatus.COMPLETE) -> None:
+        """Write everything queued, mark the session ``status`` and release the file."""
+        if self._db is None:
+            return
+        self._q.put(("close", status))
+        self._thread.join()
+        self._db = None
+        self.check()
+
+    # -- writer thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        db = self._db
+        assert db is not None
+        rows: dict[str, list[tuple[Any, ...]]] = {k: [] for k in _INSERTS}
+        meta: dict[str, Any] = {}
+        last = time.monotonic()
+        try:
+            while True:
+                try:
+                    item = self._q.get(timeout=max(0.0, last + self.interval - time.monotonic()))
+                except queue.Empty:
+                    item = None
+                if item is not None and item[0] == "close":
+                    meta["status"] = SessionStatus(item[1]).value
+                    meta["closed_unix"] = time.time()
+                    self._commit(db, rows, meta)
+                    finalize(db)
+                    break
+                if item is not None:
+                    self._stage(item, rows, meta)
+                if time.monotonic() - last >= self.interval:
+                    self.max_backlog = max(self.max_backlog, self._q.qsize())
+                    self._commit(db, rows, meta)
+                    last = time.monotonic()
+        except BaseException as exc:  # surfaced to the stream side by check()
+            self.error = exc
+        finally:
+            db.close()
+
+    def _stage(
+        self, item: tuple[Any, ...], rows: dict[str, list[tuple[Any, ...]]], meta: dict[str, Any]
+    ) -> None:
+        kind = item[0]
+        if kind == "raw":
+            rows["raw"].append(pack_block(item[1], item[2]))
+        elif kind == "ang":
+            a: AngleBlock = item[1]
+            rows["ang"].append((len(a), float(a.t[0]), float(a.t[-1]), pack_angles(a, item[2])))
+        elif kind == "alert":
+            al: Alert = item[1]
+            data = json.dumps(asdict(al))
+            rows["alert"].append((al.start_s, al.plane, al.side, _num(al.end_s), data))
+        elif kind == "rep":
+            r: RepMetrics = item[1]
+            rows["rep"].append((r.start_s, r.end_s, json.dumps(asdict(r))))
+        elif kind == "mark":
+            rows["mark"].append(tuple(item[1:]))
+        elif kind == "link":
+            for role, st in item[2].items():
+                d = asdict(st) if hasattr(st, "__dataclass_fields__") else dict(st)
+                rows["link"].append((item[1], role, json.dumps(d, default=str)))
+        elif kind == "meta":
+            meta.update(item[1])
+
+    def _commit(
+        self, db: sqlite3.Connection, rows: dict[str, list[tuple[Any, ...]]], meta: dict[str, Any]
+    ) -> None:
+        if not meta and not any(rows.values()):
+            return
+        db.execute("BEGIN")
+        for k, sql in _INSERTS.items():
+            if rows[k]:
+                db.executemany(sql, rows[k])
+                rows[k].clear()
+        if meta:
+            set_meta(db, **meta)
+            meta.clear()
+        db.execute("COMMIT")
+        self.commits += 1
