@@ -1,0 +1,29 @@
+"""``spinewatch report SESSION -o report.html``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "report",
+        help="a self-contained HTML report of a session (plots, sets, reps, alerts)",
+        description="Angle-vs-time plots with the alert limits and alerts, per-set and per-rep "
+        "tables (peak flexion, hip share, alerts), the calibration used and link quality, in "
+        "one HTML file with no external resources.",
+    )
+    p.add_argument("session", help="session name or file")
+    p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from spinewatch.sessions import SessionFile, resolve
+    from spinewatch.sessions.report import write_report
+
+    with SessionFile(resolve(args.session)) as sf:
+        s = sf.summary()
+        write_report(sf, args.output)
+    print(f"report of {s.name} ({s.reps} reps, {s.alerts} alerts) -> {args.output}")
+    return 0
