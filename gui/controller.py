@@ -69,7 +69,7 @@ class LiveController(QObject):
         pipeline: the live pipeline with the wearer's model and thresholds.
         capacity_s: seconds of angles kept for the graphs (the longest window offered).
         rate_hz: angle rate used to size the buffer.
-        poll_ms: how often the source is read.
+        poll_ms: how often the source is read (None: only when :meth:`poll` is called).
         runner: schedules coroutines (default: a task on the running asyncio loop).
         haptic_role: the sensor that buzzes on an alert.
         clock: wall clock, s (for latency figures).
@@ -91,7 +91,7 @@ class LiveController(QObject):
         *,
         capacity_s: float = 120.0,
         rate_hz: float = 200.0,
-        poll_ms: int = 10,
+        poll_ms: int | None = 10,
         runner: Runner = spawn,
         haptic_role: str = "thoracic",
         clock: Callable[[], float] = time.monotonic,
@@ -115,8 +115,9 @@ class LiveController(QObject):
         self._runner = runner
         self._clock = clock
         self._timer = QTimer(self)
-        self._timer.setInterval(poll_ms)
+        self._timer.setInterval(poll_ms or 10)
         self._timer.timeout.connect(self.poll)
+        self._auto_poll = poll_ms is not None
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self, source_started: bool = False) -> None:
@@ -124,7 +125,8 @@ class LiveController(QObject):
         if not source_started:
             await self.source.start()
         self.done = False
-        self._timer.start()
+        if self._auto_poll:
+            self._timer.start()
 
     async def stop(self) -> None:
         self._timer.stop()

@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._clock = clock
         self._drawn = math.nan
         self._status_tick = 0
+        self._shown_states: tuple[object, ...] = ()
         self._raised_wall = -math.inf
 
         central = QWidget()
@@ -221,7 +222,9 @@ class MainWindow(QMainWindow):
         """One repaint tick: new data into graphs, gauges and figure; status every 0.25 s."""
         c = self.controller
         self._status_tick += 1
-        if self._status_tick % 15 == 1 and c.status:
+        states = tuple(st.state for st in c.status.values())
+        if c.status and (states != self._shown_states or self._status_tick % 15 == 1):
+            self._shown_states = states  # a state change shows at once, counters at 4 Hz
             self.sensors.show_status(c.status)
         if (
             self.banner.alerting

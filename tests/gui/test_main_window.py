@@ -1,0 +1,178 @@
+"""The main window shows what the live pipeline computes, alerts at once, and tracks links."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from firmware_bridge.api import LinkState
+from firmware_bridge.simsource import SimulatedSource
+from gui.app import make_pipeline, thresholds_for
+from gui.controller import COL, LiveController
+from gui.main_window import MainWindow
+from posture.live import LivePipeline
+from posture.records import AngleBlock
+from posture.simulator import SimConfig
+from tests.gui.helpers import FakeClock, ListSink, profile, start
+
+
+@pytest.fixture
+def coros():
+    """Coroutines the window scheduled (haptic commands); closed if a test did not run them."""
+    pending: list = []
+    yield pending
+    for c in pending:
+        c.close()
+
+
+def build(qtbot, source, coros, seed: int = 7, **kw) -> tuple[MainWindow, LiveController]:
+    prof = profile(seed)
+    th = thresholds_for(prof)
+    ctl = LiveController(
+        source, make_pipeline(prof, th, source.rates_hz), poll_ms=None, runner=coros.append
+    )
+    win = MainWindow(ctl, th, **kw)
+    qtbot.addWidget(win)
+    win.timer.stop()  # frames are drawn by hand
+    win.show()
+    return win, ctl
+
+
+def fresh_pipeline(seed: int, source) -> LivePipeline:
+    prof = profile(seed)
+    return make_pipeline(prof, thresholds_for(prof), source.rates_hz)
+
+
+def test_graphs_show_the_pipelines_angles(qtbot, coros) -> None:
+    src = SimulatedSource("lifting-session", 40.0, SimConfig(seed=7), speed=0, burst_s=0.5)
+    win, ctl = build(qtbot, src, coros)
+    ctl.sink = ListSink()
+    start(src)
+    assert ctl.toggle_recording("x.sqlite")
+    while ctl.elapsed_s < 34.0:
+        ctl.poll()
+    win.render()
+    # The same blocks through an independent pipeline give the curves' data.
+    pipe = fresh_pipeline(7, src)
+    ref = AngleBlock.concat([pipe.push(b).angles for b in ctl.sink.blocks])
+    assert len(ref) > 30 * 200
+    keep = ref.t >= ref.t[-1] - win.graphs.window_s - 0.1
+    for plane in ("flexion", "lateral_flexion", "rotation"):
+        curve = win.graphs.curves[plane]
+        n = len(curve.yData)
+        np.testing.assert_array_equal(curve.yData, getattr(ref, plane)[-n:])
+        np.testing.assert_allclose(curve.xData - curve.xData[-1], ref.t[-n:] - ref.t[-1])
+    assert abs(n - keep.sum()) <= 25  # the window edge moves with the wall clock by ≤ 50 ms
+    assert win.graphs.curves["flexion"].xData[0] >= -win.graphs.window_s - 1e-9
+
+
+def test_limits_drawn_as_bands(qtbot, coros) -> None:
+    src = SimulatedSource("standing", 5.0, SimConfig(seed=7), speed=0)
+    win, _ = build(qtbot, src, coros)
+    th = thresholds_for(profile(7))
+    for plane, (lo, hi) in th.limits.items():
+        assert win.graphs.bands[plane].getRegion() == pytest.approx((lo, hi))
+
+
+def test_rounded_back_under_load_raises_banner_and_buzzes(qtbot, coros) -> None:
+    src = SimulatedSource("lifting-session", 40.0, SimConfig(seed=7), speed=0, burst_s=0.1)
+    win, ctl = build(qtbot, src, coros)
+    seen: list[tuple[bool, str]] = []
+    ctl.alert_raised.connect(lambda al: seen.append((win.banner.alerting, win.banner.text())))
+    start(src)
+    flexion_alert_at = None
+    while not ctl.done and flexion_alert_at is None:
+        ctl.poll()
+        win.render()
+        if ("flexion", "positive") in ctl.active:
+            flexion_alert_at = ctl.active[("flexion", "positive")]
+    assert flexion_alert_at is not None and flexion_alert_at.under_load
+    assert win.banner.alerting and "BACK ROUNDING" in win.banner.text()
+    assert all(alerting for alerting, _ in seen)  # the banner was up when each signal fired
+    assert win.lights["flexion"].state == "red"
+    assert win.latest_angles()[COL["under_load"]] == 1.0
+    while coros:  # the haptic commands the window scheduled
+        asyncio.run(coros.pop())
+    assert ("thoracic", "alert") in [(r, p) for _, r, p in src.signals]
+
+
+def test_banner_clears_after_the_alert_ends(qtbot, coros) -> None:
+    clock = FakeClock()
+    src = SimulatedSource("lifting-session", 40.0, SimConfig(seed=7), speed=0, burst_s=0.1)
+    win, ctl = build(qtbot, src, coros, clock=clock)
+    start(src)
+    ended = []
+    ctl.alert_ended.connect(ended.append)
+    while not ended and not ctl.done:
+        ctl.poll()
+        win.render()
+    assert ended and win.banner.alerting  # held on screen for a moment
+    clock.t += 2.0
+    ctl.poll()
+    win.render()
+    assert not win.banner.alerting or ctl.active
+
+
+def test_lost_sensor_shows_lost_then_recovers(qtbot, coros) -> None:
+    clock = FakeClock()
+    src = SimulatedSource(
+        "standing", 8.0, SimConfig(seed=1), lose={"thoracic": (2.0, 1.5)}, clock=clock
+    )
+    win, ctl = build(qtbot, src, coros, seed=1)
+    start(src)
+    shown = []
+    for _ in range(70):
+        clock.t += 0.1
+        ctl.poll()
+        win.render()
+        shown.append(win.sensors.state_text("thoracic"))
+    assert "LOST" in shown
+    i = shown.index("LOST")
+    assert "STREAMING" in shown[:i] and "STREAMING" in shown[i:]
+    assert ctl.status["thoracic"].reconnects == 1
+    assert win.sensors.state_text("lumbar") == "STREAMING"
+    assert ctl.status["lumbar"].state == LinkState.STREAMING
+
+
+def test_space_toggles_the_set_and_starts_a_new_rep_list(qtbot, coros) -> None:
+    src = SimulatedSource("standing", 6.0, SimConfig(seed=2), speed=0, burst_s=0.5)
+    win, ctl = build(qtbot, src, coros, seed=2)
+    start(src)
+    ctl.poll()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=2000)
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert ctl.pipeline.in_set and "End set" in win.set_button.text()
+    ctl.poll()
+    win.render()
+    assert win.load_label.text() == "SET RUNNING"
+    assert win.latest_angles()[COL["under_load"]] == 1.0
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert not ctl.pipeline.in_set
+
+
+def test_record_toggle_without_a_sink_says_why(qtbot, coros) -> None:
+    src = SimulatedSource("standing", 5.0, SimConfig(seed=2), speed=0)
+    win, ctl = build(qtbot, src, coros, seed=2)
+    msgs: list[str] = []
+    ctl.problem.connect(msgs.append)
+    assert not win.record_button.isEnabled()
+    assert ctl.toggle_recording("x") is False
+    assert msgs and "no session store" in msgs[0]
+
+
+def test_recording_sink_gets_every_block_until_stopped(qtbot, coros) -> None:
+    src = SimulatedSource("standing", 5.0, SimConfig(seed=2), speed=0, burst_s=0.5)
+    win, ctl = build(qtbot, src, coros, seed=2)
+    sink = ListSink()
+    ctl.sink = sink
+    start(src)
+    ctl.poll()
+    assert ctl.toggle_recording("/tmp/s.sqlite")
+    n = ctl.poll()
+    assert ctl.toggle_recording() is False
+    ctl.poll()
+    assert len(sink.blocks) == n > 0 and sink.stopped and sink.path == "/tmp/s.sqlite"
