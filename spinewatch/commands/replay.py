@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from typing import Any
+
     import numpy as np
 
     from calibration import CalibrationProfile
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from spinewatch.sessions.replay import replay_session
 
     with SessionFile(resolve(args.session)) as sf:
-        kw: dict[str, object] = {}
+        kw: dict[str, Any] = {}
         if args.profile:
             kw["profile"] = prof = CalibrationProfile.load(args.profile)
             kw["thresholds"] = thresholds_for(prof, args.thresholds)

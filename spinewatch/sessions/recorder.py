@@ -13,6 +13,7 @@ import asyncio
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -211,6 +212,10 @@ class Recorder:
                 if np.isfinite(self.t1):
                     w.link(self.t1, src.status())
                 w.close(status)
+                if status is SessionStatus.INTERRUPTED and w.blocks_queued == 0:
+                    # Nothing was recorded (e.g. the sensors never connected): leave no file.
+                    for suffix in ("", "-wal", "-shm"):
+                        Path(f"{w.path}{suffix}").unlink(missing_ok=True)
         return RecordResult(
             str(w.path), status, self.t0, self.t1, w.blocks_queued, self.alerts, self.reps
         )

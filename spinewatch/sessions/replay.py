@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -200,7 +200,7 @@ class ReplaySource:
         for role in ROLES:
             snaps = self._links.get(role, [])
             i = int(np.searchsorted(self._link_t.get(role, []), self._edge, side="right")) - 1
-            d = dict(snaps[i][1]) if i >= 0 else {"role": role}
+            d: dict[str, Any] = dict(snaps[i][1]) if i >= 0 else {"role": role}
             d["state"] = state
             d["message"] = "replay"
             known = LinkStatus.__dataclass_fields__

@@ -152,7 +152,8 @@ def render_report(sf: SessionFile) -> str:
     rows = []
     for i, st in enumerate(sets, 1):
         peak = max((r.peak_flexion_deg for r in st.reps), default=np.nan)
-        share = np.nanmean([r.hip_share for r in st.reps]) if st.reps else np.nan
+        shares = [r.hip_share for r in st.reps if np.isfinite(r.hip_share)]
+        share = float(np.mean(shares)) if shares else np.nan
         end = st.end_s if np.isfinite(st.end_s) else t1
         rows.append([str(i), _clock(st.start_s - t0), _clock(end - st.start_s),
                      str(len(st.reps)), _f(peak), _f(100 * share, "{:.0f} %"),

@@ -252,7 +252,7 @@ def unpack_block(row: tuple[Any, ...]) -> ImuBlock | OrientationBlock:
     """Inverse of :func:`pack_block` (row in :data:`RAW_COLUMNS` order)."""
     _, role, kind, n, _, _, _, _, t, acc, gyr, mag, seq, quat = row
 
-    def f(b: bytes | None, cols: int) -> np.ndarray | None:
+    def f(b: bytes | None, cols: int) -> Any:
         return None if b is None else np.frombuffer(b, "<f8").reshape(n, cols)
 
     tt = np.frombuffer(t, "<f8")

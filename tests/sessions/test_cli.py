@@ -1,0 +1,73 @@
+"""The session commands end to end through ``spinewatch.cli.main``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from posture.rawcsv import read_raw_csv
+from spinewatch.cli import main
+from spinewatch.sessions import SessionFile, SessionStatus, sessions_dir
+
+
+def test_record_list_show_replay_export_delete(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    args = ["record", "--simulate", "--seconds", "8", "--speed", "0", "--quiet", "-o", "mon"]
+    assert main(args) == 0
+    assert "complete: 8.0 s" in capsys.readouterr().out
+    assert (sessions_dir() / "mon.sqlite").is_file()
+    assert main(["sessions", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "mon" in out and "complete" in out
+    assert main(["sessions", "show", "mon"]) == 0
+    shown = capsys.readouterr().out
+    assert main(["replay", "mon", "--speed", "0", "--quiet"]) == 0
+    assert "identical to the live recording" in capsys.readouterr().out
+    assert main(["export", "mon", "--format", "csv", "-o", str(tmp_path / "raw.csv")]) == 0
+    n = len(read_raw_csv(tmp_path / "raw.csv")["lumbar"])
+    assert "lumbar samples" in shown and f"{n} (0 dropped)" in shown
+    assert main(["sessions", "delete", "mon"]) == 0
+    assert not (sessions_dir() / "mon.sqlite").exists()
+
+
+def test_user_errors_are_one_line(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["record", "--seconds", "1", "-o", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--simulate" in err
+    assert main(["sessions", "show", "nothing"]) == 2
+    assert "no session named 'nothing'" in capsys.readouterr().err
+    assert main(["report", "nothing", "-o", "r.html"]) == 2
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) -> None:
+    path = tmp_path / "stop.sqlite"
+    env = {**os.environ, "SPINEWATCH_HOME": str(tmp_path)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "spinewatch.cli",
+        "record",
+        "--simulate",
+        "--quiet",
+        "-o",
+        str(path),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    assert "recording to" in proc.stdout.readline()
+    import time
+
+    time.sleep(1.5)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and out.startswith("complete:")
+    with SessionFile(path) as sf:
+        assert sf.status is SessionStatus.COMPLETE
+        assert 0.5 < sf.summary().duration_s < 30
+    assert not Path(f"{path}-wal").exists()
