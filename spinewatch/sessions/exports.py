@@ -1,5 +1,9 @@
 """Exports of a session: raw CSV, angles CSV, events CSV, Parquet folder, OpenSim ``.sto``.
 
+The Parquet folder holds ``raw.parquet`` (one row per sample, in arrival order, with the block
+ordinal), ``angles.parquet``, ``events.parquet`` and ``session.json``, for pandas, Polars,
+MATLAB or R.
+
 Every export streams the session window by window, so an 8-hour recording is exported
 without holding it in memory. Times are the recording's own time stamps (never re-based).
 See docs/formats.md for each format.
@@ -18,11 +22,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from posture.anglescsv import write_angles_csv
 from posture.fusion import FusionSettings, OrientationFilter
 from posture.rawcsv import write_raw_csv
-from posture.records import ROLES, ImuBlock, OrientationBlock
+from posture.records import ANGLE_COLUMNS, ROLES, ImuBlock, OrientationBlock
 from spinewatch.sessions.reader import SessionFile
 from spinewatch.sessions.store import SessionError
 
@@ -170,8 +175,6 @@ def export(sf: SessionFile, fmt: str, path: PathLike) -> str:
     if fmt == "events":
         return f"{export_events_csv(sf, path)} events -> {path}"
     if fmt == "parquet":
-        from spinewatch.sessions.parquet import export_parquet
-
         files = export_parquet(sf, path)
         return f"{len(files)} Parquet files ({', '.join(files)}) -> {path}/"
     if fmt == "sto":
@@ -254,3 +257,73 @@ def write_session_json(sf: SessionFile, path: PathLike) -> None:
     """The session's meta (profile, settings, rates, status) as JSON with a schema version."""
     d = {"schema_version": 1, "name": sf.name, "status": sf.status.value, "meta": sf.meta}
     Path(path).write_text(json.dumps(d, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+# -- Parquet -----------------------------------------------------------------------------------
+RAW_SCHEMA = pa.schema(
+    [("time_s", pa.float64()), ("sensor", pa.dictionary(pa.int8(), pa.string()))]
+    + [(f"{q}_{ax}", pa.float64()) for q in ("acc", "gyr", "mag") for ax in "xyz"]
+    + [("seq", pa.int64()), ("block", pa.int64())]
+)
+ANGLE_SCHEMA = pa.schema(
+    [("time_s", pa.float64())]
+    + [(c if c == "rotation_confidence" else f"{c}_deg", pa.float64()) for c in ANGLE_COLUMNS]
+    + [("flags", pa.uint8()), ("under_load", pa.bool_())]
+)
+
+
+def _raw_batch(items: list[tuple[int, ImuBlock]]) -> pa.RecordBatch:
+    n = np.array([len(b) for _, b in items])
+    t = np.concatenate([b.t for _, b in items])
+    nan3 = [np.full((len(b), 3), np.nan) for _, b in items]
+    cols: dict[str, pa.Array] = {"time_s": pa.array(t)}
+    roles = [b.sensor for _, b in items]
+    names = sorted(set(roles))
+    codes = np.repeat(np.array([names.index(r) for r in roles], dtype=np.int8), n)
+    cols["sensor"] = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(names))
+    for q in ("acc", "gyr", "mag"):
+        parts = [
+            getattr(b, q) if getattr(b, q) is not None else z
+            for (_, b), z in zip(items, nan3, strict=True)
+        ]
+        m = np.concatenate(parts)
+        for i, ax in enumerate("xyz"):
+            cols[f"{q}_{ax}"] = pa.array(m[:, i], mask=np.isnan(m[:, i]) if q == "mag" else None)
+    seq = np.concatenate([b.seq if b.seq is not None else np.full(len(b), -1) for _, b in items])
+    cols["seq"] = pa.array(seq, mask=seq < 0)
+    cols["block"] = pa.array(np.repeat(np.array([k for k, _ in items], dtype=np.int64), n))
+    return pa.RecordBatch.from_pydict(cols, schema=RAW_SCHEMA)
+
+
+def export_parquet(sf: SessionFile, folder: str | os.PathLike[str], page: int = 2000) -> list[str]:
+    """Write the folder; returns the file names written."""
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise SessionError(f"{out} is a file; Parquet export writes a folder, give a folder path")
+    out.mkdir(parents=True, exist_ok=True)
+    with pq.ParquetWriter(out / "raw.parquet", RAW_SCHEMA) as w:
+        items: list[tuple[int, ImuBlock]] = []
+        for k, b in sf.iter_blocks():
+            if isinstance(b, ImuBlock) and len(b):
+                items.append((k, b))
+            if len(items) >= page:
+                w.write_batch(_raw_batch(items))
+                items = []
+        if items:
+            w.write_batch(_raw_batch(items))
+    with pq.ParquetWriter(out / "angles.parquet", ANGLE_SCHEMA) as w:
+        for ang, load in sf.iter_angles():
+            cols = [ang.t, *(getattr(ang, c) for c in ANGLE_COLUMNS), ang.flags, load]
+            w.write_batch(
+                pa.RecordBatch.from_arrays([pa.array(c) for c in cols], schema=ANGLE_SCHEMA)
+            )
+    rows = event_rows(sf)
+    keys = sorted({k for r in rows for k in r}, key=lambda k: (k != "kind", k))
+    events = (
+        pa.table({k: [r.get(k) for r in rows] for k in keys})
+        if rows
+        else pa.table({"kind": pa.array([], pa.string())})
+    )
+    pq.write_table(events, out / "events.parquet")
+    write_session_json(sf, out / "session.json")
+    return ["raw.parquet", "angles.parquet", "events.parquet", "session.json"]
