@@ -55,9 +55,14 @@ class VirtualRadio:
         self.connect_lock = asyncio.Lock()
         self.refuse: set[str] = set()  # peripheral addresses that drop every connection
 
-    def new_device(self, name: str, address: str | None = None) -> Device:
+    def new_address(self) -> str:
+        """A fresh static-random address (top bits 11) for a simulated device."""
         self._n += 1
-        addr = address or f"C0:5E:00:00:{self._n // 256:02X}:{self._n % 256:02X}"
+        return f"C0:5E:00:00:{self._n // 256:02X}:{self._n % 256:02X}"
+
+    def new_device(self, name: str, address: str | None = None) -> Device:
+        """A bumble device on this radio (needs a running event loop)."""
+        addr = address or self.new_address()
         ctl = Controller(name, link=self.link, public_address=addr)
         return Device(name=name, address=Address(addr), host=Host(ctl, AsyncPipeSink(ctl)))
 
@@ -172,12 +177,11 @@ class BumbleClient(BaseBleakClient):
     async def connect(self, pair: bool, **kwargs: Any) -> None:
         central = await self._radio.central()
         try:
-            async with asyncio.timeout(self._timeout):
-                async with self._radio.connect_lock:
-                    conn = await central.connect(Address(self.address), timeout=self._timeout)
+            # bumble's own timeout cancels the pending connection cleanly; the outer one is
+            # only a safety net.
+            async with asyncio.timeout(self._timeout + 2.0), self._radio.connect_lock:
+                conn = await central.connect(Address(self.address), timeout=self._timeout)
         except TimeoutError as exc:
-            with contextlib.suppress(Exception):
-                await central.cancel_connection()
             raise BleakDeviceNotFoundError(self.address, f"{self.address} did not answer") from exc
         except Exception as exc:  # bumble raises its own errors for refused connections
             raise BleakError(f"connection to {self.address} failed: {exc}") from exc

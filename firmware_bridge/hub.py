@@ -90,10 +90,10 @@ class SensorHub:
         for link in self.links.values():
             link.start()
         await asyncio.gather(*(link.wait_streaming() for link in self.links.values()))
-        failed = [link for link in self.links.values() if link.state == LinkState.FAILED]
+        failed = [link.message for link in self.links.values() if link.state == LinkState.FAILED]
         if failed:
             await self.stop()
-            raise SensorNotFoundError("; ".join(link.message for link in failed))
+            raise SensorNotFoundError("; ".join(failed))
 
     async def stop(self) -> None:
         await asyncio.gather(*(link.stop() for link in self.links.values()))

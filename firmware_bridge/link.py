@@ -157,17 +157,19 @@ class SensorLink:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), self.settings.gatt_timeout_s)
 
-    async def _connect_once(self) -> None:
+    async def _connect_once(self, timeout: float) -> None:
         s = self.settings
         self._lost = asyncio.Event()
         client = BleakClient(
             self.address,
             disconnected_callback=self._on_disconnect,
-            timeout=s.attempt_timeout_s,
+            timeout=timeout,
             **self._client_kwargs,
         )
         self._client = client
-        await asyncio.wait_for(client.connect(), s.attempt_timeout_s)
+        # The backend times the connection out itself (and cancels it cleanly); this outer
+        # limit only guards against a backend that never returns.
+        await asyncio.wait_for(client.connect(), timeout + 2.0)
         await asyncio.wait_for(
             client.start_notify(self.adapter.data_uuid, self._on_notify), s.gatt_timeout_s
         )
@@ -180,6 +182,12 @@ class SensorLink:
         return self._stop.is_set()
 
     async def _run(self) -> None:
+        try:
+            await self._supervise()
+        except Exception as exc:  # never leave a link silently dead
+            self._set(LinkState.FAILED, f"{self.role} sensor link failed: {exc}")
+
+    async def _supervise(self) -> None:
         s = self.settings
         first = True
         deadline = self._clock() + s.connect_timeout_s
@@ -187,12 +195,23 @@ class SensorLink:
         lost_at = math.nan
         while not self._stop.is_set():
             self._set(LinkState.CONNECTING if first else LinkState.RECONNECTING, "")
+            timeout = s.attempt_timeout_s
+            if first:  # the first connection must succeed or fail within connect_timeout_s
+                timeout = max(0.2, min(timeout, deadline - self._clock()))
             try:
-                await self._connect_once()
+                try:
+                    await self._connect_once(timeout)
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise  # we are being cancelled
+                    # bumble cancels pending GATT requests when the peer drops the link.
+                    msg = "the sensor dropped the connection during setup"
+                    raise ConnectionError(msg) from None
             except Exception as exc:
                 await self._close()
                 reason = str(exc) or type(exc).__name__
-                if first and self._clock() >= deadline:
+                if first and self._clock() + s.backoff_s[0] >= deadline:
                     self._set(
                         LinkState.FAILED,
                         f"{self.role} sensor {self.address} did not connect within "
@@ -202,6 +221,8 @@ class SensorLink:
                     return
                 self.message = f"retrying: {reason}"
                 wait = s.backoff_s[min(attempt, len(s.backoff_s) - 1)]
+                if first:
+                    wait = min(wait, max(0.0, deadline - self._clock() - 0.2))
                 attempt += 1
                 if await self._sleep_or_stop(wait):
                     break

@@ -113,8 +113,8 @@ class SimPeripheral:
         self.rate_hz = block.nominal_rate()
         self.batch = 4
         self.battery_pct = battery_pct
-        self.device = radio.new_device(name, address)
-        self.address = str(self.device.random_address).split("/")[0]
+        self.address = address or radio.new_address()
+        self.device: Any = None  # the bumble device, created by start() inside the loop
         props = gatt.Characteristic.Properties
         self.data_char = gatt.Characteristic(P.DATA_UUID, props.NOTIFY, 0, b"")
         self.control_char = gatt.Characteristic(
@@ -137,11 +137,10 @@ class SimPeripheral:
             gatt.Characteristic.READABLE,
             gatt.CharacteristicValue(read=lambda _c: bytes([self.battery_pct])),
         )
-        self.device.add_service(
-            gatt.Service(P.SERVICE_UUID, [self.data_char, self.control_char, self.info_char])
-        )
-        self.device.add_service(gatt.Service(P.BATTERY_SERVICE_UUID, [self.battery_char]))
-        self.device.on("connection", self._on_connection)
+        self._services = [
+            gatt.Service(P.SERVICE_UUID, [self.data_char, self.control_char, self.info_char]),
+            gatt.Service(P.BATTERY_SERVICE_UUID, [self.battery_char]),
+        ]
         self._stream_task: asyncio.Task[None] | None = None
         self.t0 = float(block.t[0]) if t0 is None else t0  # block time of the epoch
         self.epoch: float | None = None  # host (loop) time of block time t0, s
@@ -156,7 +155,9 @@ class SimPeripheral:
         self._t0_host: float | None = None
         self._dis_at = np.inf
 
-    def _info(self) -> bytes:
+    async def _info(self) -> bytes:
+        if self.faults.slow:
+            await asyncio.sleep(self.faults.slow)
         return P.encode_info(int(round(self.rate_hz)), self.batch)
 
     @property
@@ -168,6 +169,11 @@ class SimPeripheral:
         """Power on and advertise (unless the sensor is 'absent')."""
         from bumble.core import UUID, AdvertisingData
 
+        if self.device is not None:
+            return
+        self.device = self.radio.new_device(self.name, self.address)
+        self.device.add_services(self._services)
+        self.device.on("connection", self._on_connection)
         await self.device.power_on()
         if self.faults.absent:
             return
@@ -183,9 +189,15 @@ class SimPeripheral:
                 ]
             )
         )
-        await self.device.start_advertising(auto_restart=True, advertising_interval_min=20.0)
+        await self._advertise()
+
+    async def _advertise(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.device.start_advertising(auto_restart=True, advertising_interval_min=20.0)
 
     async def stop(self) -> None:
+        if self.device is None:
+            return
         if self._stream_task is not None:
             self._stream_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -202,8 +214,9 @@ class SimPeripheral:
         if self.faults.refuse or loop.time() < self._down_until:
             loop.create_task(conn.disconnect())
 
-    def _on_control(self, conn: Any, value: bytes) -> None:
-        asyncio.get_running_loop().create_task(self._handle(bytes(value)))
+    async def _on_control(self, conn: Any, value: bytes) -> None:
+        # Awaited by bumble before the write response goes out, so 'slow' delays the answer.
+        await self._handle(bytes(value))
 
     async def _handle(self, cmd: bytes) -> None:
         if self.faults.slow:
@@ -288,9 +301,12 @@ class SimPeripheral:
         """Drop the link and stay away (not connectable) for ``down_for`` seconds."""
         loop = asyncio.get_running_loop()
         self._down_until = loop.time() + down_for
+        with contextlib.suppress(Exception):
+            await self.device.stop_advertising()
         for conn in list(self.device.connections.values()):
             with contextlib.suppress(Exception):
                 await conn.disconnect()
+        loop.call_later(down_for, lambda: loop.create_task(self._advertise()))
 
     def tap_at(self, t_s: float) -> None:
         """Flag a tap on the sample nearest ``t_s`` of the block's own time."""

@@ -53,8 +53,9 @@ class ClockFit:
         window_s: how much history the line is fitted to, s.
     """
 
-    def __init__(self, bin_s: float = 0.5, window_s: float = 60.0) -> None:
+    def __init__(self, bin_s: float = 0.5, window_s: float = 60.0, min_span_s: float = 5.0):
         self.bin_s = bin_s
+        self.min_span_s = min_span_s
         self._bins: deque[tuple[float, float]] = deque(maxlen=max(4, int(window_s / bin_s)))
         self._cur_bin: int | None = None
         self._cur: tuple[float, float] = (math.nan, math.inf)  # (sensor t, min diff)
@@ -96,7 +97,13 @@ class ClockFit:
             return
         x = arr[:, 0] - self._t_ref
         y = arr[:, 1]
-        slope, icpt = np.polyfit(x, y, 1) if np.ptp(x) > 0 else (0.0, float(y.min()))
+        if np.ptp(x) < self.min_span_s:
+            # Too short to see drift (1 ms of delay noise over 5 s is 200 ppm): offset only,
+            # from the lower quartile of the bin minima (one late bin cannot pull it).
+            self.drift = 0.0
+            self.offset = float(np.percentile(y, 25)) if y.size >= 4 else float(y.min())
+            return
+        slope, icpt = np.polyfit(x, y, 1)
         # Bins that caught no packet near the envelope sit above the line: refit on the
         # lower half, so one slow bin cannot tilt the line.
         r = y - (icpt + slope * x)
@@ -117,7 +124,9 @@ class ClockFit:
     @property
     def drift_ppm(self) -> float:
         """How fast the sensor clock runs relative to host time, ppm (+ = sensor fast)."""
-        return -self.drift / (1.0 + self.drift) * 1e6 if len(self._bins) >= 4 else math.nan
+        if not self._bins or self._bins[-1][0] - self._bins[0][0] < self.min_span_s:
+            return math.nan
+        return -self.drift / (1.0 + self.drift) * 1e6
 
     @property
     def jitter_ms(self) -> float:

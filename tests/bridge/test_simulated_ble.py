@@ -1,0 +1,197 @@
+"""The bridge end to end against simulated peripherals speaking real GATT (bumble)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from firmware_bridge.api import LinkState, SampleSource, SensorNotFoundError
+from firmware_bridge.hub import scan
+from firmware_bridge.link import LinkSettings
+from firmware_bridge.sim_peripheral import Faults
+from firmware_bridge.simulated import SimulatedBleSource, scanner_kwargs
+from posture.records import ImuBlock
+from posture.simulator import SimConfig
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def run_source(src: SimulatedBleSource, watch=None) -> list[ImuBlock]:
+    await src.start()
+    blocks: list[ImuBlock] = []
+    try:
+        while not src.finished:
+            await asyncio.sleep(0.05)
+            blocks += src.read()
+            if watch is not None:
+                watch(src)
+        await asyncio.sleep(0.1)
+        blocks += src.read()
+    finally:
+        await src.stop()
+    return blocks
+
+
+def by_role(blocks: list[ImuBlock], role: str) -> ImuBlock:
+    return ImuBlock.concat([b for b in blocks if b.sensor == role])
+
+
+def test_clean_link_loses_nothing_and_times_match_truth() -> None:
+    src = SimulatedBleSource("standing", 3.0, SimConfig(seed=2))
+    assert isinstance(src, SampleSource)
+    blocks = asyncio.run(run_source(src))
+    for role in ("thoracic", "lumbar"):
+        b = by_role(blocks, role)
+        per = src.peripherals[role]
+        assert len(b) == int(per.sent.sum()) > 500
+        assert src.status()[role].dropped == 0
+        np.testing.assert_array_equal(b.acc, b.acc)  # finite, decoded
+        err = np.abs(b.t - src.truth_host_time(role, b.seq))
+        assert err[b.t > b.t[0] + 1.0].max() < 0.003  # after the first second of fitting
+        assert err.max() < 0.02
+        assert np.all(np.diff(b.t) > 0)
+
+
+def test_drops_counted_exactly_and_clock_drift_fitted() -> None:
+    faults = {r: Faults(drop=0.05, drift_ppm=ppm) for r, ppm in (("thoracic", 50), ("lumbar", -50))}
+    src = SimulatedBleSource("walking", 12.0, SimConfig(seed=3), faults=faults)
+    blocks = asyncio.run(run_source(src))
+    for role in ("thoracic", "lumbar"):
+        b = by_role(blocks, role)
+        per = src.peripherals[role]
+        seq_all = per.block.seq
+        i0, i1 = np.searchsorted(seq_all, [b.seq[0], b.seq[-1]])
+        truth_lost = int((~per.sent[i0 : i1 + 1]).sum())
+        assert truth_lost > 10
+        assert src.status()[role].dropped == truth_lost
+        err = np.abs(b.t - src.truth_host_time(role, b.seq))
+        late = b.t > b.t[0] + 10.0  # the must-show: within 2 ms after 10 s of fitting
+        assert err[late].max() < 0.002
+
+
+def test_link_killed_mid_stream_resumes_and_flags_the_gap() -> None:
+    src = SimulatedBleSource(
+        "standing",
+        5.0,
+        SimConfig(seed=4),
+        faults={"lumbar": Faults(disconnect_at=1.5, down_for=1.0)},
+    )
+    states: list[LinkState] = []
+    blocks = asyncio.run(run_source(src, lambda s: states.append(s.status()["lumbar"].state)))
+    assert LinkState.LOST in states or LinkState.RECONNECTING in states
+    st = src.status()
+    assert st["lumbar"].reconnects == 1 and st["thoracic"].reconnects == 0
+    link = src.links["lumbar"]
+    lost_at, back_at = link.gaps[0]
+    peripheral_back = lost_at + 1.0
+    assert back_at - peripheral_back < 3.0
+    b = by_role(blocks, "lumbar")
+    gap = np.diff(b.t).max()
+    assert 0.9 < gap < 4.0  # the hole is in the time stamps: the engine flags it
+    per = src.peripherals["lumbar"]
+    i0, i1 = np.searchsorted(per.block.seq, [b.seq[0], b.seq[-1]])
+    span = per.block.seq[i0 : i1 + 1]
+    missing = ~np.isin(span, b.seq)
+    assert st["lumbar"].dropped == int(missing.sum())  # counted exactly
+    t_missing = per.truth_t[i0 : i1 + 1][missing]
+    assert t_missing.min() > lost_at - 0.1 and t_missing.max() < back_at  # nothing else lost
+
+
+def test_engine_flags_the_reconnect_gap() -> None:
+    from posture.alignment import ClockMap
+    from posture.engine import EngineSettings, PostureEngine
+    from posture.records import FLAG_GAP, AngleBlock
+
+    src = SimulatedBleSource(
+        "standing",
+        4.0,
+        SimConfig(seed=5),
+        faults={"thoracic": Faults(disconnect_at=1.0, down_for=0.8)},
+    )
+    blocks = asyncio.run(run_source(src))
+    eng = PostureEngine(
+        None, EngineSettings(lumbar_rate_hz=200, thoracic_rate_hz=200, clock=ClockMap(0.0, 0.0))
+    )
+    ang = AngleBlock.concat([eng.push(b) for b in blocks] + [eng.flush()])
+    gap = (ang.flags & FLAG_GAP) > 0
+    assert gap.any() and np.isnan(ang.flexion[gap]).all()
+    assert 0.7 < gap.sum() / 200 < 3.0
+    assert np.isfinite(ang.flexion[~gap]).mean() > 0.99
+
+
+def test_absent_sensor_fails_clearly_and_quickly() -> None:
+    src = SimulatedBleSource(
+        "standing",
+        3.0,
+        SimConfig(seed=6),
+        faults={"thoracic": Faults(absent=True)},
+        settings=LinkSettings(connect_timeout_s=2.0, attempt_timeout_s=1.0),
+    )
+    t0 = time.monotonic()
+    with pytest.raises(SensorNotFoundError, match="thoracic sensor .* did not connect within 2 s"):
+        asyncio.run(src.start())
+    assert time.monotonic() - t0 < 4.0
+    assert LinkSettings().connect_timeout_s <= 10.0
+
+
+def test_refusing_and_slow_sensors_fail_without_hanging() -> None:
+    src = SimulatedBleSource(
+        "standing",
+        3.0,
+        SimConfig(seed=6),
+        faults={"lumbar": Faults(refuse=True), "thoracic": Faults(slow=5.0)},
+        settings=LinkSettings(connect_timeout_s=2.0, attempt_timeout_s=1.0, gatt_timeout_s=0.5),
+    )
+    t0 = time.monotonic()
+    with pytest.raises(SensorNotFoundError) as exc:
+        asyncio.run(src.start())
+    assert "lumbar" in str(exc.value) and "thoracic" in str(exc.value)
+    assert time.monotonic() - t0 < 6.0
+
+
+def test_scan_lists_simulated_sensors_with_their_profile() -> None:
+    async def go():
+        src = SimulatedBleSource("standing", 2.0, SimConfig(seed=1))
+        for p in src.peripherals.values():
+            await p.start()
+        found = await scan(0.5, scanner_kwargs(src.radio))
+        for p in src.peripherals.values():
+            await p.stop()
+        return src, found
+
+    src, found = asyncio.run(go())
+    assert {f.name for f in found} == {"spinewatch-thoracic", "spinewatch-lumbar"}
+    assert {f.address for f in found} == {p.address for p in src.peripherals.values()}
+    assert all(f.profile == "spinewatch" for f in found)
+
+
+def test_garbled_packets_are_counted_and_the_stream_goes_on() -> None:
+    src = SimulatedBleSource("standing", 3.0, SimConfig(seed=7), faults=Faults(garble=0.1))
+    blocks = asyncio.run(run_source(src))
+    for role in ("thoracic", "lumbar"):
+        ad = src.links[role].adapter
+        assert ad.bad_packets > 5
+        assert len(by_role(blocks, role)) == ad.received > 400
+
+
+def test_haptic_signal_and_sensor_tap() -> None:
+    async def go():
+        src = SimulatedBleSource("standing", 2.0, SimConfig(seed=8))
+        lum = src.peripherals["lumbar"]
+        lum.tap_at(float(lum.block.t[0]) + 1.0)
+        await src.start()
+        ok = await src.signal("lumbar", "alert")
+        taps = []
+        while not src.finished:
+            await asyncio.sleep(0.05)
+            src.read()
+            taps += src.taps()
+        await src.stop()
+        return ok, lum.signals, taps
+
+    ok, signals, taps = asyncio.run(go())
+    assert ok and len(signals) == 1 and signals[0][1] == 1
+    assert len(taps) == 1 and taps[0][0] == "lumbar"
