@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from gui.gauges import PLANE_TITLES
 from posture.thresholds import PLANES
@@ -27,8 +27,10 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
 
     Attributes:
         curves: plane → the angle curve (``xData`` = s before the newest sample, ``yData`` deg).
-        load_curves: plane → the same angle drawn only where the spine is under load.
+        load_regions: plane → pool of shaded bands marking the stretches under load.
     """
+
+    MAX_LOAD_REGIONS = 12
 
     def __init__(self, window_s: float = 30.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,7 +38,7 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
         self.window_s = float(window_s)
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self.load_curves: dict[str, pg.PlotDataItem] = {}
+        self.load_regions: dict[str, list[QGraphicsRectItem]] = {}
         self.bands: dict[str, pg.LinearRegionItem] = {}
         self.limit_lines: dict[str, tuple[pg.InfiniteLine, pg.InfiniteLine]] = {}
         for i, plane in enumerate(PLANES):
@@ -45,7 +47,7 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
             p.setMouseEnabled(x=False, y=False)
             p.hideButtons()
             p.setLabel("left", f"{PLANE_TITLES[plane]} (°)")
-            p.showGrid(x=True, y=False, alpha=0.15)
+            pass  # no grid: grid lines belong to the axes, which would then repaint every frame
             p.setYRange(*Y_RANGES[plane], padding=0)
             p.setXRange(-self.window_s, 0, padding=0)
             p.disableAutoRange()
@@ -71,14 +73,22 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
             p.addItem(lo_line)
             p.addItem(hi_line)
             p.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(80, 80, 80, width=1)))
-            curve = p.plot(pen=pg.mkPen(CURVE_COLOR, width=1))
-            load = p.plot(pen=pg.mkPen(LOAD_COLOR, width=1), connect="finite")
-            for c in (curve, load):
-                c.setClipToView(True)
-                c.setDownsampling(auto=True, method="peak")
+            curve = p.plot(pen=pg.mkPen(CURVE_COLOR, width=1), autoDownsampleFactor=1.0)
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            regions = []
+            for _ in range(self.MAX_LOAD_REGIONS):
+                # Plain Qt rectangles: moving them every frame costs far less than regions.
+                r = QGraphicsRectItem(0.0, 0.0, 0.0, 0.0)
+                r.setBrush(pg.mkBrush(*LOAD_COLOR, 45))
+                r.setPen(pg.mkPen(None))
+                r.setZValue(-20)
+                r.hide()
+                p.addItem(r, ignoreBounds=True)
+                regions.append(r)
             self.plots[plane] = p
             self.curves[plane] = curve
-            self.load_curves[plane] = load
+            self.load_regions[plane] = regions
             self.bands[plane] = band
             self.limit_lines[plane] = (lo_line, hi_line)
 
@@ -101,12 +111,35 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
         ``t_now`` is the time at the right edge (default: the newest sample).
         """
         if t.size == 0:
-            for c in (*self.curves.values(), *self.load_curves.values()):
+            for c in self.curves.values():
                 c.setData([], [])
+            self._show_load(np.zeros((0, 2)))
             return
         x = t - (t[-1] if t_now is None else t_now)
-        loaded = under_load > 0.5
         for j, plane in enumerate(PLANES):
-            y = planes[:, j]
-            self.curves[plane].setData(x, y)
-            self.load_curves[plane].setData(x, np.where(loaded, y, np.nan))
+            self.curves[plane].setData(x, planes[:, j])
+        self._show_load(load_spans(x, under_load > 0.5)[-self.MAX_LOAD_REGIONS :])
+
+    def _show_load(self, spans: F64) -> None:
+        for plane in PLANES:
+            lo, hi = Y_RANGES[plane]
+            for k, r in enumerate(self.load_regions[plane]):
+                if k < len(spans):
+                    r.setRect(spans[k, 0], lo, spans[k, 1] - spans[k, 0], hi - lo)
+                    if not r.isVisible():
+                        r.show()
+                elif r.isVisible():
+                    r.hide()
+
+    def load_spans(self) -> list[tuple[float, float]]:
+        """The under-load stretches currently shaded, (start, end) in s before now."""
+        rects = [r.rect() for r in self.load_regions[PLANES[0]] if r.isVisible()]
+        return [(rc.left(), rc.right()) for rc in rects]
+
+
+def load_spans(x: F64, loaded: NDArray[np.bool_]) -> F64:
+    """Start and end ``x`` of each run of ``loaded`` samples, shape ``(K, 2)``."""
+    d = np.diff(np.concatenate(([0], loaded.astype(np.int8), [0])))
+    starts = np.flatnonzero(d == 1)
+    stops = np.flatnonzero(d == -1) - 1
+    return np.column_stack((x[starts], x[stops]))

@@ -148,6 +148,7 @@ class CalibrationWizard(QDialog):
         self.gyro_bars: dict[str, QProgressBar] = {}
         for i, role in enumerate(ROLES):
             self.role_labels[role] = QLabel(f"<b>{role}</b> — waiting for the sensor…")
+            self.role_labels[role].setMinimumWidth(300)
             self.gyro_bars[role] = _bar(300, "%v °/s")
             grid.addWidget(self.role_labels[role], i, 0)
             grid.addWidget(self.gyro_bars[role], i, 1)
@@ -171,10 +172,7 @@ class CalibrationWizard(QDialog):
         self.steady_bar = _bar(100, "%p %")
         lay.addWidget(self.steady_bar)
         lay.addWidget(QLabel("held still"))
-        self.hold_bar = _bar(
-            int(self.stand_s * 10), f"%v / {int(self.stand_s * 10)} tenths of a second"
-        )
-        self.hold_bar.setFormat("")
+        self.hold_bar = _bar(int(self.stand_s * 10), "")
         lay.addWidget(self.hold_bar)
         self.hold_label = _big("0.0 s")
         lay.addWidget(self.hold_label)
@@ -206,6 +204,7 @@ class CalibrationWizard(QDialog):
         self.result_text = QLabel()
         self.result_text.setWordWrap(True)
         self.result_text.setTextFormat(Qt.TextFormat.RichText)
+        self.result_text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(self.result_text, stretch=1)
         row = QHBoxLayout()
         row.addWidget(QLabel("profile file"))
@@ -326,6 +325,12 @@ class CalibrationWizard(QDialog):
         except SpinewatchError as exc:
             self.profile = None
             self.error = str(exc)
+            seen = 0 if self.tracker is None else self.tracker.cycles
+            if seen < self.cycles:
+                self.error = (
+                    f"only {seen} of {self.cycles} cat-cow cycles were seen: round your back "
+                    f"fully, then arch it fully, {self.cycles} times, slowly ({self.error})"
+                )
         self._show_result()
         self.go("result")
 
