@@ -107,8 +107,9 @@ def frames_and_cpu(seconds: float) -> dict[str, float]:
     return run_in_qt(main)
 
 
-def alert_latencies(seed: int, minutes: float) -> list[float]:
-    """Wall time from each alert's raising sample being available to the banner's paint, s."""
+def alert_latencies(seed: int, minutes: float) -> tuple[list[float], int]:
+    """Wall time from each alert's raising sample being available to the banner's paint, s,
+    and the number of alerts expected (batch analysis of the same session)."""
     cfg = SimConfig(seed=seed)
     prof = calibrate(simulate("calibration", cfg).raw)
     sess = simulate("lifting-session", cfg, duration_s=minutes * 60)
@@ -139,12 +140,13 @@ def alert_latencies(seed: int, minutes: float) -> list[float]:
             k = math.floor((got.alert_s - src.t0) / CHUNK_S + 1e-9) + 1
             edge = src.t0 + k * CHUNK_S  # first chunk edge after the sample
             avail = wall0 + (edge - src.t0) - clock.offset  # in time.monotonic() terms
-            out.append(win.banner.first_paint_s - avail)
+            if win.banner.first_paint_s >= win.controller.last_raise_wall:  # painted for it
+                out.append(win.banner.first_paint_s - avail)
         await win.controller.stop()
         win.close()
 
     run_in_qt(main)
-    return out
+    return out, len(expected)
 
 
 def main() -> None:
@@ -157,10 +159,12 @@ def main() -> None:
     fc = frames_and_cpu(seconds)
     print(fc, flush=True)
     lat: list[float] = []
+    n_expected = 0
     for s in seeds:
-        got = alert_latencies(s, minutes)
-        print("seed", s, "alerts", len(got), flush=True)
+        got, n = alert_latencies(s, minutes)
+        print("seed", s, "alerts", len(got), "of", n, flush=True)
         lat += got
+        n_expected += n
     ms = np.array(lat) * 1000
     cmd = "uv run python -m benchmarks.bench_gui" + (" --quick" if args.quick else "")
 
@@ -176,7 +180,8 @@ def main() -> None:
         "window (full), 60 Hz repaint timer, 100 Hz source poll, live pipeline included in",
         "the CPU figure. Alert latency = wall time from the raising sample being available",
         "from the source to the first paint of the red banner (includes waiting for the next",
-        "poll, the engine, the alert engine and the paint).",
+        "poll, the engine, the alert engine and the paint into the window; offscreen there is",
+        "no compositor, so a real screen adds up to one display refresh, ~17 ms at 60 Hz).",
         "",
         "| measure | value | target | met |",
         "| --- | --- | --- | --- |",
@@ -184,7 +189,7 @@ def main() -> None:
         f"| paint events of the graph view | {fc['paints']:.1f} /s | — | |",
         f"| CPU, process time / wall time | {100 * fc['cpu']:.0f} % of one core | ≤ 40 % | {ok(fc['cpu'] <= 0.4)} |",
         f"| angles processed | {fc['angle_rate']:.0f} /s, {fc['window_pts']:.0f} points per curve | 200 /s | |",
-        f"| alert latency, median / p95 / max ({len(ms)} alerts, seeds {', '.join(map(str, seeds))}) | {np.median(ms):.1f} / {np.percentile(ms, 95):.1f} / {ms.max():.1f} ms | p95 ≤ 100 ms | {ok(np.percentile(ms, 95) <= 100)} |",
+        f"| alert latency, median / p95 / max ({len(ms)} of {n_expected} alerts shown, seeds {', '.join(map(str, seeds))}, {minutes:g}-min sessions) | {np.median(ms):.1f} / {np.percentile(ms, 95):.1f} / {ms.max():.1f} ms | p95 ≤ 100 ms | {ok(np.percentile(ms, 95) <= 100)} |",
     ]
     write_fragment("gui", "\n".join(lines))
     print("\n".join(lines))
