@@ -62,6 +62,9 @@ class SimulatedBleSource(SensorHub):
         raw: dict[str, ImuBlock] = dict(
             self.result if isinstance(self.result, Mapping) else self.result.raw
         )
+        if seconds is not None:  # scripts finish their last set; the stream stops on time
+            t_cut = min(float(b.t[0]) for b in raw.values()) + seconds
+            raw = {r: b.take(b.t < t_cut) for r, b in raw.items()}
         for k in range(extra):
             raw[f"extra{k + 1}"] = raw["lumbar"].with_sensor(f"extra{k + 1}")
         self.radio = VirtualRadio()

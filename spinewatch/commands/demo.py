@@ -8,19 +8,37 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "demo",
-        help="simulated wearer: calibration and a short lifting session, end to end",
-        description="A simulated wearer (seeded, with ground truth) records a calibration "
-        "(standing + cat-cow) and a short lifting session; spinewatch calibrates, analyses, "
-        "detects alerts and reps, and prints a summary with the error against the truth.",
+        help="simulated wearer and sensors: calibration and a live lifting session, end to end",
+        description="A simulated wearer (seeded, with ground truth) calibrates (standing + "
+        "cat-cow), then lifts while two simulated Bluetooth sensors stream live through the "
+        "bridge; spinewatch prints alerts and reps as they happen and the error against the "
+        "truth. --offline analyses a longer recording as fast as possible instead.",
     )
     p.add_argument("--seed", type=int, default=7, help="simulated wearer (default 7)")
     p.add_argument("--minutes", type=float, default=2.0, help="session length (default 2)")
     p.add_argument("--rate", type=float, default=200.0, help="sensor rate, Hz (default 200)")
     p.add_argument("-o", "--out", help="folder to keep the demo's files in (raw, profile, angles)")
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="analyse a --minutes long recording as fast as possible instead of streaming live",
+    )
+    p.add_argument(
+        "--seconds", type=float, default=60.0, help="live session length, s (default 60)"
+    )
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="link fault of the simulated sensors (see 'spinewatch stream --help')",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from spinewatch.demo import run_demo
+    from spinewatch.demo import run_demo, run_live_demo
 
-    return run_demo(seed=args.seed, minutes=args.minutes, rate_hz=args.rate, out_dir=args.out)
+    if args.offline:
+        return run_demo(seed=args.seed, minutes=args.minutes, rate_hz=args.rate, out_dir=args.out)
+    return run_live_demo(seed=args.seed, seconds=args.seconds, faults=args.fault)

@@ -1,4 +1,4 @@
-"""``spinewatch monitor --simulate``: live alerts in the terminal as they happen."""
+"""``spinewatch monitor``: live alerts in the terminal as they happen."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "monitor",
-        help="live posture alerts in the terminal (simulated wearer until BLE lands)",
+        help="live posture alerts in the terminal (paired sensors or --simulate)",
         description="Stream both sensors through the posture engine and print each alert "
-        "under load as it is raised and when it ends. Live Bluetooth sensors come with the "
-        "firmware bridge; today this runs on a simulated wearer (--simulate).",
+        "under load as it is raised and when it ends, and each hinge rep as it finishes. "
+        "Sensors with a buzzer or LED are signalled on each alert; a tap on a sensor starts "
+        "or ends a set. Uses the paired sensors ('spinewatch pair'), or a simulated wearer.",
     )
     p.add_argument("--simulate", action="store_true", help="use a simulated wearer")
     p.add_argument(
@@ -22,72 +23,110 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--speed",
         type=float,
         default=1.0,
-        help="playback speed of the simulation (0 = as fast as possible)",
+        help="simulation speed: 1 streams through simulated Bluetooth sensors in real time; "
+        "other values skip the radio (0 = as fast as possible)",
     )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--load", choices=("auto", "always", "never"), default="auto")
     p.add_argument("--thresholds", help="flexion=DEG,lateral_flexion=DEG,rotation=DEG")
     p.add_argument("--bell", action="store_true", help="ring the terminal bell on each alert")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import time
+    import asyncio
+    import contextlib
+    import signal
 
     from calibration import CalibrationProfile, calibrate
-    from posture.alerts import AlertEngine, LoadContext, LoadSettings
-    from posture.alignment import estimate_clock_map
-    from posture.engine import EngineSettings, PostureEngine, stream_in_chunks
-    from posture.errors import SpinewatchError
+    from posture.alerts import LoadSettings
+    from posture.alignment import ClockMap
+    from posture.engine import EngineSettings
+    from posture.errors import CalibrationRequiredError
+    from posture.live import LivePipeline
     from posture.simulator import SimConfig, simulate
     from spinewatch.events import thresholds_for
+    from spinewatch.sources import open_source
 
-    if not args.simulate:
-        raise SpinewatchError(
-            "live Bluetooth sensors are not supported yet (the firmware bridge is still to "
-            "come); run 'spinewatch monitor --simulate' for a simulated wearer"
+    if args.profile:
+        profile = CalibrationProfile.load(args.profile)
+    elif args.simulate:
+        profile = calibrate(simulate("calibration", SimConfig(seed=args.seed)).raw)
+    else:
+        raise CalibrationRequiredError(
+            "live monitoring needs your calibration profile: run 'spinewatch calibrate' (or "
+            "the GUI wizard) and pass --profile PROFILE.json"
         )
-    cfg = SimConfig(seed=args.seed)
-    profile = (
-        CalibrationProfile.load(args.profile)
-        if args.profile
-        else calibrate(simulate("calibration", cfg).raw)
+    source = open_source(
+        args.simulate, seconds=args.seconds, seed=args.seed, speed=args.speed, faults=args.fault
     )
-    sess = simulate("lifting-session", cfg, duration_s=args.seconds)
-    lum, tho = sess.raw["lumbar"], sess.raw["thoracic"]
-    engine = PostureEngine(
-        profile.spine_model,
-        EngineSettings(
-            lumbar_rate_hz=cfg.rate_hz,
-            thoracic_rate_hz=cfg.rate_hz,
-            clock=estimate_clock_map(lum, tho),
-        ),
-    )
-    alerts = AlertEngine(
-        thresholds_for(profile, args.thresholds), LoadContext(LoadSettings(mode=args.load))
-    )
-    t_first = float(lum.t[0])
-    wall0 = time.monotonic()
-    n_alerts = 0
-    # One 20 ms BLE notification per step, paced to wall-clock time unless --speed 0.
-    for edge, ang in stream_in_chunks(engine, lum, tho, step_s=0.02):
-        if args.speed > 0:
-            delay = (edge - t_first) / args.speed - (time.monotonic() - wall0)
-            if delay > 0:
-                time.sleep(delay)
-        raised, ended = alerts.process(ang)
-        for al in raised:
-            n_alerts += 1
+    counts = {"alerts": 0, "reps": 0}
+    t_first: list[float] = []
+
+    def rel(t: float) -> float:
+        return t - t_first[0] if t_first else 0.0
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await source.start()
+        rates = source.rates_hz
+        pipe = LivePipeline(
+            profile.spine_model,
+            thresholds_for(profile, args.thresholds),
+            LoadSettings(mode=args.load),
+            EngineSettings(
+                lumbar_rate_hz=rates.get("lumbar", 200.0),
+                thoracic_rate_hz=rates.get("thoracic", 200.0),
+                clock=ClockMap(0.0, 0.0),  # the bridge delivers both sensors on host time
+            ),
+        )
+        t_wall = loop.time()
+        try:
+            while not stop.is_set() and not source.finished:
+                if not args.simulate and loop.time() - t_wall >= args.seconds:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.02)
+                for _role, t_tap in getattr(source, "taps", list)():
+                    on = pipe.toggle_set(t_tap)
+                    print(f"{rel(t_tap):7.2f} s  set {'started' if on else 'ended'} (tap)")
+                for block in source.read():
+                    if not t_first:
+                        t_first.append(float(block.t[0]))
+                    up = pipe.push(block)
+                    await report(up)
+            await report(pipe.flush())
+        finally:
+            await source.stop()
+
+    async def report(up: object) -> None:
+        for al in getattr(up, "raised", ()):
+            counts["alerts"] += 1
             print(
-                f"{al.alert_s - t_first:7.2f} s  ALERT  {al.plane.replace('_', ' ')} "
-                f"({al.side})" + ("\a" if args.bell else ""),
+                f"{rel(al.alert_s):7.2f} s  ALERT  {al.plane.replace('_', ' ')} ({al.side})"
+                + ("\a" if args.bell else ""),
                 flush=True,
             )
-        for al in ended:
+            await source.signal("lumbar", "alert")
+        for al in getattr(up, "ended", ()):
             print(
-                f"{al.end_s - t_first:7.2f} s  back in range after {al.duration_s:.1f} s "
+                f"{rel(al.end_s):7.2f} s  back in range after {al.duration_s:.1f} s "
                 f"(peak {al.peak_deg:+.0f}°)",
                 flush=True,
             )
-    print(f"{n_alerts} alert(s) in {float(lum.t[-1]) - t_first:.0f} s of streaming")
+        for rep in getattr(up, "reps", ()):
+            counts["reps"] += 1
+            print(
+                f"{rel(rep.end_s):7.2f} s  rep {counts['reps']}: peak flexion "
+                f"{rep.peak_flexion_deg:+.0f}°, hip share {rep.hip_share:.0%}",
+                flush=True,
+            )
+
+    asyncio.run(main())
+    print(f"{counts['alerts']} alert(s), {counts['reps']} rep(s)")
     return 0

@@ -1,0 +1,67 @@
+"""Where live samples come from: paired Bluetooth sensors or a simulated wearer.
+
+One factory for every command (``stream``, ``monitor``, ``record``, ``gui``, ``demo``) so
+they all connect the same way. ``simulate=True`` at real-time speed streams the simulated
+wearer through simulated BLE peripherals (bumble), exercising the whole bridge; at any other
+speed it uses the radio-free simulated source, which can run faster than real time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from firmware_bridge.api import BridgeError, SampleSource
+from posture.records import ROLES
+from posture.simulator import SimConfig
+
+
+def open_source(
+    simulate: bool,
+    *,
+    seconds: float | None = 60.0,
+    seed: int = 7,
+    speed: float = 1.0,
+    script: str = "lifting-session",
+    faults: Sequence[str] | None = None,
+    ble: bool | None = None,
+) -> SampleSource:
+    """A :class:`~firmware_bridge.api.SampleSource` for the given options.
+
+    Args:
+        simulate: use a simulated wearer instead of paired sensors.
+        seconds: length of the simulation (ignored for real sensors).
+        seed, script: the simulated wearer and what they do.
+        speed: simulation speed (1 = real time; 0 = as fast as it is read).
+        faults: ``NAME=VALUE`` link faults of the simulated sensors (``--fault``).
+        ble: force (True) or skip (False) the simulated Bluetooth link; default: BLE at
+            real-time speed.
+    """
+    if not simulate:
+        if faults:
+            raise BridgeError("--fault only applies to simulated sensors (add --simulate)")
+        from firmware_bridge.hub import SensorHub
+        from firmware_bridge.pairing import Pairing, config_dir
+
+        pairing = Pairing.load()
+        missing = [r for r in ROLES if r not in pairing.sensors]
+        if missing:
+            raise BridgeError(
+                f"no {' and '.join(missing)} sensor paired (looked in {config_dir()}); run "
+                "'spinewatch scan' and then 'spinewatch pair ROLE ADDRESS' for each sensor, "
+                "or add --simulate to use a simulated wearer"
+            )
+        return SensorHub.from_pairing(pairing)
+    cfg = SimConfig(seed=seed)
+    use_ble = (speed == 1.0) if ble is None else ble
+    if use_ble:
+        if speed != 1.0:
+            raise BridgeError("simulated Bluetooth sensors stream in real time; use --speed 1")
+        from firmware_bridge.sim_peripheral import Faults
+        from firmware_bridge.simulated import SimulatedBleSource
+
+        return SimulatedBleSource(script, seconds, cfg, faults=Faults.parse(list(faults or [])))
+    if faults:
+        raise BridgeError("--fault needs the simulated Bluetooth link (real-time, --speed 1)")
+    from firmware_bridge.simsource import SimulatedSource
+
+    return SimulatedSource(script, seconds, cfg, speed=speed)
