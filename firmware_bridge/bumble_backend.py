@@ -31,7 +31,7 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-logging.getLogger("bumble").setLevel(logging.WARNING)
+logging.getLogger("bumble").setLevel(logging.ERROR)  # its warnings are about the simulation
 
 
 def full_uuid(u: UUID) -> str:
