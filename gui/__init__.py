@@ -22,7 +22,7 @@ def keep_singletons_alive() -> None:
     """Make the objects 3.12 made immortal effectively immortal on CPython < 3.12."""
     if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
         return
-    singletons = [None, True, False, Ellipsis, NotImplemented, (), ""]
+    singletons: list[object] = [None, True, False, Ellipsis, NotImplemented, (), ""]
     singletons += list(range(-5, 257))  # the small-int cache
     for obj in singletons:
         refcnt = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt is the first field

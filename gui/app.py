@@ -156,7 +156,9 @@ def run_app(
     from gui.wizard import CalibrationWizard
 
     check_display()
-    qt_app()
+    # The wizard closes before the main window opens: that must not end the Qt loop. Each
+    # window's own close is watched instead (see _wait_closed).
+    qt_app().setQuitOnLastWindowClosed(False)
 
     async def main() -> int:
         prof = profile
@@ -181,7 +183,7 @@ def run_app(
         limit = math.inf if opts.seconds is None else opts.seconds
         await _wait_closed(win, lambda: ctl.elapsed_s >= limit or (ctl.done and limit < math.inf))
         if opts.screenshot:
-            win.render()
+            win.draw_frame()
             grab(win, opts.screenshot)
             print(f"screenshot saved to {opts.screenshot}")
         await ctl.stop()

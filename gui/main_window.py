@@ -68,7 +68,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("spinewatch")
         self.controller = controller
-        self.limits = {p: tuple(map(float, thresholds.limits[p])) for p in PLANES}
+        self.limits: dict[str, tuple[float, float]] = {
+            p: (float(thresholds.limits[p][0]), float(thresholds.limits[p][1])) for p in PLANES
+        }
         self.record_dir = Path(record_dir)
         self.frames = 0  # repaint ticks that drew new data
         self._clock = clock
@@ -88,7 +90,7 @@ class MainWindow(QMainWindow):
         left = QVBoxLayout()
         middle.addLayout(left, stretch=3)
         self.graphs = AngleGraphs(window_s)
-        self.graphs.set_limits(self.limits)  # type: ignore[arg-type]
+        self.graphs.set_limits(self.limits)
         left.addWidget(self.graphs, stretch=1)
         wrow = QHBoxLayout()
         wrow.addWidget(QLabel("window"))
@@ -162,19 +164,17 @@ class MainWindow(QMainWindow):
 
         controller.alert_raised.connect(self._on_alert)
         controller.alert_ended.connect(self._on_alert_end)
-        controller.rep_done.connect(
-            lambda _r: self.reps.show_reps(controller.set_reps, self.limits)
-        )
+        # Bound methods, not lambdas: PySide6 6.12 warns ("shared QObject was deleted
+        # directly") and can corrupt memory when a window with lambda slots is deleted.
+        controller.rep_done.connect(self._on_rep)
         controller.set_changed.connect(self._on_set)
         controller.recording_changed.connect(self._on_recording)
-        controller.source_finished.connect(
-            lambda: self.statusBar().showMessage("the recording has ended")
-        )
-        controller.problem.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
+        controller.source_finished.connect(self._on_finished)
+        controller.problem.connect(self._on_problem)
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(max(1, int(round(1000.0 / fps))))
-        self.timer.timeout.connect(self.render)
+        self.timer.timeout.connect(self.draw_frame)
         self.timer.start()
         self.resize(1280, 800)
 
@@ -204,6 +204,15 @@ class MainWindow(QMainWindow):
         self.reps.show_reps(self.controller.set_reps, self.limits)
         self._drawn = math.nan
 
+    def _on_rep(self, _rep: object) -> None:
+        self.reps.show_reps(self.controller.set_reps, self.limits)
+
+    def _on_finished(self) -> None:
+        self.statusBar().showMessage("the recording has ended")
+
+    def _on_problem(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
+
     def _on_recording(self, on: bool) -> None:
         self.record_button.setText("■ Stop recording" if on else "● Record")
 
@@ -218,7 +227,7 @@ class MainWindow(QMainWindow):
             self.banner.show_alerts(list(self.controller.active.values()))
 
     # -- the frame -----------------------------------------------------------------------------
-    def render(self) -> None:
+    def draw_frame(self) -> None:
         """One repaint tick: new data into graphs, gauges and figure; status every 0.25 s."""
         c = self.controller
         self._status_tick += 1
@@ -247,9 +256,9 @@ class MainWindow(QMainWindow):
         active_planes = {p for p, _ in c.active}
         colors = {}
         for j, plane in enumerate(PLANES):
-            state = light_for(float(row[j]), self.limits[plane], loaded, plane in active_planes)  # type: ignore[arg-type]
+            state = light_for(float(row[j]), self.limits[plane], loaded, plane in active_planes)
             colors[plane] = state
-            self.lights[plane].set_reading(float(row[j]), state, self.limits[plane])  # type: ignore[arg-type]
+            self.lights[plane].set_reading(float(row[j]), state, self.limits[plane])
         self.figure.set_pose(
             float(row[COL["thoracic_inclination"]]),
             float(row[COL["lumbar_inclination"]]),

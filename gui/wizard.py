@@ -160,7 +160,7 @@ class CalibrationWizard(QDialog):
         self.swap_button.clicked.connect(self.swap_roles)
         self.pair_next = QPushButton("Next: stand still →")
         self.pair_next.setEnabled(False)
-        self.pair_next.clicked.connect(lambda: self.go("stand"))
+        self.pair_next.clicked.connect(self.to_stand)  # a method: lambdas upset PySide6 6.12
         row.addWidget(self.swap_button)
         row.addStretch(1)
         row.addWidget(self.pair_next)
@@ -234,6 +234,9 @@ class CalibrationWizard(QDialog):
             self.tracker = None
         self.stack.setCurrentIndex(i)
         self.step_label.setText(f"step {i + 1} of {len(STEPS)}")
+
+    def to_stand(self) -> None:
+        self.go("stand")
 
     def start_polling(self) -> None:
         self.timer.start()

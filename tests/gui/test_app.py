@@ -27,3 +27,47 @@ def test_no_display_is_one_clear_line(monkeypatch, capsys) -> None:
 def test_live_sensors_not_yet(capsys) -> None:
     assert main(["gui"]) == 2
     assert "--simulate" in capsys.readouterr().err
+
+
+def test_without_a_profile_the_wizard_comes_first(qapp, tmp_path) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from firmware_bridge.simsource import SimulatedSource
+    from gui.app import AppOptions, run_app
+    from gui.main_window import MainWindow
+    from gui.playback import Playback
+    from gui.wizard import CalibrationWizard
+    from posture.simulator import SimConfig
+
+    cfg = SimConfig(seed=3)
+    seen: list[str] = []
+
+    def user() -> None:  # clicks through like a person who follows the instructions
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, CalibrationWizard) and w.isVisible():
+                if w.step not in seen:
+                    seen.append(w.step)
+                if w.step == "pair" and w.pair_next.isEnabled():
+                    w.pair_next.click()
+                elif w.step == "result" and w.save_button.isEnabled():
+                    w.save_button.click()
+            elif isinstance(w, MainWindow) and w.isVisible() and "main" not in seen:
+                seen.append("main")
+
+    timer = QTimer()
+    timer.timeout.connect(user)
+    timer.start(20)
+    profile_path = tmp_path / "profile.json"
+    code = run_app(
+        lambda: Playback(SimulatedSource("standing", 30.0, cfg, speed=0, burst_s=0.1), 10.0),
+        None,
+        AppOptions(seconds=2.0, screenshot=str(tmp_path / "w.png"), profile_out=str(profile_path)),
+        calibration_source=lambda: Playback(
+            SimulatedSource("calibration", None, cfg, speed=0, burst_s=0.1), 10.0
+        ),
+    )
+    timer.stop()
+    assert code == 0
+    assert seen == ["pair", "stand", "catcow", "result", "main"]
+    assert profile_path.exists() and (tmp_path / "w.png").exists()

@@ -54,7 +54,7 @@ def test_graphs_show_the_pipelines_angles(qtbot, coros) -> None:
     assert ctl.toggle_recording("x.sqlite")
     while ctl.elapsed_s < 34.0:
         ctl.poll()
-    win.render()
+    win.draw_frame()
     # The same blocks through an independent pipeline give the curves' data.
     pipe = fresh_pipeline(7, src)
     ref = AngleBlock.concat([pipe.push(b).angles for b in ctl.sink.blocks])
@@ -86,7 +86,7 @@ def test_rounded_back_under_load_raises_banner_and_buzzes(qtbot, coros) -> None:
     flexion_alert_at = None
     while not ctl.done and flexion_alert_at is None:
         ctl.poll()
-        win.render()
+        win.draw_frame()
         if ("flexion", "positive") in ctl.active:
             flexion_alert_at = ctl.active[("flexion", "positive")]
     assert flexion_alert_at is not None and flexion_alert_at.under_load
@@ -108,11 +108,11 @@ def test_banner_clears_after_the_alert_ends(qtbot, coros) -> None:
     ctl.alert_ended.connect(ended.append)
     while not ended and not ctl.done:
         ctl.poll()
-        win.render()
+        win.draw_frame()
     assert ended and win.banner.alerting  # held on screen for a moment
     clock.t += 2.0
     ctl.poll()
-    win.render()
+    win.draw_frame()
     assert not win.banner.alerting or ctl.active
 
 
@@ -127,7 +127,7 @@ def test_lost_sensor_shows_lost_then_recovers(qtbot, coros) -> None:
     for _ in range(70):
         clock.t += 0.1
         ctl.poll()
-        win.render()
+        win.draw_frame()
         shown.append(win.sensors.state_text("thoracic"))
     assert "LOST" in shown
     i = shown.index("LOST")
@@ -147,7 +147,7 @@ def test_space_toggles_the_set_and_starts_a_new_rep_list(qtbot, coros) -> None:
     qtbot.keyClick(win, Qt.Key.Key_Space)
     assert ctl.pipeline.in_set and "End set" in win.set_button.text()
     ctl.poll()
-    win.render()
+    win.draw_frame()
     assert win.load_label.text() == "SET RUNNING"
     assert win.latest_angles()[COL["under_load"]] == 1.0
     qtbot.keyClick(win, Qt.Key.Key_Space)
