@@ -109,3 +109,39 @@ def test_monitor_simulated_prints_alerts(capsys):
     out = capsys.readouterr().out
     assert "ALERT" in out and "back in range" in out
     assert main(["monitor"]) == 2
+
+
+def test_thresholds_saved_in_profile_are_used(tmp_path, capsys):
+    import json
+
+    from calibration import CalibrationProfile, calibrate
+    from posture.simulator import SimConfig, simulate
+    from spinewatch.events import thresholds_for
+
+    prof = tmp_path / "p.json"
+    calibrate(simulate("calibration", SimConfig(seed=3)).raw).save(prof)
+    assert main(["thresholds", str(prof)]) == 0  # show only: file untouched
+    assert json.loads(prof.read_text()).get("thresholds") in (None, {})
+    assert main(["thresholds", str(prof), "--preset", "general", "--set", "rotation=7"]) == 0
+    th = thresholds_for(CalibrationProfile.load(prof), None)
+    assert th.limits["rotation"] == (-7.0, 7.0)
+    assert main(["thresholds", str(prof), "--min-duration", "0.2"]) == 0
+    th = thresholds_for(CalibrationProfile.load(prof), None)
+    assert th.min_duration_s == 0.2 and th.limits["rotation"] == (-7.0, 7.0)
+    assert main(["thresholds", str(prof), "--reset"]) == 0
+    assert CalibrationProfile.load(prof).thresholds in (None, {})
+    assert main(["thresholds", str(prof), "--set", "rotation=nope"]) == 2
+    assert "not a number" in capsys.readouterr().err
+
+
+def test_stream_simulated_ble_writes_raw_csv(tmp_path, capsys):
+    from posture.rawcsv import read_raw_csv
+
+    out = tmp_path / "raw.csv"
+    args = ["stream", "--simulate", "--seconds", "2", "-o", str(out), "--fault", "drop=0.05"]
+    assert main(args) == 0
+    raw = read_raw_csv(out)
+    assert 300 < len(raw["lumbar"]) < 420 and 300 < len(raw["thoracic"]) < 420
+    assert "lost" in capsys.readouterr().out
+    assert main(["stream", "--simulate", "-o", str(out), "--fault", "nonsense=1"]) == 2
+    assert "unknown fault" in capsys.readouterr().err

@@ -1,0 +1,69 @@
+"""``spinewatch thresholds PROFILE``: show, tune and save alert thresholds in a profile."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from posture.thresholds import PRESETS
+
+    p = sub.add_parser(
+        "thresholds",
+        help="show or change the alert thresholds saved in a calibration profile",
+        description="Without options, show the thresholds a profile gives (saved ones, or the "
+        "default fraction of your cat-cow range). --preset recomputes them from your ranges "
+        "for an exercise; --set overrides planes in degrees either side of neutral. Changes "
+        "are saved into the profile (or -o), so analyze, monitor, record and the GUI use them.",
+    )
+    p.add_argument("profile", help="calibration profile JSON")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="exercise preset (from your ranges)")
+    p.add_argument("--set", dest="spec", help="flexion=DEG,lateral_flexion=DEG,rotation=DEG")
+    p.add_argument("--min-duration", type=float, help="seconds beyond a limit before alerting")
+    p.add_argument("--hysteresis", type=float, help="degrees back inside before an alert ends")
+    p.add_argument("--reset", action="store_true", help="forget saved thresholds")
+    p.add_argument("-o", "--output", help="write the changed profile here instead of in place")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from calibration import CalibrationProfile
+    from posture.thresholds import ThresholdError, Thresholds
+    from spinewatch.events import thresholds_for
+
+    prof = CalibrationProfile.load(args.profile)
+    changed = args.reset or any(
+        v is not None for v in (args.preset, args.spec, args.min_duration, args.hysteresis)
+    )
+    if args.reset:
+        prof = prof.with_thresholds(None)
+    th = thresholds_for(prof, None)
+    if args.preset:
+        th = Thresholds.from_ranges(
+            prof.ranges, args.preset, standing_flexion_deg=prof.standing_flexion_deg
+        )
+    if args.spec:
+        th = Thresholds.parse(args.spec, th)
+    if args.min_duration is not None:
+        if not 0 <= args.min_duration <= 5:
+            raise ThresholdError("--min-duration must be between 0 and 5 s")
+        th = dataclasses.replace(th, min_duration_s=args.min_duration)
+    if args.hysteresis is not None:
+        if not 0 <= args.hysteresis <= 10:
+            raise ThresholdError("--hysteresis must be between 0 and 10 deg")
+        th = dataclasses.replace(th, hysteresis_deg=args.hysteresis)
+    print(f"{'plane':16s} {'negative':>9s} {'positive':>9s}   (deg from your neutral)")
+    for plane, (lo, hi) in th.limits.items():
+        print(f"{plane.replace('_', ' '):16s} {lo:+9.1f} {hi:+9.1f}")
+    print(f"alert after {th.min_duration_s:g} s beyond a limit; ends {th.hysteresis_deg:g}° inside")
+    if changed:
+        out = args.output or args.profile
+        only_reset = args.reset and not (
+            args.preset or args.spec or args.min_duration is not None or args.hysteresis is not None
+        )
+        prof = prof.with_thresholds(None if only_reset else th.to_json_dict())
+        prof.save(out)
+        print(f"saved in {out}")
+    return 0
