@@ -153,6 +153,7 @@ def run_app(
     """
     from gui.controller import LiveController
     from gui.main_window import MainWindow
+    from gui.source_adapters import SwappedRoles
     from gui.wizard import CalibrationWizard
 
     check_display()
@@ -173,7 +174,10 @@ def run_app(
             prof = wiz.profile if wiz.result() else None
             if prof is None:
                 return 1
-        source = source_factory()
+            swapped = wiz.swapped
+        else:
+            swapped = False
+        source = SwappedRoles(source_factory()) if swapped else source_factory()
         await source.start()  # rates are known once started
         th = thresholds_for(prof, opts.thresholds)
         ctl = LiveController(source, make_pipeline(prof, th, source.rates_hz, opts.load_mode))

@@ -33,7 +33,7 @@ from gui.controller import COL, LiveController
 from gui.gauges import StickFigure, TrafficLight, light_for
 from gui.graphs import AngleGraphs
 from gui.panels import AlertBanner, RepTable, SensorPanel
-from gui.playback import Playback
+from gui.source_adapters import Playback
 from posture.alerts import Alert
 from posture.thresholds import PLANES, Thresholds
 

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
 from calibration import CalibrationProfile, calibrate
 from firmware_bridge.api import LinkState, SampleSource
 from gui.calib_feedback import CatCowTracker, MotionMeter
+from gui.source_adapters import SWAP, swap_role
 from posture.errors import SpinewatchError
-from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
+from posture.records import ROLES, ImuBlock
 
 STEPS = ("pair", "stand", "catcow", "result")
-SWAP = {THORACIC: LUMBAR, LUMBAR: THORACIC}
 GOOD_QUALITY = 0.6
 
 PAIR_TEXT = (
@@ -76,6 +76,9 @@ def _bar(maximum: int, fmt: str) -> QProgressBar:
 
 class CalibrationWizard(QDialog):
     """Walks the wearer through calibration on a live source.
+
+    When the roles were swapped (:attr:`swapped`), wrap the live source of the main window in
+    :class:`~gui.source_adapters.SwappedRoles` so it sees the same roles.
 
     Args:
         source: the sensors (any SampleSource; the caller starts and stops it).
@@ -260,11 +263,10 @@ class CalibrationWizard(QDialog):
             self.step_label.setText(str(exc))
             return
         step = self.step
-        for b in blocks:
+        for blk in blocks:
+            b = swap_role(blk) if self.swapped else blk
             if not isinstance(b, ImuBlock) or len(b) == 0:
                 continue
-            if self.swapped and b.sensor in SWAP:
-                b = b.with_sensor(SWAP[b.sensor])
             self._seen.add(b.sensor)
             self.meter.push(b)
             if step in ("stand", "catcow") and b.sensor in self._recording:

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from calibration import CalibrationProfile, calibrate
     from firmware_bridge.simsource import SimulatedSource
     from gui.app import AppOptions, GuiError, check_display, run_app
-    from gui.playback import Playback
+    from gui.source_adapters import Playback
     from posture.simulator import SimConfig, simulate
 
     if not args.simulate:

@@ -36,7 +36,7 @@ def test_without_a_profile_the_wizard_comes_first(qapp, tmp_path) -> None:
     from firmware_bridge.simsource import SimulatedSource
     from gui.app import AppOptions, run_app
     from gui.main_window import MainWindow
-    from gui.playback import Playback
+    from gui.source_adapters import Playback
     from gui.wizard import CalibrationWizard
     from posture.simulator import SimConfig
 

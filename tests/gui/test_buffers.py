@@ -1,4 +1,4 @@
-"""The ring buffer behind the graphs and the playback pacing of finite sources."""
+"""The ring buffer behind the graphs and the source adapters (playback, swapped roles)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firmware_bridge.simsource import SimulatedSource
-from gui.playback import Playback
-from gui.ringbuffer import RingBuffer
+from gui.controller import RingBuffer
+from gui.source_adapters import Playback, SwappedRoles
 from posture.simulator import SimConfig
 from tests.gui.helpers import FakeClock, start
 
@@ -54,3 +54,22 @@ def test_playback_pauses_and_speeds_up() -> None:
     while not pb.finished:
         span_after(1.0)
     assert pb.finished and src.finished
+
+
+def test_swapped_roles_exchange_blocks_status_and_buzz() -> None:
+    import asyncio
+
+    clock = FakeClock()
+    src = SimulatedSource("standing", 5.0, SimConfig(seed=1), clock=clock)
+    sw = SwappedRoles(src)
+    start(sw)
+    clock.t = 0.5
+    blocks = sw.read()
+    orig = src.result.raw  # type: ignore[attr-defined]
+    thor = [b for b in blocks if b.sensor == "thoracic"]
+    assert thor and np.array_equal(thor[0].gyr, orig["lumbar"].gyr[: len(thor[0])])
+    st = sw.status()
+    assert st["thoracic"].address == src.status()["lumbar"].address
+    assert st["thoracic"].role == "thoracic"
+    assert asyncio.run(sw.signal("thoracic"))
+    assert src.signals[-1][1] == "lumbar"

@@ -1,18 +1,32 @@
-"""Play/pause and speed for finite sources (simulations, replays of recorded sessions).
+"""Sources wrapping sources: playback control for finite ones, and swapped roles.
 
-:class:`Playback` is itself a :class:`~firmware_bridge.api.SampleSource`: it reads ahead from
-a source that delivers as fast as it is read (``SimulatedSource(speed=0)``, a replay) and
-releases blocks by their own time stamps on a clock it can pause and speed up. Live sensors
-are never wrapped: they cannot be paused.
+Both are sample sources themselves (:class:`~firmware_bridge.api.SampleSource`), so the
+windows take them like any other source.
+
+* :class:`Playback` reads ahead from a source that delivers as fast as it is read
+  (``SimulatedSource(speed=0)``, a replay) and releases blocks by their own time stamps on a
+  clock it can pause and speed up. Live sensors are never wrapped: they cannot be paused.
+* :class:`SwappedRoles` exchanges thoracic and lumbar, when the wizard's "which sensor is
+  moving?" check showed the sensors were registered the other way round.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable
 
 from firmware_bridge.api import Block, LinkStatus, SampleSource
+from posture.records import LUMBAR, THORACIC
+
+SWAP = {THORACIC: LUMBAR, LUMBAR: THORACIC}
+
+
+def swap_role(block: Block) -> Block:
+    """The block with thoracic and lumbar exchanged (other sensor ids unchanged)."""
+    role = SWAP.get(block.sensor)
+    return block if role is None else dataclasses.replace(block, sensor=role)
 
 
 class Playback:
@@ -113,3 +127,37 @@ class Playback:
                 if len(b):
                     self._queue.append(b)
                     self._ahead = max(self._ahead, float(b.t[-1]))
+
+
+class SwappedRoles:
+    """A source with its thoracic and lumbar roles exchanged (blocks, status, rates, buzz)."""
+
+    def __init__(self, source: SampleSource) -> None:
+        self.source = source
+
+    @property
+    def rates_hz(self) -> dict[str, float]:
+        return {SWAP.get(r, r): v for r, v in self.source.rates_hz.items()}
+
+    @property
+    def finished(self) -> bool:
+        return self.source.finished
+
+    async def start(self) -> None:
+        await self.source.start()
+
+    async def stop(self) -> None:
+        await self.source.stop()
+
+    def read(self) -> list[Block]:
+        return [swap_role(b) for b in self.source.read()]
+
+    def status(self) -> dict[str, LinkStatus]:
+        out = {}
+        for role, st in self.source.status().items():
+            mine = SWAP.get(role, role)
+            out[mine] = dataclasses.replace(st, role=mine)
+        return out
+
+    async def signal(self, role: str, pattern: str = "alert") -> bool:
+        return await self.source.signal(SWAP.get(role, role), pattern)
