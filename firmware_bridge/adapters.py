@@ -109,7 +109,7 @@ class SpinewatchAdapter(Adapter):
             self.duplicates += 1
             return None
         dt = pkt.dt_us * 1e-6
-        t_sensor = (t0 + np.arange(pkt.n) * pkt.dt_us) * 1e-6
+        t_sensor = (t0 + np.arange(pkt.n, dtype=np.float64) * pkt.dt_us) * 1e-6
         if self._next_seq is None:
             seq0 = pkt.seq
         else:

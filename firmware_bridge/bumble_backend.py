@@ -200,7 +200,12 @@ class BumbleClient(BaseBleakClient):
                     await peer.discover_descriptors(c)
                     props = str(c.properties).lower().replace("_", "-").split("|")
                     bc = BleakGATTCharacteristic(
-                        c, c.handle, full_uuid(c.uuid), props, lambda: self._mtu - 3, bs
+                        c,
+                        c.handle,
+                        full_uuid(c.uuid),
+                        props,  # type: ignore[arg-type]
+                        lambda: self._mtu - 3,
+                        bs,
                     )
                     self.services.add_characteristic(bc)
                     for d in c.descriptors:

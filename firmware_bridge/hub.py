@@ -110,7 +110,7 @@ class SensorHub:
 
     def taps(self) -> list[tuple[str, float]]:
         """Taps on sensors since the last call: ``(role, host time s)`` (to start a set)."""
-        out = []
+        out: list[tuple[str, float]] = []
         for r, link in self.links.items():
             out.extend((r, t) for t in link.adapter.taps)
             link.adapter.taps.clear()

@@ -116,26 +116,26 @@ class SimPeripheral:
         self.address = address or radio.new_address()
         self.device: Any = None  # the bumble device, created by start() inside the loop
         props = gatt.Characteristic.Properties
-        self.data_char = gatt.Characteristic(P.DATA_UUID, props.NOTIFY, 0, b"")
-        self.control_char = gatt.Characteristic(
+        self.data_char: Any = gatt.Characteristic(
+            P.DATA_UUID, props.NOTIFY, gatt.Characteristic.Permissions(0), b""
+        )
+        self.control_char: Any = gatt.Characteristic(
             P.CONTROL_UUID,
             props.WRITE,
             gatt.Characteristic.WRITEABLE,
-            gatt.CharacteristicValue(write=self._on_control),
+            gatt.CharacteristicValue(write=self._on_control),  # type: ignore[arg-type]
         )
-        self.info_char = gatt.Characteristic(
+        self.info_char: Any = gatt.Characteristic(
             P.INFO_UUID,
             props.READ,
             gatt.Characteristic.READABLE,
-            gatt.CharacteristicValue(
-                read=lambda _c: P.encode_info(int(round(self.rate_hz)), self.batch)
-            ),
+            gatt.CharacteristicValue(read=self._info),  # type: ignore[arg-type]
         )
-        self.battery_char = gatt.Characteristic(
+        self.battery_char: Any = gatt.Characteristic(
             P.BATTERY_LEVEL_UUID,
             props.READ | props.NOTIFY,
             gatt.Characteristic.READABLE,
-            gatt.CharacteristicValue(read=lambda _c: bytes([self.battery_pct])),
+            gatt.CharacteristicValue(read=lambda _c: bytes([self.battery_pct])),  # type: ignore[arg-type]
         )
         self._services = [
             gatt.Service(P.SERVICE_UUID, [self.data_char, self.control_char, self.info_char]),
@@ -155,7 +155,7 @@ class SimPeripheral:
         self._t0_host: float | None = None
         self._dis_at = np.inf
 
-    async def _info(self) -> bytes:
+    async def _info(self, _conn: Any) -> bytes:
         if self.faults.slow:
             await asyncio.sleep(self.faults.slow)
         return P.encode_info(int(round(self.rate_hz)), self.batch)
@@ -236,7 +236,7 @@ class SimPeripheral:
 
     def _t_us(self, t_host: float) -> int:
         # The sensor's own clock: boots at an arbitrary count and runs fast/slow by drift.
-        rel = (t_host - self._t0_host) * (1.0 + self.faults.drift_ppm * 1e-6)
+        rel = (t_host - (self._t0_host or 0.0)) * (1.0 + self.faults.drift_ppm * 1e-6)
         return int(self._boot_us + round(rel * 1e6))
 
     async def _stream(self) -> None:

@@ -51,7 +51,7 @@ class SimulatedSource:
         cfg = config or SimConfig(seed=7)
         cfg = SimConfig(**{**cfg.__dict__, "clock_offset_s": 0.0, "clock_drift_ppm": 0.0})
         self.result = result if result is not None else simulate(script, cfg, duration_s=seconds)
-        raw: dict[str, ImuBlock] = self.result.raw  # type: ignore[attr-defined]
+        raw: dict[str, ImuBlock] = self.result.raw  # type: ignore[union-attr]
         self._raw = raw
         self._rates = {r: b.nominal_rate() for r, b in raw.items()}
         self._speed = speed

@@ -144,7 +144,7 @@ class ArrivalClock:
         self.fit = ClockFit()
 
     def stamp(self, n: int, t_host: float) -> NDArray[np.float64]:
-        ticks = (self._k + np.arange(n)) * self.dt
+        ticks = (self._k + np.arange(n, dtype=np.float64)) * self.dt
         self._k += n
         self.fit.add(float(ticks[-1]), t_host)
         return self.fit.to_host(ticks)
