@@ -119,6 +119,7 @@ class Recorder:
         self.t1 = np.nan
         self.alerts = 0
         self.reps = 0
+        self.max_backlog = 2000  # queued writer items before a flat-out source is held back
 
     def _make_pipeline(self) -> LivePipeline:
         rates = self.source.rates_hz
@@ -200,6 +201,12 @@ class Recorder:
                 if src.finished or (seconds is not None and self.t1 - self.t0 >= seconds):
                     break
                 await asyncio.sleep(poll_s)
+                # A flat-out source (simulation or replay at speed 0) can outrun the disk; let
+                # the writer catch up. This awaits, so a live bridge in the same event loop keeps
+                # receiving; at live pace the backlog stays far below the limit.
+                while w.backlog > self.max_backlog:
+                    await asyncio.sleep(0.005)
+                    w.check()
             up = pipe.flush()
             self._keep(up)
             if on_update is not None:

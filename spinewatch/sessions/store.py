@@ -78,11 +78,16 @@ CREATE INDEX angle_t0 ON angle_blocks (t0);
 CREATE INDEX link_role ON link_stats (role, t_s);
 """
 
+# Covering index for summaries (`sessions list/show`): no scan through the sample BLOBs.
+_V3 = """
+CREATE INDEX raw_summary ON raw_blocks (role, n, t0, t1, seq0, seq1);
+"""
+
 Migration = str | Callable[[sqlite3.Connection], None]
 
 # MIGRATIONS[i] upgrades a file from user_version i to i + 1, in one transaction: an SQL
 # script, or a function that runs statements with ``db.execute``. Append, never edit.
-MIGRATIONS: list[Migration] = [_V1, _V2]
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -107,6 +107,11 @@ class SessionWriter:
 
     # -- stream side: cheap appends only ---------------------------------------------------
     @property
+    def backlog(self) -> int:
+        """Items queued and not yet staged by the writer thread."""
+        return self._q.qsize()
+
+    @property
     def blocks_queued(self) -> int:
         return self._ord
 

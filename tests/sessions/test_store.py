@@ -110,7 +110,7 @@ def test_migrations_upgrade_an_old_file_and_refuse_a_newer_one(tmp_path: Path) -
     with SessionFile(p) as sf:
         assert sf.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         names = {r[0] for r in sf.db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-        assert {"raw_role", "angle_t0", "link_role"} <= names
+        assert {"raw_role", "angle_t0", "link_role", "raw_summary"} <= names
     assert SCHEMA_VERSION == len(MIGRATIONS)
     db = sqlite3.connect(p, isolation_level=None)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -142,3 +142,20 @@ def test_names_resolve_in_the_sessions_folder(tmp_path: Path) -> None:
         w = SessionWriter(tmp_path / "a.sqlite", {})
         w.close()
         SessionWriter(tmp_path / "a.sqlite", {})
+
+
+def test_a_flat_out_source_waits_for_the_writer(tmp_path: Path) -> None:
+    import asyncio
+
+    from firmware_bridge.simsource import SimulatedSource
+    from posture.simulator import SimConfig
+    from spinewatch.sessions.recorder import Recorder
+
+    src = SimulatedSource("standing", 30.0, SimConfig(seed=1), speed=0, burst_s=0.2)
+    rec = Recorder(src, tmp_path / "flat.sqlite", None)
+    rec.max_backlog = 40
+    asyncio.run(rec.run(poll_s=0.0))
+    # One read adds ≤ 0.2 s of blocks and angles (~40 items) on top of the limit.
+    assert rec.writer.max_backlog <= 40 + 60
+    with SessionFile(tmp_path / "flat.sqlite") as sf:
+        assert sf.summary().samples["lumbar"] == len(src.result.raw["lumbar"])
