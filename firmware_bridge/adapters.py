@@ -87,6 +87,10 @@ class SpinewatchAdapter(Adapter):
 
     async def setup(self, client: Any) -> None:
         info = P.decode_info(await client.read_gatt_char(P.INFO_UUID))
+        if info["rate_hz"] != round(self.rate_hz):
+            # Ask for the configured rate; the sensor reports what it really runs at.
+            await client.write_gatt_char(P.CONTROL_UUID, P.cmd_rate(round(self.rate_hz)), True)
+            info = P.decode_info(await client.read_gatt_char(P.INFO_UUID))
         self.rate_hz = float(info["rate_hz"]) or self.rate_hz
         await client.write_gatt_char(P.CONTROL_UUID, P.cmd_batch(self.batch), response=True)
         await client.write_gatt_char(P.CONTROL_UUID, P.cmd_start(), response=True)

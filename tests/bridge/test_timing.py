@@ -106,3 +106,30 @@ def test_fault_options_parse_with_clear_errors() -> None:
         Faults.parse(["drop=lots"])
     with pytest.raises(FaultSpecError, match="fraction"):
         Faults.parse(["drop=5"])
+
+
+def test_dot_quaternion_mode_feeds_the_engine_orientation_blocks() -> None:
+    from firmware_bridge.adapters import DotAdapter
+    from firmware_bridge.profiles import movella_dot as DOT
+    from posture.records import OrientationBlock
+
+    a = DotAdapter("lumbar", 60.0, mode="orientation-quaternion")
+    mode = DOT.MODES["orientation-quaternion"]
+    assert a.data_uuid == DOT.SHORT_PAYLOAD_UUID and a.rate_hz == 60.0
+    blocks = []
+    for k in range(120):
+        if k == 50:
+            continue  # one lost notification: found from the sensor clock
+        t_us = 2**32 - 1_000_000 + k * 16667  # crosses the 32-bit wrap
+        blk = a.feed(DOT.encode(t_us, mode, quat=np.array([1.0, 0, 0, 0])), 1.0 + k / 60)
+        blocks.append(blk)
+    assert all(isinstance(b, OrientationBlock) for b in blocks)
+    assert a.dropped == 1 and a.received == 119
+    t = np.concatenate([b.t for b in blocks])
+    assert np.all(np.diff(t) > 0)
+
+
+def test_dot_rate_mode_is_capped_at_the_realtime_limit() -> None:
+    from firmware_bridge.adapters import DotAdapter
+
+    assert DotAdapter("thoracic", 120.0).rate_hz == 60.0
