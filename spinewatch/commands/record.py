@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     import asyncio
     import signal
+    import sys
     import time
 
     from calibration import CalibrationProfile
@@ -75,6 +76,22 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    def on_line() -> None:
+        # Terminal controls: Enter starts/ends a set, any other text is saved as a note.
+        line = sys.stdin.readline()
+        if not line:
+            asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
+        elif line.strip():
+            rec.note(line.strip())
+            print("note saved", flush=True)
+        elif rec.pipeline is not None:
+            if rec.pipeline.in_set:
+                rec.end_set()
+                print("set ended", flush=True)
+            else:
+                rec.start_set()
+                print("set started", flush=True)
+
     async def main() -> object:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -84,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
             f"recording to {path} (host monotonic {time.monotonic():.3f} s); Ctrl-C to stop",
             flush=True,
         )
+        if sys.stdin is not None and sys.stdin.isatty():
+            loop.add_reader(sys.stdin.fileno(), on_line)
+            print("Enter: start/end a set; type a note and Enter to save it", flush=True)
         return await rec.run(seconds, stop, None if args.quiet else show)
 
     res = asyncio.run(main())

@@ -71,3 +71,45 @@ def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) 
         assert sf.status is SessionStatus.COMPLETE
         assert 0.5 < sf.summary().duration_s < 30
     assert not Path(f"{path}-wal").exists()
+
+
+@pytest.mark.timeout(120)
+def test_terminal_enter_marks_sets_and_saves_notes(tmp_path: Path) -> None:
+    import pty
+    import time
+
+    path = tmp_path / "marks.sqlite"
+    env = {**os.environ, "SPINEWATCH_HOME": str(tmp_path)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "spinewatch.cli",
+        "record",
+        "--simulate",
+        "--quiet",
+        "-o",
+        str(path),
+    ]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=subprocess.PIPE, text=True, env=env)
+    os.close(slave)
+    assert proc.stdout is not None
+    assert "recording to" in proc.stdout.readline()
+    assert "Enter: start/end a set" in proc.stdout.readline()
+    time.sleep(1.0)
+    for keys, reply in (
+        (b"\n", "set started"),
+        (b"grip slipping\n", "note saved"),
+        (b"\n", "set ended"),
+    ):
+        os.write(master, keys)
+        assert proc.stdout.readline().strip() == reply
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    os.close(master)
+    with SessionFile(path) as sf:
+        marks = sf.markers()
+    assert [m.kind for m in marks] == ["set_start", "note", "set_end"]
+    assert marks[1].text == "grip slipping"
+    assert marks[0].t_s is not None and marks[2].t_s is not None and marks[0].t_s < marks[2].t_s
