@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from calibration import CalibrationProfile
 from firmware_bridge.api import SampleSource
+from gui.controller import RecordingSink
 from posture.alerts import LoadSettings
 from posture.alignment import ClockMap
 from posture.engine import EngineSettings
@@ -142,6 +143,9 @@ def run_app(
     profile: CalibrationProfile | None,
     opts: AppOptions,
     calibration_source: Callable[[], SampleSource] | None = None,
+    *,
+    thresholds: Thresholds | None = None,
+    sink: RecordingSink | None = None,
 ) -> int:
     """Open the wizard (when there is no profile) and then the main window.
 
@@ -150,6 +154,9 @@ def run_app(
         profile: the wearer's profile, or None to calibrate first with the wizard.
         opts: options.
         calibration_source: makes the source the wizard uses (default: ``source_factory``).
+        thresholds: limits to use as they are (e.g. those stored with a replayed session);
+            default: from the profile and ``opts.thresholds``.
+        sink: where the record button sends raw blocks (None: recording unavailable).
     """
     from gui.controller import LiveController
     from gui.main_window import MainWindow
@@ -179,8 +186,9 @@ def run_app(
             swapped = False
         source = SwappedRoles(source_factory()) if swapped else source_factory()
         await source.start()  # rates are known once started
-        th = thresholds_for(prof, opts.thresholds)
+        th = thresholds if thresholds is not None else thresholds_for(prof, opts.thresholds)
         ctl = LiveController(source, make_pipeline(prof, th, source.rates_hz, opts.load_mode))
+        ctl.sink = sink
         win = MainWindow(ctl, th, window_s=opts.window_s, sound=opts.sound)
         win.show()
         await ctl.start(source_started=True)

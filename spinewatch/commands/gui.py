@@ -8,13 +8,20 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "gui",
-        help="the live posture window (simulated wearer until BLE lands)",
+        help="the live posture window (paired sensors, --simulate or --replay)",
         description="Open the spinewatch window: live spine angles against your limits, a "
         "traffic light per plane, an alert banner, sensor links, sets and reps. Without "
-        "--profile the calibration wizard comes first. Live Bluetooth sensors come with the "
-        "firmware bridge; today this runs on a simulated wearer (--simulate).",
+        "--profile the calibration wizard comes first. Uses the paired sensors ('spinewatch "
+        "pair'), a simulated wearer (--simulate) or a recorded session (--replay).",
     )
-    p.add_argument("--simulate", action="store_true", help="use a simulated wearer")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--simulate", action="store_true", help="use a simulated wearer")
+    src.add_argument("--replay", metavar="SESSION", help="replay a recorded session (name or file)")
+    p.add_argument(
+        "--ble",
+        action="store_true",
+        help="with --simulate: stream through simulated Bluetooth sensors (real time only)",
+    )
     p.add_argument("--profile", help="calibration profile JSON (default: open the wizard)")
     p.add_argument(
         "--save-profile",
@@ -29,7 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "closed; 60 with --screenshot)",
     )
     p.add_argument(
-        "--speed", type=float, default=1.0, help="playback speed of the simulation (default 1)"
+        "--speed",
+        type=float,
+        default=1.0,
+        help="playback speed of a simulation or replay (default 1; also in the window)",
     )
     p.add_argument("--seed", type=int, default=7, help="simulated wearer (default 7)")
     p.add_argument("--window", type=float, default=30.0, help="graph window, s (default 30)")
@@ -39,40 +49,75 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--screenshot",
         metavar="OUT.png",
-        help="run the simulated session (--seconds of it), save a PNG of the window, exit",
+        help="run --seconds of the session, save a PNG of the window and exit (a simulated "
+        "wearer is calibrated without the wizard)",
     )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from collections.abc import Callable
+
     from calibration import CalibrationProfile, calibrate
+    from firmware_bridge.api import SampleSource
     from firmware_bridge.simsource import SimulatedSource
     from gui.app import AppOptions, GuiError, check_display, run_app
     from gui.source_adapters import Playback
     from posture.simulator import SimConfig, simulate
+    from spinewatch.sources import open_source
 
-    if not args.simulate:
-        raise GuiError(
-            "live Bluetooth sensors are not supported yet (the firmware bridge is still to "
-            "come); run 'spinewatch gui --simulate' for a simulated wearer"
-        )
     if args.speed <= 0:
         raise GuiError(f"--speed must be positive, got {args.speed:g}")
+    if args.ble and not args.simulate:
+        raise GuiError("--ble only applies to a simulated wearer (add --simulate)")
+    if args.ble and args.speed != 1.0:
+        raise GuiError("simulated Bluetooth sensors stream in real time; drop --speed")
     check_display()
     cfg = SimConfig(seed=args.seed)
     seconds = args.seconds if args.seconds is not None else (60.0 if args.screenshot else None)
-    profile = None
-    if args.profile:
-        profile = CalibrationProfile.load(args.profile)
-    elif args.screenshot:
-        profile = calibrate(simulate("calibration", cfg).raw)  # no one to walk through it
+    profile = CalibrationProfile.load(args.profile) if args.profile else None
+    thresholds = None
+    calibration: Callable[[], SampleSource] | None = None
 
-    def session() -> Playback:
-        src = SimulatedSource("lifting-session", seconds or 600.0, cfg, speed=0, burst_s=0.1)
-        return Playback(src, speed=args.speed)
+    if args.replay:
+        from spinewatch.sessions import SessionFile, resolve
+        from spinewatch.sessions.replay import ReplaySource
 
-    def calibration() -> Playback:
-        return Playback(SimulatedSource("calibration", None, cfg, speed=0, burst_s=0.1), args.speed)
+        session = SessionFile(resolve(args.replay))
+        profile = profile or session.profile()
+        if profile is None:
+            raise GuiError(f"{args.replay}: the session has no profile; pass --profile")
+        if not args.profile and not args.thresholds:
+            thresholds = session.thresholds()
+
+        def source() -> SampleSource:
+            return Playback(ReplaySource(session, speed=0, burst_s=0.1), args.speed)
+
+    elif args.simulate:
+        if profile is None and args.screenshot:
+            profile = calibrate(simulate("calibration", cfg).raw)  # no one to walk through it
+        length = seconds or 600.0
+
+        def source() -> SampleSource:
+            if args.ble:
+                return open_source(True, seconds=length, seed=args.seed, speed=1.0, ble=True)
+            sim = SimulatedSource("lifting-session", length, cfg, speed=0, burst_s=0.1)
+            return Playback(sim, args.speed)
+
+        def calibration() -> SampleSource:
+            if args.ble:
+                return open_source(True, seconds=None, seed=args.seed, script="calibration")
+            sim = SimulatedSource("calibration", None, cfg, speed=0, burst_s=0.1)
+            return Playback(sim, args.speed)
+
+    else:
+
+        def source() -> SampleSource:
+            return open_source(False)
+
+        source()  # fail early, with the bridge's message, when no sensors are paired
+        if args.screenshot and profile is None:
+            raise GuiError("--screenshot with live sensors needs --profile")
 
     opts = AppOptions(
         seconds=seconds,
@@ -83,4 +128,4 @@ def run(args: argparse.Namespace) -> int:
         thresholds=args.thresholds,
         profile_out=args.save_profile,
     )
-    return run_app(session, profile, opts, calibration_source=calibration)
+    return run_app(source, profile, opts, calibration_source=calibration, thresholds=thresholds)

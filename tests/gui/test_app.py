@@ -24,9 +24,32 @@ def test_no_display_is_one_clear_line(monkeypatch, capsys) -> None:
     assert err.startswith("spinewatch: error: no display found") and "\n" not in err
 
 
-def test_live_sensors_not_yet(capsys) -> None:
+def test_live_without_paired_sensors_says_how(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setenv("SPINEWATCH_HOME", str(tmp_path))
     assert main(["gui"]) == 2
-    assert "--simulate" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "paired" in err and "--simulate" in err
+
+
+def test_replay_of_a_recorded_session(qapp, tmp_path, capsys) -> None:
+    session = tmp_path / "lift.sqlite"
+    rec = ["record", "--simulate", "--seconds", "12", "--speed", "0", "--quiet"]
+    assert main([*rec, "--seed", "3", "-o", str(session)]) == 0
+    out = tmp_path / "replay.png"
+    code = main(
+        [
+            "gui",
+            "--replay",
+            str(session),
+            "--seconds",
+            "6",
+            "--speed",
+            "6",
+            "--screenshot",
+            str(out),
+        ]
+    )
+    assert code == 0 and QImage(str(out)).width() >= 1000
 
 
 def test_without_a_profile_the_wizard_comes_first(qapp, tmp_path) -> None:
