@@ -16,6 +16,7 @@ import numpy as np
 
 from firmware_bridge.profiles import movella_dot as DOT
 from firmware_bridge.profiles import spinewatch as P
+from firmware_bridge.profiles import thingy52 as THINGY
 from firmware_bridge.profiles import witmotion as WIT
 from firmware_bridge.profiles.spinewatch import PacketError
 from firmware_bridge.timing import ArrivalClock, ClockFit, RateMeter, Unwrapper
@@ -219,8 +220,42 @@ class DotAdapter(Adapter):
         return self.clock.drift_ppm, self.clock.jitter_ms
 
 
+class Thingy52Adapter(Adapter):
+    """Nordic Thingy:52: raw acc/gyr/mag on the rate grid by arrival."""
+
+    profile = "thingy52"
+    service_uuid = THINGY.MOTION_SERVICE
+    data_uuid = THINGY.RAW_UUID
+
+    def __init__(self, role: str, rate_hz: float = 100.0) -> None:
+        super().__init__(role, rate_hz)
+        self.arrival = ArrivalClock(rate_hz)
+
+    async def setup(self, client: Any) -> None:
+        cfg = THINGY.cmd_config(int(round(self.rate_hz)))
+        await client.write_gatt_char(THINGY.CONFIG_UUID, cfg, response=True)
+
+    def signal_command(self, pattern: str) -> tuple[str, bytes] | None:
+        return THINGY.LED_UUID, THINGY.cmd_led_breathe(red=pattern == "alert")
+
+    def feed(self, data: bytes, t_host: float) -> ImuBlock | None:
+        try:
+            acc, gyr, mag = THINGY.decode_raw(data)
+        except PacketError:
+            self.bad_packets += 1
+            return None
+        t = self._monotonic(self.arrival.stamp(1, t_host))
+        seq = np.array([self.received])
+        self.received += 1
+        self.meter.add(t_host, 1)
+        return ImuBlock(self.role, t, acc[None, :], gyr[None, :], mag[None, :], seq)
+
+    def fit_stats(self) -> tuple[float, float]:
+        return self.arrival.fit.drift_ppm, self.arrival.fit.jitter_ms
+
+
 ADAPTERS: dict[str, type[Adapter]] = {
-    a.profile: a for a in (SpinewatchAdapter, WitMotionAdapter, DotAdapter)
+    a.profile: a for a in (SpinewatchAdapter, WitMotionAdapter, DotAdapter, Thingy52Adapter)
 }
 
 
@@ -235,4 +270,6 @@ def profile_of(service_uuids: list[str], name: str | None) -> str | None:
         return "witmotion"
     if "dot" in n and ("xsens" in n or "movella" in n):
         return "movella-dot"
+    if n.startswith("thingy"):
+        return "thingy52"
     return None

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.address:
         raise BridgeError("give the sensor's address (see 'spinewatch scan')")
-    default_rate = {"spinewatch": 200.0, "witmotion": 100.0, "movella-dot": 60.0}
+    default_rate = {"spinewatch": 200.0, "witmotion": 100.0, "movella-dot": 60.0, "thingy52": 100.0}
     rate = args.rate or default_rate.get(args.profile, 100.0)
     path = pairing.with_sensor(args.role, PairedSensor(args.address, args.profile, rate)).save()
     print(f"{args.role} sensor = {args.address} ({args.profile}, {rate:g} Hz); saved in {path}")

@@ -135,3 +135,22 @@ def test_dot_payloads() -> None:
         DOT.decode(DOT.encode(0, mode, quat=np.array([2.0, 0, 0, 0])), mode)
     with pytest.raises(PacketError, match="expected 20"):
         DOT.decode(data[:12], mode)
+
+
+def test_thingy52_raw_and_quaternion_fixtures() -> None:
+    from firmware_bridge.profiles import thingy52 as T
+
+    # acc (0, 0, 1 g) = 1024 in Q6.10; gyro 90 °/s = 2880 in Q11.5; compass 25 µT = 400 Q12.4.
+    raw = struct.pack("<9h", 0, 0, 1024, 2880, 0, 0, 400, 0, -400)
+    acc, gyr, mag = T.decode_raw(raw)
+    np.testing.assert_allclose(acc, [0, 0, 9.80665])
+    np.testing.assert_allclose(np.rad2deg(gyr), [90, 0, 0])
+    np.testing.assert_allclose(mag, [25, 0, -25])
+    assert T.encode_raw(acc, gyr, mag) == raw
+    q = T.decode_quaternion(struct.pack("<4i", 1 << 29, 1 << 29, 1 << 29, 1 << 29))
+    np.testing.assert_allclose(q, [0.5, 0.5, 0.5, 0.5])
+    assert T.cmd_config(100) == struct.pack("<HHHHB", 1000, 1000, 1000, 100, 0)
+    with pytest.raises(PacketError, match="expected 18"):
+        T.decode_raw(raw[:10])
+    with pytest.raises(PacketError, match="5..200 Hz"):
+        T.cmd_config(400)
