@@ -106,7 +106,9 @@ def run(args: argparse.Namespace) -> int:
 
         def calibration() -> SampleSource:
             if args.ble:
-                return open_source(True, seconds=None, seed=args.seed, script="calibration")
+                return open_source(
+                    True, seconds=None, seed=args.seed, script="calibration", ble=True
+                )
             sim = SimulatedSource("calibration", None, cfg, speed=0, burst_s=0.1)
             return Playback(sim, args.speed)
 
