@@ -334,7 +334,8 @@ class CalibrationWizard(QDialog):
             if seen < self.cycles:
                 self.error = (
                     f"only {seen} of {self.cycles} cat-cow cycles were seen: round your back "
-                    f"fully, then arch it fully, {self.cycles} times, slowly ({self.error})"
+                    f"fully, then arch it fully, {self.cycles} times, slowly. "
+                    f"(The calibration said: {self.error})"
                 )
         self._show_result()
         self.go("result")
