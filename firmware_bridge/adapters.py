@@ -47,6 +47,7 @@ class Adapter:
         self.battery_pct: int | None = None
         self.taps: list[float] = []  # host times of taps on the sensor
         self.meter = RateMeter()
+        self.clock: ClockFit | None = None  # the sensor→host clock fit, where there is one
         self._t_last = -math.inf
 
     async def setup(self, client: Any) -> None:
@@ -68,7 +69,34 @@ class Adapter:
         return t
 
     def fit_stats(self) -> tuple[float, float]:
-        return math.nan, math.nan  # (drift ppm, jitter ms)
+        """(clock drift, ppm; arrival jitter, ms), NaN where unknown."""
+        if self.clock is None:
+            return math.nan, math.nan
+        return self.clock.drift_ppm, self.clock.jitter_ms
+
+
+class ArrivalAdapter(Adapter):
+    """Base for sensors without time stamps or sequence numbers: samples are placed on the
+    rate grid, pinned to the lower envelope of their arrival times."""
+
+    def __init__(self, role: str, rate_hz: float = 100.0) -> None:
+        super().__init__(role, rate_hz)
+        self.arrival = ArrivalClock(rate_hz)
+        self.clock = self.arrival.fit
+
+    def _block(
+        self,
+        acc: np.ndarray,
+        gyr: np.ndarray,
+        mag: np.ndarray | None,
+        t_host: float,
+    ) -> ImuBlock:
+        n = int(acc.shape[0])
+        t = self._monotonic(self.arrival.stamp(n, t_host))
+        seq = self.received + np.arange(n)
+        self.received += n
+        self.meter.add(t_host, n)
+        return ImuBlock(self.role, t, acc, gyr, mag, seq)
 
 
 class SpinewatchAdapter(Adapter):
@@ -82,7 +110,7 @@ class SpinewatchAdapter(Adapter):
         super().__init__(role, rate_hz)
         self.batch = batch
         self.ticks = Unwrapper(32)
-        self.clock = ClockFit()
+        self.clock: ClockFit = ClockFit()
         self._next_seq: int | None = None  # unwrapped
         self._t_next: float | None = None  # sensor time expected for the next sample, s
 
@@ -137,20 +165,13 @@ class SpinewatchAdapter(Adapter):
             self.taps.append(float(t[-1]))
         return ImuBlock(self.role, t, pkt.acc, pkt.gyr, pkt.mag, seq0 + np.arange(pkt.n))
 
-    def fit_stats(self) -> tuple[float, float]:
-        return self.clock.drift_ppm, self.clock.jitter_ms
 
-
-class WitMotionAdapter(Adapter):
+class WitMotionAdapter(ArrivalAdapter):
     """WitMotion WT901BLE family: raw acc/gyr frames, times from arrival on a rate grid."""
 
     profile = "witmotion"
     service_uuid = WIT.SERVICE_UUID
     data_uuid = WIT.NOTIFY_UUID
-
-    def __init__(self, role: str, rate_hz: float = 100.0) -> None:
-        super().__init__(role, rate_hz)
-        self.arrival = ArrivalClock(rate_hz)
 
     async def setup(self, client: Any) -> None:
         for cmd in (WIT.cmd_unlock(), WIT.cmd_rate(self.rate_hz), WIT.cmd_save()):
@@ -163,15 +184,8 @@ class WitMotionAdapter(Adapter):
             self.bad_packets += 1
             return None
         if fr.n == 0:
-            return None
-        t = self._monotonic(self.arrival.stamp(fr.n, t_host))
-        seq = self.received + np.arange(fr.n)
-        self.received += fr.n
-        self.meter.add(t_host, fr.n)
-        return ImuBlock(self.role, t, fr.acc, fr.gyr, None, seq)
-
-    def fit_stats(self) -> tuple[float, float]:
-        return self.arrival.fit.drift_ppm, self.arrival.fit.jitter_ms
+            return None  # only register answers
+        return self._block(fr.acc, fr.gyr, None, t_host)
 
 
 class DotAdapter(Adapter):
@@ -185,7 +199,7 @@ class DotAdapter(Adapter):
         self.mode = DOT.MODES[mode]
         self.data_uuid = self.mode.characteristic  # type: ignore[misc]
         self.ticks = Unwrapper(32)
-        self.clock = ClockFit()
+        self.clock: ClockFit = ClockFit()
         self._t_prev: float | None = None
 
     async def setup(self, client: Any) -> None:
@@ -216,20 +230,13 @@ class DotAdapter(Adapter):
             return OrientationBlock(self.role, t, v["quat"][None, :])
         return None
 
-    def fit_stats(self) -> tuple[float, float]:
-        return self.clock.drift_ppm, self.clock.jitter_ms
 
-
-class Thingy52Adapter(Adapter):
+class Thingy52Adapter(ArrivalAdapter):
     """Nordic Thingy:52: raw acc/gyr/mag on the rate grid by arrival."""
 
     profile = "thingy52"
     service_uuid = THINGY.MOTION_SERVICE
     data_uuid = THINGY.RAW_UUID
-
-    def __init__(self, role: str, rate_hz: float = 100.0) -> None:
-        super().__init__(role, rate_hz)
-        self.arrival = ArrivalClock(rate_hz)
 
     async def setup(self, client: Any) -> None:
         cfg = THINGY.cmd_config(int(round(self.rate_hz)))
@@ -244,14 +251,7 @@ class Thingy52Adapter(Adapter):
         except PacketError:
             self.bad_packets += 1
             return None
-        t = self._monotonic(self.arrival.stamp(1, t_host))
-        seq = np.array([self.received])
-        self.received += 1
-        self.meter.add(t_host, 1)
-        return ImuBlock(self.role, t, acc[None, :], gyr[None, :], mag[None, :], seq)
-
-    def fit_stats(self) -> tuple[float, float]:
-        return self.arrival.fit.drift_ppm, self.arrival.fit.jitter_ms
+        return self._block(acc[None, :], gyr[None, :], mag[None, :], t_host)
 
 
 ADAPTERS: dict[str, type[Adapter]] = {

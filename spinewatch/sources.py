@@ -8,6 +8,9 @@ speed it uses the radio-free simulated source, which can run faster than real ti
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Sequence
 
 from firmware_bridge.api import BridgeError, SampleSource
@@ -65,3 +68,14 @@ def open_source(
     from firmware_bridge.simsource import SimulatedSource
 
     return SimulatedSource(script, seconds, cfg, speed=speed)
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event that Ctrl-C or SIGTERM sets, so a live loop can end cleanly (call it inside
+    the running event loop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -37,7 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
-    import signal
 
     from calibration import CalibrationProfile, calibrate
     from posture.alerts import LoadSettings
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from posture.live import LivePipeline
     from posture.simulator import SimConfig, simulate
     from spinewatch.events import thresholds_for
-    from spinewatch.sources import open_source
+    from spinewatch.sources import open_source, stop_on_signals
 
     if args.profile:
         profile = CalibrationProfile.load(args.profile)
@@ -68,11 +67,8 @@ def run(args: argparse.Namespace) -> int:
         return t - t_first[0] if t_first else 0.0
 
     async def main() -> None:
-        stop = asyncio.Event()
+        stop = stop_on_signals()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
         await source.start()
         rates = source.rates_hz
         pipe = LivePipeline(

@@ -34,14 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
-    import signal
     import time
 
     from firmware_bridge.hub import link_report
     from posture.errors import SpinewatchError
     from posture.rawcsv import write_raw_csv
     from posture.records import ROLES, ImuBlock
-    from spinewatch.sources import open_source
+    from spinewatch.sources import open_source, stop_on_signals
 
     seconds = args.seconds if args.seconds or not args.simulate else 30.0
     source = open_source(
@@ -55,11 +54,7 @@ def run(args: argparse.Namespace) -> int:
     got: dict[str, list[ImuBlock]] = {}
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         await source.start()
         t0 = time.monotonic()
         next_report = t0 + args.every
