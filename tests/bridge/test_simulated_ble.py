@@ -14,7 +14,7 @@ from firmware_bridge.link import LinkSettings
 from firmware_bridge.sim_peripheral import Faults
 from firmware_bridge.simulated import SimulatedBleSource, scanner_kwargs
 from posture.records import ImuBlock
-from posture.simulator import SimConfig
+from posture.simulator import SimConfig, simulate
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -195,3 +195,31 @@ def test_haptic_signal_and_sensor_tap() -> None:
     ok, signals, taps = asyncio.run(go())
     assert ok and len(signals) == 1 and signals[0][1] == 1
     assert len(taps) == 1 and taps[0][0] == "lumbar"
+
+
+def test_live_angles_through_ble_match_the_truth_and_batch() -> None:
+    import dataclasses
+
+    from calibration import calibrate
+    from posture.alignment import ClockMap
+    from posture.engine import EngineSettings, analyze
+    from posture.evaluation import angle_rmse
+    from posture.live import LivePipeline
+    from posture.records import AngleBlock
+
+    cfg = SimConfig(seed=9)
+    prof = calibrate(simulate("calibration", cfg).raw)
+    src = SimulatedBleSource("deadlift-set", 15.0, cfg, faults=Faults(drop=0.02))
+    es = EngineSettings(lumbar_rate_hz=200, thoracic_rate_hz=200, clock=ClockMap(0.0, 0.0))
+    pipe = LivePipeline(prof.spine_model, engine=es)
+    blocks = asyncio.run(run_source(src))
+    live = AngleBlock.concat([pipe.push(b).angles for b in blocks] + [pipe.flush().angles])
+    raw = {r: by_role(blocks, r) for r in ("thoracic", "lumbar")}
+    batch = analyze(raw, prof.spine_model, es)
+    np.testing.assert_array_equal(live.flexion, batch.flexion)  # streaming == batch
+    per = src.peripherals["lumbar"]
+    truth = src.result.truth.angle_block()
+    truth = dataclasses.replace(truth, t=truth.t - per.t0 + per.epoch)
+    rm = angle_rmse(live, truth, skip_s=2.0)
+    assert rm["coverage"] > 0.8  # 13 of 15 s compared (2 s skipped)
+    assert rm["flexion"] < 1.5 and rm["lateral_flexion"] < 1.5 and rm["rotation"] < 2.0
