@@ -18,6 +18,7 @@ import numpy as np
 
 from posture.angles import SpineModel
 from posture.errors import SpinewatchError
+from posture.thresholds import Thresholds
 
 SCHEMA_VERSION = 1
 PLANES = ("flexion", "lateral_flexion", "rotation")
@@ -165,3 +166,17 @@ class CalibrationProfile:
                 f"{p}: not valid JSON (line {exc.lineno}: {exc.msg}); recalibrate or restore it"
             ) from None
         return cls.from_json_dict(d, source=p)
+
+
+def thresholds_for(profile: CalibrationProfile | None, spec: str | None = None) -> Thresholds:
+    """Alert limits for a wearer: ``spec`` (``flexion=DEG,...``) > thresholds saved in the
+    profile > a preset fraction of the profile's ranges > population defaults."""
+    if profile is not None and profile.thresholds:
+        base = Thresholds.from_json_dict(profile.thresholds)
+    elif profile is not None:
+        base = Thresholds.from_ranges(
+            profile.ranges, standing_flexion_deg=profile.standing_flexion_deg
+        )
+    else:
+        base = Thresholds()
+    return Thresholds.parse(spec, base) if spec else base

@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QWidget
 
-from calibration import CalibrationProfile
+from calibration import CalibrationProfile, thresholds_for
 from firmware_bridge.api import SampleSource
 from gui.controller import RecordingSink
 from posture.alerts import LoadSettings
@@ -43,22 +43,6 @@ def check_display() -> None:
             "session, or set QT_QPA_PLATFORM=offscreen to render without a screen "
             "(useful with --screenshot)"
         )
-
-
-def thresholds_for(profile: CalibrationProfile | None, spec: str | None = None) -> Thresholds:
-    """Limits: ``spec`` > thresholds saved in the profile > the profile's ranges > defaults.
-
-    The same rule as ``spinewatch.events.thresholds_for`` (gui must not import spinewatch).
-    """
-    if profile is not None and profile.thresholds:
-        base = Thresholds.from_json_dict(profile.thresholds)
-    elif profile is not None:
-        base = Thresholds.from_ranges(
-            profile.ranges, standing_flexion_deg=profile.standing_flexion_deg
-        )
-    else:
-        base = Thresholds()
-    return Thresholds.parse(spec, base) if spec else base
 
 
 def make_pipeline(

@@ -1,27 +1,17 @@
-"""Alerts and reps for ``analyze --events`` and the demo: profile → thresholds → events."""
+"""Alerts and reps for ``analyze --events`` and the demo: profile → thresholds → events.
+
+``thresholds_for`` (the rule for a wearer's limits) lives with the profile in ``calibration``.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from calibration.profile import thresholds_for
+
 if TYPE_CHECKING:
     from calibration import CalibrationProfile
     from posture.records import AngleBlock
-
-
-def thresholds_for(profile: CalibrationProfile | None, spec: str | None) -> Any:
-    """Thresholds: ``--thresholds`` > thresholds saved in the profile > profile ranges."""
-    from posture.thresholds import Thresholds
-
-    if profile is not None and profile.thresholds:
-        base = Thresholds.from_json_dict(profile.thresholds)
-    elif profile is not None:
-        base = Thresholds.from_ranges(
-            profile.ranges, standing_flexion_deg=profile.standing_flexion_deg
-        )
-    else:
-        base = Thresholds()
-    return Thresholds.parse(spec, base) if spec else base
 
 
 def events_for(
