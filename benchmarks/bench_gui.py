@@ -29,6 +29,8 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+import PySide6  # noqa: E402
 from PySide6.QtCore import QEvent, QObject  # noqa: E402
 
 from benchmarks.collect import machine, write_fragment  # noqa: E402
@@ -175,8 +177,8 @@ def main() -> None:
         "## GUI (issue 6)",
         "",
         f"Command: `{cmd}` — machine: {machine()}; Qt offscreen platform (software",
-        "raster), PySide6 6.12, pyqtgraph 0.14. Simulated wearer streamed in real time",
-        "(2 sensors × 200 Hz, 20 ms notifications) through the whole main window: 30 s graph",
+        f"raster), PySide6 {PySide6.__version__}, pyqtgraph {pg.__version__}. Simulated wearer",
+        "streamed in real time (2 sensors × 200 Hz, 20 ms notifications) through the whole main window: 30 s graph",
         "window (full), 60 Hz repaint timer, 100 Hz source poll, live pipeline included in",
         "the CPU figure. Alert latency = wall time from the raising sample being available",
         "from the source to the first paint of the red banner (includes waiting for the next",

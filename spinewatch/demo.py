@@ -194,3 +194,19 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
         f"rotation {rm['rotation']:.2f}°"
     )
     return 0
+
+
+def run_gui_demo(seed: int = 7, seconds: float = 60.0, faults: list[str] | None = None) -> int:
+    """The demo in the window: the simulated wearer's calibration, then the live session from
+    simulated Bluetooth sensors in the main window (until it is closed)."""
+    from calibration import calibrate
+    from gui.app import AppOptions, run_app
+    from posture.simulator import SimConfig, simulate
+    from spinewatch.sources import open_source
+
+    profile = calibrate(simulate("calibration", SimConfig(seed=seed)).raw)
+    return run_app(
+        lambda: open_source(True, seconds=seconds, seed=seed, faults=faults, ble=True),
+        profile,
+        AppOptions(window_s=30.0),
+    )

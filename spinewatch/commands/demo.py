@@ -33,12 +33,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="NAME=VALUE",
         help="link fault of the simulated sensors (see 'spinewatch stream --help')",
     )
+    p.add_argument(
+        "--no-gui", action="store_true", help="stay in the terminal even when a display is there"
+    )
     p.set_defaults(func=run)
 
 
+def display_available() -> bool:
+    """A real screen to open a window on (offscreen Qt does not count: nobody would see it)."""
+    import os
+    import sys
+
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
-    from spinewatch.demo import run_demo, run_live_demo
+    from spinewatch.demo import run_demo, run_gui_demo, run_live_demo
 
     if args.offline:
         return run_demo(seed=args.seed, minutes=args.minutes, rate_hz=args.rate, out_dir=args.out)
+    if not args.no_gui:
+        if display_available():
+            return run_gui_demo(seed=args.seed, seconds=args.seconds, faults=args.fault)
+        print(
+            "no display found, so the demo runs in the terminal (on a desktop it opens the "
+            "spinewatch window; 'spinewatch gui --simulate' opens it directly)"
+        )
     return run_live_demo(seed=args.seed, seconds=args.seconds, faults=args.fault)
