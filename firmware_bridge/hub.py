@@ -61,7 +61,6 @@ class SensorHub:
 
     def __init__(self, links: dict[str, SensorLink]) -> None:
         self.links = links
-        self._started = False
 
     @classmethod
     def from_pairing(
@@ -86,7 +85,6 @@ class SensorHub:
 
     async def start(self) -> None:
         """Connect every sensor; raises :class:`SensorNotFoundError` naming the failures."""
-        self._started = True
         for link in self.links.values():
             link.start()
         await asyncio.gather(*(link.wait_streaming() for link in self.links.values()))

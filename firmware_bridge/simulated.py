@@ -100,10 +100,6 @@ class SimulatedBleSource(SensorHub):
     def finished(self) -> bool:
         return all(p.done for p in self.peripherals.values() if not p.faults.absent)
 
-    @property
-    def sim_t0(self) -> float:
-        return min(float(p.block.t[0]) for p in self.peripherals.values())
-
     def truth_host_time(self, role: str, seq: np.ndarray) -> np.ndarray:
         """True host time (s) of samples by sequence number (for tests and benchmarks)."""
         per = self.peripherals[role]
