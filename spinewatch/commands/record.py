@@ -69,7 +69,17 @@ def run(args: argparse.Namespace) -> int:
         meta={"source": "simulated" if args.simulate else "ble", "seed": args.seed},
     )
 
+    streaming = [False]
+
     def show(up: object) -> None:
+        if not streaming[0] and rec.t1 == rec.t1:  # first data (t1 is NaN before)
+            streaming[0] = True
+            print(
+                f"streaming: stream time {rec.t1:.3f} s at host monotonic {time.monotonic():.3f} s",
+                flush=True,
+            )
+        if args.quiet:
+            return
         for al in getattr(up, "raised", ()):
             print(
                 f"{al.alert_s:10.2f} s  ALERT  {al.plane.replace('_', ' ')} ({al.side})",
@@ -104,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         if sys.stdin is not None and sys.stdin.isatty():
             loop.add_reader(sys.stdin.fileno(), on_line)
             print("Enter: start/end a set; type a note and Enter to save it", flush=True)
-        return await rec.run(seconds, stop, None if args.quiet else show)
+        return await rec.run(seconds, stop, show)
 
     res = asyncio.run(main())
     print(

@@ -58,7 +58,9 @@ def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) 
         "-o",
         str(path),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, env=env
+    )
     assert proc.stdout is not None
     assert "recording to" in proc.stdout.readline()
     import time
@@ -66,7 +68,9 @@ def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) 
     time.sleep(1.5)
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0 and out.startswith("complete:")
+    assert proc.returncode == 0
+    assert out.splitlines()[0].startswith("streaming: stream time ")
+    assert out.splitlines()[-1].startswith("complete:")
     with SessionFile(path) as sf:
         assert sf.status is SessionStatus.COMPLETE
         assert 0.5 < sf.summary().duration_s < 30
@@ -96,7 +100,7 @@ def test_terminal_enter_marks_sets_and_saves_notes(tmp_path: Path) -> None:
     assert proc.stdout is not None
     assert "recording to" in proc.stdout.readline()
     assert "Enter: start/end a set" in proc.stdout.readline()
-    time.sleep(1.0)
+    assert proc.stdout.readline().startswith("streaming: ")
     for keys, reply in (
         (b"\n", "set started"),
         (b"grip slipping\n", "note saved"),
