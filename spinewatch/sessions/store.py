@@ -205,9 +205,11 @@ def settle_status(db: sqlite3.Connection) -> SessionStatus:
     meta = get_meta(db)
     status = SessionStatus(meta.get("status", SessionStatus.INTERRUPTED))
     if status is SessionStatus.RECORDING and not writer_alive(meta.get("writer")):
-        with db:
+        try:
             set_meta(db, status=SessionStatus.INTERRUPTED.value)
-        finalize(db)
+            finalize(db)
+        except sqlite3.OperationalError:
+            pass  # a read-only copy: report it as interrupted without marking the file
         return SessionStatus.INTERRUPTED
     return status
 

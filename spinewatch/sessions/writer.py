@@ -36,15 +36,29 @@ from spinewatch.sessions.store import (
     set_meta,
 )
 
+# Table → (INSERT head, columns per row). Rows go in as multi-row statements, see _insert.
 _INSERTS = {
-    "raw": f"INSERT INTO raw_blocks ({RAW_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-    "ang": "INSERT INTO angle_blocks (n, t0, t1, data) VALUES (?, ?, ?, ?)",
-    "alert": "INSERT OR REPLACE INTO alerts (start_s, plane, side, end_s, data) "
-    "VALUES (?, ?, ?, ?, ?)",
-    "rep": "INSERT OR REPLACE INTO reps (start_s, end_s, data) VALUES (?, ?, ?)",
-    "mark": "INSERT INTO markers (before_ord, t_s, kind, text) VALUES (?, ?, ?, ?)",
-    "link": "INSERT INTO link_stats (t_s, role, data) VALUES (?, ?, ?)",
+    "raw": (f"INSERT INTO raw_blocks ({RAW_COLUMNS}) VALUES ", 14),
+    "ang": ("INSERT INTO angle_blocks (n, t0, t1, data) VALUES ", 4),
+    "alert": ("INSERT OR REPLACE INTO alerts (start_s, plane, side, end_s, data) VALUES ", 5),
+    "rep": ("INSERT OR REPLACE INTO reps (start_s, end_s, data) VALUES ", 3),
+    "mark": ("INSERT INTO markers (before_ord, t_s, kind, text) VALUES ", 4),
+    "link": ("INSERT INTO link_stats (t_s, role, data) VALUES ", 3),
 }
+
+
+def _insert(db: sqlite3.Connection, head: str, width: int, rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows with as few statements as SQLite's variable limit allows.
+
+    Python's sqlite3 releases the GIL around every statement step; ``executemany`` steps once
+    per row, and while the stream thread is busy each re-acquisition can wait a switch
+    interval (5 ms). One multi-row statement per few thousand rows keeps commits on time.
+    """
+    per = max(1, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width)
+    one = "(" + ", ".join("?" * width) + ")"
+    for i in range(0, len(rows), per):
+        chunk = rows[i : i + per]
+        db.execute(head + ", ".join([one] * len(chunk)), [v for r in chunk for v in r])
 
 
 def pack_angles(a: AngleBlock, under_load: np.ndarray) -> bytes:
@@ -219,9 +233,9 @@ class SessionWriter:
         if not meta and not any(rows.values()):
             return
         db.execute("BEGIN")
-        for k, sql in _INSERTS.items():
+        for k, (head, width) in _INSERTS.items():
             if rows[k]:
-                db.executemany(sql, rows[k])
+                _insert(db, head, width, rows[k])
                 rows[k].clear()
         if meta:
             set_meta(db, **meta)
