@@ -38,17 +38,25 @@ def multiply(p: ArrayLike, q: ArrayLike) -> F64:
     """Hamilton product ``p ⊗ q`` with broadcasting, shapes ``(..., 4)``."""
     a = as_quat(p)
     b = as_quat(q)
-    w1, x1, y1, z1 = np.moveaxis(a, -1, 0)
-    w2, x2, y2, z2 = np.moveaxis(b, -1, 0)
-    return np.stack(
-        (
-            w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
-            w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
-            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
-            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
-        ),
-        axis=-1,
-    )
+    # Plain slices and one output array: moveaxis/stack cost more than the arithmetic on the
+    # small blocks of live streaming.
+    w1, x1, y1, z1 = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    w2, x2, y2, z2 = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2
+    out[..., 1] = w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2
+    out[..., 2] = w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2
+    out[..., 3] = w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2
+    return out
+
+
+def _cross(u: F64, v: F64) -> F64:
+    """``np.cross`` for ``(..., 3)`` arrays without its axis bookkeeping."""
+    out = np.empty(np.broadcast_shapes(u.shape, v.shape))
+    out[..., 0] = u[..., 1] * v[..., 2] - u[..., 2] * v[..., 1]
+    out[..., 1] = u[..., 2] * v[..., 0] - u[..., 0] * v[..., 2]
+    out[..., 2] = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+    return out
 
 
 def rotate(q: ArrayLike, v: ArrayLike) -> F64:
@@ -57,8 +65,8 @@ def rotate(q: ArrayLike, v: ArrayLike) -> F64:
     vec = np.asarray(v, dtype=np.float64)
     w = a[..., :1]
     u = a[..., 1:]
-    t = 2.0 * np.cross(u, vec)
-    return vec + w * t + np.cross(u, t)
+    t = 2.0 * _cross(u, vec)
+    return vec + w * t + _cross(u, t)
 
 
 def from_axis_angle(axis: ArrayLike, angle: ArrayLike) -> F64:
