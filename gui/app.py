@@ -115,6 +115,7 @@ class AppOptions:
     load_mode: str = "auto"
     thresholds: str | None = None
     profile_out: str = "~/.config/spinewatch/profile.json"
+    record_dir: str = "."  # where the record button puts sessions
 
 
 async def _wait_closed(widget: QWidget, done: Callable[[], bool]) -> None:
@@ -129,7 +130,7 @@ def run_app(
     calibration_source: Callable[[], SampleSource] | None = None,
     *,
     thresholds: Thresholds | None = None,
-    sink: RecordingSink | None = None,
+    sink_factory: Callable[[CalibrationProfile, Thresholds], RecordingSink] | None = None,
 ) -> int:
     """Open the wizard (when there is no profile) and then the main window.
 
@@ -140,7 +141,8 @@ def run_app(
         calibration_source: makes the source the wizard uses (default: ``source_factory``).
         thresholds: limits to use as they are (e.g. those stored with a replayed session);
             default: from the profile and ``opts.thresholds``.
-        sink: where the record button sends raw blocks (None: recording unavailable).
+        sink_factory: makes the sink the record button sends raw blocks to, for the profile
+            and thresholds in use (None: recording unavailable).
     """
     from gui.controller import LiveController
     from gui.main_window import MainWindow
@@ -172,8 +174,10 @@ def run_app(
         await source.start()  # rates are known once started
         th = thresholds if thresholds is not None else thresholds_for(prof, opts.thresholds)
         ctl = LiveController(source, make_pipeline(prof, th, source.rates_hz, opts.load_mode))
-        ctl.sink = sink
-        win = MainWindow(ctl, th, window_s=opts.window_s, sound=opts.sound)
+        ctl.sink = None if sink_factory is None else sink_factory(prof, th)
+        win = MainWindow(
+            ctl, th, window_s=opts.window_s, sound=opts.sound, record_dir=opts.record_dir
+        )
         win.show()
         await ctl.start(source_started=True)
         limit = math.inf if opts.seconds is None else opts.seconds

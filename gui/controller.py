@@ -131,12 +131,16 @@ Runner = Callable[[Coroutine[Any, Any, Any]], object]
 class RecordingSink(Protocol):
     """Where the record toggle sends raw blocks (e.g. the session store); injected by the app."""
 
-    def start(self, path: str) -> None:
-        """Open a new recording at ``path``."""
+    def start(self, path: str, source: SampleSource) -> None:
+        """Open a new recording at ``path`` of what ``source`` (already started) streams."""
         ...
 
     def write(self, block: Block) -> None:
         """Append one raw block (called on the GUI thread, keep it quick)."""
+        ...
+
+    def mark_set(self, started: bool) -> None:
+        """The user started (True) or ended (False) a set at the newest sample."""
         ...
 
     def stop(self) -> None:
@@ -232,6 +236,8 @@ class LiveController(QObject):
         now_in_set = self.pipeline.toggle_set()
         if now_in_set:
             self.set_reps = []
+        if self.recording and self.sink is not None:
+            self.sink.mark_set(now_in_set)
         self.set_changed.emit(now_in_set)
         return now_in_set
 
@@ -244,7 +250,7 @@ class LiveController(QObject):
             self.sink.stop()
             self.recording = False
         else:
-            self.sink.start(path)
+            self.sink.start(path, self.source)
             self.recording = True
         self.recording_changed.emit(self.recording)
         return self.recording

@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from gui.app import AppOptions, GuiError, check_display, run_app
     from gui.source_adapters import Playback
     from posture.simulator import SimConfig, simulate
+    from posture.thresholds import Thresholds
     from spinewatch.sources import open_source
 
     if args.speed <= 0:
@@ -121,7 +122,15 @@ def run(args: argparse.Namespace) -> int:
         if args.screenshot and profile is None:
             raise GuiError("--screenshot with live sensors needs --profile")
 
+    from spinewatch.sessions.recorder import SessionSink
+    from spinewatch.sessions.store import sessions_dir
+
+    def sink(prof: CalibrationProfile, th: Thresholds) -> SessionSink:
+        origin = "replay" if args.replay else "simulated" if args.simulate else "ble"
+        return SessionSink(prof, th, args.load, meta={"source": origin, "recorded_by": "gui"})
+
     opts = AppOptions(
+        record_dir=str(sessions_dir()),
         seconds=seconds,
         screenshot=args.screenshot,
         window_s=args.window,
@@ -130,4 +139,11 @@ def run(args: argparse.Namespace) -> int:
         thresholds=args.thresholds,
         profile_out=args.save_profile,
     )
-    return run_app(source, profile, opts, calibration_source=calibration, thresholds=thresholds)
+    return run_app(
+        source,
+        profile,
+        opts,
+        calibration_source=calibration,
+        thresholds=thresholds,
+        sink_factory=sink,
+    )

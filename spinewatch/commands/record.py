@@ -13,7 +13,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "one crash-safe session file (SQLite). Stops after --seconds of data or on Ctrl-C "
         "(the session is then closed cleanly and marked complete).",
     )
-    p.add_argument("--simulate", action="store_true", help="record a simulated wearer")
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help="record a simulated wearer (default: the paired sensors)",
+    )
+    p.add_argument(
+        "--ble",
+        action="store_true",
+        help="with --simulate: stream through simulated Bluetooth sensors (real time)",
+    )
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="link fault of simulated Bluetooth sensors (see 'spinewatch stream --help')",
+    )
     p.add_argument(
         "--seconds",
         type=float,
@@ -49,7 +65,13 @@ def run(args: argparse.Namespace) -> int:
     name = args.output or time.strftime("%Y%m%d-%H%M%S")
     path = resolve(name, must_exist=False)
     source = open_source(
-        args.simulate, seconds=seconds, seed=args.seed, speed=args.speed, script=args.script
+        args.simulate,
+        seconds=seconds,
+        seed=args.seed,
+        speed=args.speed,
+        script=args.script,
+        ble=args.ble,
+        faults=args.fault,
     )
     if args.profile:
         profile = CalibrationProfile.load(args.profile)
@@ -60,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
         profile = calibrate(simulate("calibration", SimConfig(seed=args.seed)).raw)
     else:
         profile = None
+        print(
+            "no --profile: raw data and uncalibrated angles are recorded; re-analyse later "
+            "with 'spinewatch replay SESSION --profile PROFILE.json'",
+            file=sys.stderr,
+        )
     rec = Recorder(
         source,
         path,

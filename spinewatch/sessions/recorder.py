@@ -21,7 +21,6 @@ import numpy as np
 from posture.alerts import LoadSettings
 from posture.alignment import ClockMap
 from posture.engine import EngineSettings
-from posture.errors import SpinewatchError
 from posture.fusion import FusionSettings
 from posture.live import LivePipeline, LiveUpdate
 from posture.records import ROLES
@@ -30,7 +29,7 @@ from spinewatch.sessions.writer import SessionWriter
 
 if TYPE_CHECKING:
     from calibration import CalibrationProfile
-    from firmware_bridge.api import SampleSource
+    from firmware_bridge.api import Block, SampleSource
     from posture.thresholds import Thresholds
 
 
@@ -41,17 +40,22 @@ def open_source(
     seed: int = 7,
     speed: float = 1.0,
     script: str = "lifting-session",
+    ble: bool = False,
+    faults: list[str] | None = None,
 ) -> SampleSource:
-    """The sample source for ``record``: simulated wearer now, BLE sensors once wired."""
-    if not simulate:
-        raise SpinewatchError(
-            "recording from live Bluetooth sensors is not available yet (the BLE bridge is "
-            "being finished); run 'spinewatch record --simulate' to record a simulated wearer"
-        )
-    from firmware_bridge.simsource import SimulatedSource
-    from posture.simulator import SimConfig
+    """The sample source for ``record``: the paired sensors, or a simulated wearer (radio-free
+    unless ``ble``, which streams through simulated Bluetooth sensors in real time)."""
+    from spinewatch.sources import open_source as shared
 
-    return SimulatedSource(script, seconds, SimConfig(seed=seed), speed=speed)
+    return shared(
+        simulate,
+        seconds=seconds,
+        seed=seed,
+        speed=speed,
+        script=script,
+        faults=faults,
+        ble=ble if simulate else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,39 @@ class Recorder:
             w.reps(up.reps)
             self.reps += len(up.reps)
 
+    def begin(self) -> None:
+        """Set up the live pipeline (the source must be started: its rates are needed)."""
+        self.pipeline = self._make_pipeline()
+        self._next_link = -np.inf
+
+    def consume(self, b: Block, link_every_s: float = 1.0) -> LiveUpdate:
+        """Store one raw block (first, so it is safe), then its angles, alerts and reps."""
+        assert self.pipeline is not None, "begin() first"
+        w = self.writer
+        w.block(b)
+        if len(b):
+            self.t0 = float(b.t[0]) if np.isnan(self.t0) else self.t0
+            self.t1 = float(b.t[-1]) if np.isnan(self.t1) else max(self.t1, b.t[-1])
+        up = self.pipeline.push(b)
+        self._keep(up)
+        if np.isfinite(self.t1) and self.t1 >= self._next_link:
+            w.link(self.t1, self.source.status())
+            self._next_link = self.t1 + link_every_s
+        return up
+
+    def finish(self, status: SessionStatus) -> None:
+        """Flush the pipeline (when complete) and close the file with ``status``."""
+        w = self.writer
+        if status is SessionStatus.COMPLETE and self.pipeline is not None:
+            self._keep(self.pipeline.flush())
+        if np.isfinite(self.t1):
+            w.link(self.t1, self.source.status())
+        w.close(status)
+        if status is SessionStatus.INTERRUPTED and w.blocks_queued == 0:
+            # Nothing was recorded (e.g. the sensors never connected): leave no file.
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{w.path}{suffix}").unlink(missing_ok=True)
+
     async def run(
         self,
         seconds: float | None = None,
@@ -182,21 +219,14 @@ class Recorder:
         status = SessionStatus.INTERRUPTED
         try:
             await src.start()
-            self.pipeline = pipe = self._make_pipeline()
-            next_link = -np.inf
+            self.begin()
+            pipe = self.pipeline
+            assert pipe is not None
             while stop is None or not stop.is_set():
                 for b in src.read():
-                    w.block(b)
-                    if len(b):
-                        self.t0 = float(b.t[0]) if np.isnan(self.t0) else self.t0
-                        self.t1 = float(b.t[-1]) if np.isnan(self.t1) else max(self.t1, b.t[-1])
-                    up = pipe.push(b)
-                    self._keep(up)
+                    up = self.consume(b, link_every_s)
                     if on_update is not None:
                         on_update(up)
-                if np.isfinite(self.t1) and self.t1 >= next_link:
-                    w.link(self.t1, src.status())
-                    next_link = self.t1 + link_every_s
                 w.check()
                 if src.finished or (seconds is not None and self.t1 - self.t0 >= seconds):
                     break
@@ -211,18 +241,52 @@ class Recorder:
             self._keep(up)
             if on_update is not None:
                 on_update(up)
+            self.pipeline = None  # flushed
             status = SessionStatus.COMPLETE
         finally:
             try:
                 await src.stop()
             finally:
-                if np.isfinite(self.t1):
-                    w.link(self.t1, src.status())
-                w.close(status)
-                if status is SessionStatus.INTERRUPTED and w.blocks_queued == 0:
-                    # Nothing was recorded (e.g. the sensors never connected): leave no file.
-                    for suffix in ("", "-wal", "-shm"):
-                        Path(f"{w.path}{suffix}").unlink(missing_ok=True)
+                self.finish(status)
         return RecordResult(
             str(w.path), status, self.t0, self.t1, w.blocks_queued, self.alerts, self.reps
         )
+
+
+class SessionSink:
+    """Records what the GUI streams: the GUI's ``RecordingSink`` on a :class:`Recorder`.
+
+    The window keeps driving its own source and pipeline; this runs a second pipeline with
+    the same profile and settings on the same blocks, so the session holds exactly what a
+    ``spinewatch record`` of that stream would.
+    """
+
+    def __init__(
+        self,
+        profile: CalibrationProfile | None,
+        thresholds: Thresholds | None = None,
+        load_mode: str = "auto",
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.profile, self.thresholds, self.load_mode = profile, thresholds, load_mode
+        self.meta = meta or {}
+        self.recorder: Recorder | None = None
+
+    def start(self, path: str, source: SampleSource) -> None:
+        rec = Recorder(source, path, self.profile, self.thresholds, self.load_mode, meta=self.meta)
+        rec.begin()
+        self.recorder = rec
+
+    def write(self, block: Block) -> None:
+        if self.recorder is not None:
+            self.recorder.consume(block)
+            self.recorder.writer.check()
+
+    def mark_set(self, started: bool) -> None:
+        if self.recorder is not None:
+            (self.recorder.start_set if started else self.recorder.end_set)()
+
+    def stop(self) -> None:
+        rec, self.recorder = self.recorder, None
+        if rec is not None:
+            rec.finish(SessionStatus.COMPLETE)

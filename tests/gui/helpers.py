@@ -29,8 +29,13 @@ class ListSink:
         self.blocks: list[Block] = []
         self.stopped = False
 
-    def start(self, path: str) -> None:
+    def start(self, path: str, source: object) -> None:
         self.path = path
+        self.source = source
+        self.sets: list[bool] = []
+
+    def mark_set(self, started: bool) -> None:
+        self.sets.append(started)
 
     def write(self, block: Block) -> None:
         self.blocks.append(block)
