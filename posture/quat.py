@@ -42,7 +42,7 @@ def multiply(p: ArrayLike, q: ArrayLike) -> F64:
     # small blocks of live streaming.
     w1, x1, y1, z1 = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
     w2, x2, y2, z2 = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out = np.empty(a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape))
     out[..., 0] = w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2
     out[..., 1] = w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2
     out[..., 2] = w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2
@@ -52,7 +52,7 @@ def multiply(p: ArrayLike, q: ArrayLike) -> F64:
 
 def _cross(u: F64, v: F64) -> F64:
     """``np.cross`` for ``(..., 3)`` arrays without its axis bookkeeping."""
-    out = np.empty(np.broadcast_shapes(u.shape, v.shape))
+    out = np.empty(u.shape if u.shape == v.shape else np.broadcast_shapes(u.shape, v.shape))
     out[..., 0] = u[..., 1] * v[..., 2] - u[..., 2] * v[..., 1]
     out[..., 1] = u[..., 2] * v[..., 0] - u[..., 0] * v[..., 2]
     out[..., 2] = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
