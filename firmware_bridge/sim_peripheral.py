@@ -152,7 +152,6 @@ class SimPeripheral:
         self.taps: list[int] = []  # sample indices to flag with a tap
         self.connections = 0
         self._down_until = 0.0
-        self._t0_host: float | None = None
         self._dis_at = np.inf
 
     async def _info(self, _conn: Any) -> bytes:
@@ -236,7 +235,7 @@ class SimPeripheral:
 
     def _t_us(self, t_host: float) -> int:
         # The sensor's own clock: boots at an arbitrary count and runs fast/slow by drift.
-        rel = (t_host - (self._t0_host or 0.0)) * (1.0 + self.faults.drift_ppm * 1e-6)
+        rel = (t_host - (self.epoch or 0.0)) * (1.0 + self.faults.drift_ppm * 1e-6)
         return int(self._boot_us + round(rel * 1e6))
 
     async def _stream(self) -> None:
@@ -244,8 +243,7 @@ class SimPeripheral:
         b, f = self.block, self.faults
         if self.epoch is None:
             self.epoch = loop.time() + 0.01
-        if self._t0_host is None:
-            self._t0_host = self.epoch
+        if np.isnan(self.truth_t[0]):  # first start: fix the timeline (not on restarts)
             self.truth_t = self.epoch + (b.t - self.t0)
             self._dis_at = self.epoch + f.disconnect_at if f.disconnect_at > 0 else np.inf
         # Samples taken before anyone asked for them are not sent (a sensor starts live).
