@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posture.drills.base import LUMBAR_TURN, OVER_EXTENSION, ROUNDING, SIDE_BEND, TWIST
+from posture.sim_sensors import SimResult
 from posture.simulator import Script, SimConfig, Wearer, simulate
 
 # Faults the simulator can put into each drill (the first is the default).
@@ -77,7 +78,7 @@ class DrillTruth:
 class DrillSim:
     """A simulated drill set: ``result`` (raw + angle truth, see ``SimResult``) and drill truth."""
 
-    result: object
+    result: SimResult
     truth: DrillTruth
 
 
@@ -244,6 +245,7 @@ def simulate_drill(
     n: int | None = None,
     hold_s: float = 30.0,
     config: SimConfig | None = None,
+    take: int = 0,
 ) -> DrillSim:
     """One simulated set of ``drill`` by the wearer of ``seed``.
 
@@ -254,16 +256,17 @@ def simulate_drill(
         n: reps or holds (default: 8 reps, 3 holds, 5 cat-cow cycles).
         hold_s: nominal hold length, s.
         config: sensor settings; the seed in it is replaced by ``seed``.
+        take: another set by the same wearer (varies the movement, not the wearer).
     """
     from dataclasses import replace
 
     cfg = replace(config or SimConfig(), seed=seed)
     w = Wearer.from_seed(seed)
     count = n if n is not None else (3 if drill in HOLD_DRILLS else 5 if drill == "cat-cow" else 8)
-    rng = np.random.default_rng([seed, 16, len(drill), int(fault_prob * 1000)])
+    rng = np.random.default_rng([seed, 16, len(drill), int(fault_prob * 1000), take])
     b = _Builder(drill, w, rng, fault_prob, faults, count)
     _script(drill, b, count, hold_s)
-    res = simulate(b.s, cfg)
+    res: SimResult = simulate(b.s, cfg)
     t0 = float(res.truth.t[0])  # the lumbar clock's epoch (script time 0)
     tr = b.truth
     shifted = DrillTruth(

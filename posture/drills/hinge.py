@@ -64,7 +64,7 @@ SPECS = (
         pass_rule="3 × 8 reps with at most 1 fault per set",
         regression="glute-bridge",
         progression="kettlebell-swing",
-        params={"start_deg": 10.0, "on_deg": 20.0, "top_s": 0.8},
+        params={"start_deg": 10.0, "on_deg": 20.0, "top_s": 0.8, "max_faulty_per_set": 1},
     ),
     DrillSpec(
         "kettlebell-swing",
@@ -81,7 +81,13 @@ SPECS = (
         pass_rule="3 × 10 swings with at most 1 fault per set",
         regression="box-squat",
         progression="plank",
-        params={"start_deg": 10.0, "on_deg": 22.0, "top_s": 0.35, "min_s": 0.15},
+        params={
+            "start_deg": 10.0,
+            "on_deg": 22.0,
+            "top_s": 0.35,
+            "min_s": 0.15,
+            "max_faulty_per_set": 1,
+        },
     ),
     DrillSpec(
         "deadlift",

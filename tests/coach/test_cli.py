@@ -1,0 +1,44 @@
+"""``spinewatch train`` and ``spinewatch progress`` on the command line."""
+
+from __future__ import annotations
+
+import pytest
+
+from spinewatch.cli import main
+
+
+def test_train_help_lists_the_drills(capsys):  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    for name in ("cat-cow", "dowel-hinge-kneeling", "kettlebell-swing", "pallof-press", "deadlift"):
+        assert name in out
+
+
+def test_help_list_is_the_programme():
+    from posture.drills import DRILLS, PROGRAM
+    from spinewatch.commands.train import DRILL_LIST
+
+    assert [(n, DRILLS[n].stage, DRILLS[n].title) for n in PROGRAM] == list(DRILL_LIST)
+
+
+def test_train_simulate_one_drill_then_progress(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SPINEWATCH_HOME", str(tmp_path))
+    assert main(["train", "--simulate", "--drill", "glute-bridge", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "Glute bridge passed" in out and "simulated clock" in out
+    assert main(["progress", "--html", str(tmp_path / "p.html")]) == 0
+    out = capsys.readouterr().out
+    assert "Glute" in out and (tmp_path / "p.html").exists()
+    assert main(["progress", "--html", str(tmp_path / "p.html")]) == 2  # no silent overwrite
+
+
+def test_user_mistakes_are_one_line_errors(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SPINEWATCH_HOME", str(tmp_path))
+    assert main(["train"]) == 2
+    assert "calibration profile" in capsys.readouterr().err
+    assert main(["progress", "--drill", "burpee"]) == 2
+    assert main(["train", "--simulate", "--drill", "burpee"]) == 2
+    assert "choose one of" in capsys.readouterr().err
+    assert main(["progress"]) == 0
+    assert "no drill results" in capsys.readouterr().out
