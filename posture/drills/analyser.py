@@ -129,13 +129,21 @@ class RepDrill:
             cues=self._cues.check(f, seg, fault_masks(f, self.band, self.spec.watched))
         )
         up.reps = [self._judge(w) for w in windows]
-        self.reps.extend(up.reps)
+        self._after(up)
         return up
 
     def flush(self) -> DrillUpdate:
         up = DrillUpdate(reps=[self._judge(w) for w in self.seg.flush()])
-        self.reps.extend(up.reps)
+        self._after(up)
         return up
+
+    def _after(self, up: DrillUpdate) -> None:
+        # A turn is judged once it is over: its cue comes with the rep.
+        for r in up.reps:
+            if LUMBAR_TURN in r.faults:
+                text = self.spec.cues.get(LUMBAR_TURN, LUMBAR_TURN)
+                up.cues.append(Cue(r.end_s, LUMBAR_TURN, text))
+        self.reps.extend(up.reps)
 
     def hip_share(self, w: RepWindow, bottom: int) -> float:
         """Pelvis tilt / trunk inclination at the bottom (as :mod:`posture.reps`)."""

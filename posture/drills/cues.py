@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from posture.drills.base import LUMBAR_TURN, OVER_EXTENSION, ROUNDING, SIDE_BEND, TWIST
 
-HINGE_CUES = {
+DOWEL_CUES = {
     ROUNDING: "Keep the dowel on your back: chest proud, hinge from the hips",
+    SIDE_BEND: "Stay square: don't lean to one side",
+}
+HINGE_CUES = {
+    ROUNDING: "Chest proud, hinge from the hips: don't round the low back",
     OVER_EXTENSION: "Ribs down at the top: squeeze the glutes, don't lean back",
     SIDE_BEND: "Stay square: don't lean to one side",
     TWIST: "Square hips and shoulders: don't twist",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from posture.drills.analyser import RepDrill
 from posture.drills.base import DrillSpec, NeutralBand
-from posture.drills.cues import HINGE_CUES
+from posture.drills.cues import DOWEL_CUES, HINGE_CUES
 
 _PLANES = ("flexion", "lateral_flexion")
 
@@ -24,7 +24,7 @@ SPECS = (
         "Kneel tall, a dowel along your back touching head, upper back and sacrum. Push the "
         "hips back and lean forward from the hips, keeping all three contacts; come back up.",
         _PLANES,
-        HINGE_CUES,
+        DOWEL_CUES,
         3,
         8,
         pass_rule="3 × 8 reps, every rep inside the neutral band (flexion and side bend)",
@@ -41,7 +41,7 @@ SPECS = (
         "Stand, soft knees, the dowel on your back. Push the hips back until the trunk is "
         "about 45° forward, the dowel never leaving head, upper back and sacrum; stand up.",
         _PLANES,
-        HINGE_CUES,
+        DOWEL_CUES,
         3,
         8,
         pass_rule="3 × 8 reps, every rep inside the neutral band (flexion and side bend)",

@@ -112,8 +112,14 @@ def test_holds(name, profile, band):  # type: ignore[no-untyped-def]
 def test_rotation_family(profile, band):  # type: ignore[no-untyped-def]
     sim, a = _run("pallof-press", profile, band)
     _check_reps(sim, a)
-    sim, a = _run("turn-with-hips", profile, band)
+    sim = simulate_drill("turn-with-hips", SEED, fault_prob=0.5, config=CFG)
+    a = make_analyser("turn-with-hips", band)
+    fr = frames_from_raw(sim.result.raw, profile.spine_model)
+    cues = [c for part in fr.chunks(50) for c in a.push(part).cues] + a.flush().cues
     _check_reps(sim, a, share_tol=0.1)
+    turned = [c for c in cues if c.fault == "lumbar_turn"]
+    assert len(turned) == sum(1 for w in sim.truth.reps if w.faults) >= 1
+    assert turned[0].text.startswith("Turn with the hips")
 
 
 def test_cat_cow_counts_cycles(profile, band):  # type: ignore[no-untyped-def]
