@@ -187,6 +187,13 @@ class HoldSegmenter:
         self._leave = 0
         self.count = 0
 
+    @property
+    def holding_since(self) -> float | None:
+        """Start time of the hold in progress (s), or None."""
+        if self._state == IDLE or self._start < self._buf.base:
+            return None
+        return float(self._buf.frame.t[self._start - self._buf.base])
+
     def push(
         self, f: DrillFrame, inpos: NDArray[np.bool_]
     ) -> tuple[list[HoldWindow], NDArray[np.int64]]:

@@ -16,7 +16,7 @@ import numpy as np
 from posture.angles import SpineModel
 from posture.drills import NeutralBand, get_spec, make_analyser, summarise
 from posture.drills.analyser import Analyser, HoldDrill
-from posture.drills.base import DrillUpdate
+from posture.drills.base import DrillFrame, DrillUpdate
 from posture.drills.feed import DrillFeed
 from posture.drills.program import STAGES, Verdict, drill_passes, set_passes
 from posture.engine import EngineSettings
@@ -164,14 +164,27 @@ class SetRun:
         self.coach, self.name, self.index, self.load_kg = coach, name, index, load_kg
         self.feed, self.analyser = feed, analyser
         self.t0: float | None = None
+        self.last: DrillFrame | None = None  # the newest frame (for live displays)
 
     def push(self, block: ImuBlock) -> DrillUpdate:
         fr = self.feed.push(block)
+        if len(fr):
+            self.last = fr
         if len(fr) and self.t0 is None:
             self.t0 = float(fr.t[0])
         up = self.analyser.push(fr)
         self.coach.report(up, self.t0 or 0.0)
         return up
+
+    def count_text(self) -> str:
+        """ "rep 3 / 8" or "hold 12 s / 30 s" for live displays."""
+        a, spec = self.analyser, get_spec(self.name)
+        if isinstance(a, HoldDrill):
+            since = a.seg.holding_since
+            if since is not None and self.last is not None:
+                return f"hold {self.last.t[-1] - since:.0f} s / {spec.target_hold_s:.0f} s"
+            return f"holds {len(a.holds)}"
+        return f"rep {len(a.reps)} / {spec.target_reps}"
 
     @property
     def done(self) -> bool:

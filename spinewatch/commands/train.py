@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--load", type=float, action="append", default=[], metavar="KG", help="load of each set"
     )
     p.add_argument("--no-save", action="store_true", help="do not store the results")
+    p.add_argument(
+        "--gui", action="store_true", help="the Coach and Progress pages in a window (--simulate)"
+    )
     p.set_defaults(func=run)
 
 
@@ -66,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
+    if args.gui:
+        if not args.simulate:
+            raise SpinewatchError("the coach window runs a simulated wearer so far: add --simulate")
+        return _run_gui(args, store)
     if args.simulate:
         from spinewatch.coach.simulated import run_program
 
@@ -96,3 +103,34 @@ def run(args: argparse.Namespace) -> int:
         return 0
     ok = run_live(name, profile, open_source(False), say, store, list(args.load), rest_s=args.rest)
     return 0 if ok else 1
+
+
+def _run_gui(args: argparse.Namespace, store: object) -> int:
+    from gui.app import check_display, qt_app
+
+    check_display()
+    from PySide6.QtCore import QTimer
+
+    from gui.coach import CoachWindow
+    from spinewatch.coach.gui_driver import CoachDriver
+
+    app = qt_app()
+    win = CoachWindow()
+    win.show()
+    drv = CoachDriver(
+        win,
+        seed=args.seed,
+        drills=[args.drill] if args.drill else None,
+        store=store,  # type: ignore[arg-type]
+        rest_s=args.rest,
+    )
+    timer = QTimer()
+
+    def tick() -> None:
+        if not drv.step(2):
+            timer.stop()
+
+    timer.timeout.connect(tick)
+    timer.start(20)  # 0.5 s of simulated data every 20 ms: about 25× real time
+    app.exec()
+    return 0
