@@ -102,6 +102,7 @@ class _Builder:
         self._plan = [kinds[order.index(i) % len(kinds)] if i in where else None for i in range(n)]
         self.truth = DrillTruth(drill)
         self.t = 0.0
+        self.sev = 1.0  # fault size scale (the benchmark's sensitivity sweep)
 
     def u(self, a: float, b: float) -> float:
         return float(self.rng.uniform(a, b))
@@ -135,16 +136,16 @@ class _Builder:
         for _ in range(n):
             f = self.fault()
             dn, upd, p = self.u(*down), self.u(*up), self.u(*pelvis)
-            flex = mid + (self.u(16, 24) if f == ROUNDING else self.u(-3, 3))
+            flex = mid + (self.sev * self.u(16, 24) if f == ROUNDING else self.u(-3, 3))
             if f == OVER_EXTENSION and arch_at_peak:  # a bridge arches at its peak
-                flex = mid - self.u(14, 20)
+                flex = mid - self.sev * self.u(14, 20)
             t0 = self.t
             self.s.add("pelvis_pitch", t0, dn, bottom, upd, p)
             self.s.add("flex", t0, dn, bottom, upd, flex)
             t_top = t0 + dn + bottom + upd
             if f == OVER_EXTENSION and not arch_at_peak:
                 r = min(0.25, 0.3 * upd)
-                self.s.add("flex", t_top - r, r, 0.05, 0.15, -self.u(14, 20))
+                self.s.add("flex", t_top - r, r, 0.05, 0.15, -self.sev * self.u(14, 20))
             incl = p + base_pelvis + flex
             self.truth.reps.append(
                 TruthRep(t0, t_top, (f,) if f else (), (p + base_pelvis) / incl if incl else 1.0)
@@ -202,10 +203,10 @@ def _script(drill: str, b: _Builder, n: int, hold_s: float) -> None:
             if f is not None:
                 tb = u(0.4, 0.7) * dur
                 if plane == "flex":  # the hips sag: lumbar extension well past standing
-                    b.s.add("flex", start + tb - 1.0, 2.0, dur - tb - 2.0, 1.5, -(mid + u(16, 22)))
+                    b.s.add("flex", start + tb - 1.0, 2.0, dur - tb - 2.0, 1.5, -(mid + b.sev * u(16, 22)))
                 else:  # the hips drop toward the floor
                     side = 1.0 if drill.endswith("left") else -1.0
-                    b.s.add("lat", start + tb - 1.0, 2.0, dur - tb - 2.0, 1.5, side * u(14, 18))
+                    b.s.add("lat", start + tb - 1.0, 2.0, dur - tb - 2.0, 1.5, side * b.sev * u(14, 18))
             b.truth.holds.append(TruthHold(start, start + dur, tb, (f,) if f else ()))
             b.t += dur + 2.0 + u(6.0, 8.0)  # rest standing between holds
     elif drill == "pallof-press":
@@ -213,7 +214,7 @@ def _script(drill: str, b: _Builder, n: int, hold_s: float) -> None:
             f = b.fault()
             hold = u(1.6, 2.2)
             b.s.add("pelvis_pitch", b.t, 0.8, hold, 0.8, -u(3.0, 4.0))
-            rot = u(11, 15) * (1 if b.rng.random() < 0.5 else -1) if f == TWIST else u(-1.5, 1.5)
+            rot = b.sev * u(11, 15) * (1 if b.rng.random() < 0.5 else -1) if f == TWIST else u(-1.5, 1.5)
             b.s.add("rot", b.t + 0.1, 0.7, hold, 0.8, rot)
             b.truth.reps.append(TruthRep(b.t, b.t + 1.6 + hold, (f,) if f else ()))
             b.t += 1.6 + hold + u(1.0, 1.4)
@@ -246,6 +247,7 @@ def simulate_drill(
     hold_s: float = 30.0,
     config: SimConfig | None = None,
     take: int = 0,
+    severity: float = 1.0,
 ) -> DrillSim:
     """One simulated set of ``drill`` by the wearer of ``seed``.
 
@@ -257,6 +259,7 @@ def simulate_drill(
         hold_s: nominal hold length, s.
         config: sensor settings; the seed in it is replaced by ``seed``.
         take: another set by the same wearer (varies the movement, not the wearer).
+        severity: scales the size of every fault (1: the sizes in the module docstring).
     """
     from dataclasses import replace
 
@@ -265,6 +268,7 @@ def simulate_drill(
     count = n if n is not None else (3 if drill in HOLD_DRILLS else 5 if drill == "cat-cow" else 8)
     rng = np.random.default_rng([seed, 16, len(drill), int(fault_prob * 1000), take])
     b = _Builder(drill, w, rng, fault_prob, faults, count)
+    b.sev = float(severity)
     _script(drill, b, count, hold_s)
     res: SimResult = simulate(b.s, cfg)
     t0 = float(res.truth.t[0])  # the lumbar clock's epoch (script time 0)

@@ -88,8 +88,10 @@ class _Cues:
             return out
         for fault, m in masks.items():
             hit = np.flatnonzero(m & inside)
-            for i in hit:
-                key = (int(seg[i]), fault)
+            # The first sample of each rep/hold in this block (a few at most, not per sample).
+            ids, first = np.unique(seg[hit], return_index=True)
+            for rep_id, i in zip(ids.tolist(), hit[first].tolist(), strict=True):
+                key = (int(rep_id), fault)
                 if key in self.said:
                     continue
                 self.said.add(key)
