@@ -41,6 +41,7 @@ def run_live(
     loads: list[float | None],
     rest_s: float = 60.0,
     max_set_s: float = 180.0,
+    record: str | None = None,
 ) -> bool:
     """Run all sets of drill ``name`` live; True when the drill passed."""
     from spinewatch.sources import stop_on_signals
@@ -72,6 +73,10 @@ def run_live(
                 clock=ClockMap(0.0, 0.0),  # the bridge delivers both sensors on host time
             ),
         )
+        if record is not None:
+            from spinewatch.coach.session_link import SessionLink
+
+            coach.session = SessionLink(record, profile, dict(rates), source=src)
         loop = asyncio.get_running_loop()
         try:
             for k in range(1, spec.target_sets + 1):
@@ -98,6 +103,8 @@ def run_live(
             if store is not None:
                 store.append(coach.records)
         finally:
+            if coach.session is not None:
+                coach.session.close(complete=not stop.is_set())
             await src.stop()  # type: ignore[attr-defined]
 
     asyncio.run(main())

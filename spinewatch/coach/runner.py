@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -86,6 +87,7 @@ class Coach:
     records: list[SetRecord] = field(default_factory=list)
     simulated: bool = False
     engine: EngineSettings | None = None
+    session: Any = None  # a SessionLink when recording
 
     def begin_set(self, name: str, index: int, load_kg: float | None = None) -> SetRun:
         spec = get_spec(name)
@@ -97,6 +99,8 @@ class Coach:
         load = f" at {load_kg:g} kg" if load_kg is not None else ""
         self.say(f"  set {index}/{spec.target_sets}: {unit}{load} — go")
         feed = DrillFeed(self.model, self.rate_hz, self.engine)
+        if self.session is not None:
+            self.session.set_started()
         return SetRun(self, name, index, load_kg, feed, make_analyser(name, self.band))
 
     def run_set(
@@ -167,6 +171,8 @@ class SetRun:
         self.last: DrillFrame | None = None  # the newest frame (for live displays)
 
     def push(self, block: ImuBlock) -> DrillUpdate:
+        if self.coach.session is not None:
+            self.coach.session.block(block)  # the raw data is safe first
         fr = self.feed.push(block)
         if len(fr):
             self.last = fr
@@ -210,11 +216,13 @@ class SetRun:
                 dict(summary),
                 None,
                 self.load_kg,
-                None,
+                None if c.session is None else c.session.name,
                 c.simulated,
                 items,
             )
         )
+        if c.session is not None:
+            c.session.set_ended(c.records[-1], verdict.reason)
         return SetOutcome(a, verdict, dict(summary), self.load_kg)
 
 

@@ -18,12 +18,14 @@ import numpy as np
 from calibration import calibrate
 from calibration.profile import CalibrationProfile
 from posture.drills import PROGRAM, NeutralBand, get_spec
+from posture.records import LUMBAR, ImuBlock
 from posture.sim_drills import simulate_drill
 from posture.simulator import SimConfig, simulate
 from spinewatch.coach.runner import Coach, Say, SetOutcome, SimClock, header, interleave
 from spinewatch.coach.store import ProgressStore, SetRecord
 
 RATE_HZ = 100.0
+EPOCH_S = 1000.0  # sensor time of the programme's start
 
 
 def simulated_wearer(seed: int) -> tuple[SimConfig, CalibrationProfile, NeutralBand]:
@@ -31,6 +33,12 @@ def simulated_wearer(seed: int) -> tuple[SimConfig, CalibrationProfile, NeutralB
     cfg = SimConfig(seed=seed, rate_hz=RATE_HZ)
     prof = calibrate(simulate("calibration", cfg).raw)
     return cfg, prof, NeutralBand.from_ranges(prof.ranges, prof.standing_flexion_deg)
+
+
+def _on_clock(raw: dict[str, ImuBlock], at_s: float) -> dict[str, ImuBlock]:
+    """A simulated set moved onto the programme's clock (sets follow each other in time)."""
+    shift = EPOCH_S + at_s - float(raw[LUMBAR].t[0])
+    return {r: ImuBlock(b.sensor, b.t + shift, b.acc, b.gyr, b.mag, b.seq) for r, b in raw.items()}
 
 
 def _attempt(coach: Coach, cfg: SimConfig, name: str, seed: int, p: float, take: int) -> bool:
@@ -47,7 +55,8 @@ def _attempt(coach: Coach, cfg: SimConfig, name: str, seed: int, p: float, take:
         else:
             sim = simulate_drill(name, seed, p, n=spec.target_reps, config=cfg, take=take + k)
         load = 40.0 + 5.0 * (k - 1) if name == "deadlift" else None
-        outcomes.append(coach.run_set(name, interleave(sim.result.raw), k, load))
+        raw = _on_clock(sim.result.raw, coach.clock.s)
+        outcomes.append(coach.run_set(name, interleave(raw), k, load))
         coach.clock.sleep(float(sim.result.truth.t[-1] - sim.result.truth.t[0]))
         if k < spec.target_sets:
             coach.rest()
@@ -61,8 +70,10 @@ def run_program(
     store: ProgressStore | None = None,
     start: datetime | None = None,
     rest_s: float = 60.0,
+    record: str | None = None,
 ) -> bool:
-    """Run the programme (or the given drills) with a simulated wearer; True if all passed."""
+    """Run the programme (or the given drills) with a simulated wearer; True if all passed.
+    ``record``: also write a session file there (raw data, sets, verdicts as notes)."""
     say(f"Simulated wearer {seed}: calibrating from a simulated cat-cow …")
     cfg, prof, band = simulated_wearer(seed)
     lo, hi = band.flexion
@@ -73,6 +84,10 @@ def run_program(
     )
     clock = SimClock(start or datetime.now().astimezone())
     coach = Coach(band, prof.spine_model, RATE_HZ, say, clock, rest_s=rest_s, simulated=True)
+    if record is not None:
+        from spinewatch.coach.session_link import SessionLink
+
+        coach.session = SessionLink(record, prof, {"lumbar": RATE_HZ, "thoracic": RATE_HZ})
     rng = np.random.default_rng([seed, 98])
     todo = list(drills or PROGRAM)
     all_ok = True
@@ -98,6 +113,9 @@ def run_program(
         if not ok:
             say("  the programme stops here for today: repeat this drill next session")
             break
+    if coach.session is not None:
+        coach.session.close()
+        say(f"Session recorded: {coach.session.path}")
     if store is not None:
         store.append(coach.records)
     took = timedelta(seconds=round(clock.s))

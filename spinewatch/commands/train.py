@@ -49,12 +49,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--no-save", action="store_true", help="do not store the results")
     p.add_argument(
+        "--record",
+        metavar="SESSION",
+        help="also record a session (raw data; each set as a set, its verdict as a note)",
+    )
+    p.add_argument(
         "--gui", action="store_true", help="the Coach and Progress pages in a window (--simulate)"
     )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from posture.drills import get_spec
     from posture.errors import CalibrationRequiredError, SpinewatchError
     from spinewatch.coach.store import ProgressStore
@@ -73,6 +80,14 @@ def run(args: argparse.Namespace) -> int:
         if not args.simulate:
             raise SpinewatchError("the coach window runs a simulated wearer so far: add --simulate")
         return _run_gui(args, store)
+    record = None
+    if args.record:
+        from spinewatch.sessions.store import resolve
+
+        record = str(resolve(args.record, must_exist=False))
+        if os.path.exists(record):
+            raise SpinewatchError(f"session {record} exists: choose another name")
+        os.makedirs(os.path.dirname(record) or ".", exist_ok=True)
     if args.simulate:
         from spinewatch.coach.simulated import run_program
 
@@ -82,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
             drills=[args.drill] if args.drill else None,
             store=store,
             rest_s=args.rest,
+            record=record,
         )
         if store is not None:
             say(f"Results stored in {store.path}; see 'spinewatch progress'.")

@@ -42,3 +42,25 @@ def test_user_mistakes_are_one_line_errors(tmp_path, monkeypatch, capsys):  # ty
     assert "choose one of" in capsys.readouterr().err
     assert main(["progress"]) == 0
     assert "no drill results" in capsys.readouterr().out
+
+
+def test_train_records_a_session(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    from spinewatch.coach.store import ProgressStore
+    from spinewatch.sessions import SessionFile, sessions_dir
+
+    monkeypatch.setenv("SPINEWATCH_HOME", str(tmp_path))
+    args = ["train", "--simulate", "--drill", "side-plank-right", "--seed", "3", "--record", "s1"]
+    assert main(args) == 0
+    path = sessions_dir() / "s1.sqlite"
+    assert path.exists() and "Session recorded" in capsys.readouterr().out
+    with SessionFile(path) as sf:
+        notes = [m.text for m in sf.markers() if m.kind == "note"]
+        kinds = [m.kind for m in sf.markers()]
+        assert sf.summary().status.value == "complete"
+    assert [n.split(":")[1] for n in notes] == [
+        " side-plank-right set 1",
+        " side-plank-right set 2",
+    ]
+    assert kinds.count("set_start") == 2 and kinds.count("set_end") == 2
+    assert {r.session for r in ProgressStore().load()} == {"s1"}
+    assert main(args) == 2  # never overwrites a session
