@@ -67,6 +67,7 @@ def run_live(
             WallClock(),
             buzz=buzz_queue.append,
             rest_s=rest_s,
+            continuous=True,
             engine=EngineSettings(
                 lumbar_rate_hz=rate,
                 thoracic_rate_hz=float(rates.get("thoracic", 200.0)),

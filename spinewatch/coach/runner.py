@@ -88,6 +88,8 @@ class Coach:
     simulated: bool = False
     engine: EngineSettings | None = None
     session: Any = None  # a SessionLink when recording
+    continuous: bool = False  # one live stream across sets (see begin_set)
+    _feed: DrillFeed | None = None
 
     def begin_set(self, name: str, index: int, load_kg: float | None = None) -> SetRun:
         spec = get_spec(name)
@@ -98,7 +100,12 @@ class Coach:
         )
         load = f" at {load_kg:g} kg" if load_kg is not None else ""
         self.say(f"  set {index}/{spec.target_sets}: {unit}{load} — go")
-        feed = DrillFeed(self.model, self.rate_hz, self.engine)
+        # Live, one engine runs across sets (its heading reference must not restart in the
+        # middle of a movement); simulated sets are separate recordings, each its own feed.
+        feed = self._feed if self.continuous and self._feed is not None else None
+        if feed is None:
+            feed = DrillFeed(self.model, self.rate_hz, self.engine)
+            self._feed = feed
         if self.session is not None:
             self.session.set_started()
         return SetRun(self, name, index, load_kg, feed, make_analyser(name, self.band))
@@ -202,7 +209,8 @@ class SetRun:
 
     def end(self) -> SetOutcome:
         c, a = self.coach, self.analyser
-        c.report(a.push(self.feed.flush()), self.t0 or 0.0)
+        if not c.continuous:
+            c.report(a.push(self.feed.flush()), self.t0 or 0.0)
         c.report(a.flush(), self.t0 or 0.0)
         verdict = set_passes(self.name, a, c.band)
         c.say(f"  set {self.index}: {'PASS' if verdict.passed else 'not yet'} ({verdict.reason})")

@@ -52,3 +52,36 @@ def test_four_simulated_weeks_show_the_improvement(tmp_path):  # type: ignore[no
     page = write_html(ts, tmp_path / "progress.html")
     html = page.read_text()
     assert html.count("<svg") == 2 and "Kettlebell swing" in html
+
+
+def test_live_coaching_from_a_sample_source(tmp_path):  # type: ignore[no-untyped-def]
+    """The sensor path: a (radio-free) simulated source streams 3 × 8 hinges, one with a
+    fault; sets end when their reps are done and each cue signals the sensor."""
+    import asyncio
+
+    from firmware_bridge.simsource import SimulatedSource
+    from posture.sim_drills import simulate_drill
+    from spinewatch.coach.live import run_live
+    from spinewatch.coach.simulated import simulated_wearer
+
+    cfg, prof, _ = simulated_wearer(5)
+    sim = simulate_drill("dowel-hinge-kneeling", 5, 1 / 24, n=24, config=cfg)
+    src = SimulatedSource(result=sim.result, speed=0.0)
+    signals: list[str] = []
+    real_signal = src.signal
+
+    async def spy(role: str, kind: str) -> None:
+        signals.append(role)
+        await real_signal(role, kind)
+
+    src.signal = spy  # type: ignore[method-assign]
+    lines: list[str] = []
+    st = ProgressStore(tmp_path / "p.jsonl")
+    ok = run_live("dowel-hinge-kneeling", prof, src, lines.append, st, [], rest_s=0.0)
+    text = "\n".join(lines)
+    assert text.count("rep 8 ") == 3, text  # three sets of eight
+    assert ok is False  # the rounded rep fails its set
+    assert signals == ["lumbar"]  # one cue, one buzz
+    recs = st.load()
+    assert len(recs) == 3 and sum(r.summary["clean_reps"] for r in recs) == 23
+    assert asyncio.get_event_loop_policy() is not None
