@@ -203,10 +203,12 @@ def _script(drill: str, b: _Builder, n: int, hold_s: float) -> None:
             if f is not None:
                 tb = u(0.4, 0.7) * dur
                 if plane == "flex":  # the hips sag: lumbar extension well past standing
-                    b.s.add("flex", start + tb - 1.0, 2.0, dur - tb - 2.0, 1.5, -(mid + b.sev * u(16, 22)))
+                    sag = -(mid + b.sev * u(16, 22))
+                    b.s.add("flex", start + tb - 1.0, 2.0, dur - tb - 2.0, 1.5, sag)
                 else:  # the hips drop toward the floor
                     side = 1.0 if drill.endswith("left") else -1.0
-                    b.s.add("lat", start + tb - 1.0, 2.0, dur - tb - 2.0, 1.5, side * b.sev * u(14, 18))
+                    drop = side * b.sev * u(14, 18)
+                    b.s.add("lat", start + tb - 1.0, 2.0, dur - tb - 2.0, 1.5, drop)
             b.truth.holds.append(TruthHold(start, start + dur, tb, (f,) if f else ()))
             b.t += dur + 2.0 + u(6.0, 8.0)  # rest standing between holds
     elif drill == "pallof-press":
@@ -214,7 +216,10 @@ def _script(drill: str, b: _Builder, n: int, hold_s: float) -> None:
             f = b.fault()
             hold = u(1.6, 2.2)
             b.s.add("pelvis_pitch", b.t, 0.8, hold, 0.8, -u(3.0, 4.0))
-            rot = b.sev * u(11, 15) * (1 if b.rng.random() < 0.5 else -1) if f == TWIST else u(-1.5, 1.5)
+            if f == TWIST:
+                rot = b.sev * u(11, 15) * (1 if b.rng.random() < 0.5 else -1)
+            else:
+                rot = u(-1.5, 1.5)
             b.s.add("rot", b.t + 0.1, 0.7, hold, 0.8, rot)
             b.truth.reps.append(TruthRep(b.t, b.t + 1.6 + hold, (f,) if f else ()))
             b.t += 1.6 + hold + u(1.0, 1.4)
