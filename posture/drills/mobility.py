@@ -26,7 +26,7 @@ SPECS = (
         pass_rule="5 cycles, each 10° past the neutral band in flexion and 5° in extension",
         regression="",
         progression="dowel-hinge-kneeling",
-        params={"start_deg": 3.0, "on_deg": 10.0, "top_s": 3.0, "reach_ext_deg": 5.0},
+        params={"start_deg": 3.0, "on_deg": 10.0, "top_s": 3.0, "hip_share": 0.0},
     ),
 )
 

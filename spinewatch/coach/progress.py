@@ -33,6 +33,7 @@ class Trend:
     scores: tuple[float, ...]
     hip_share: tuple[float, ...]
     deviation: tuple[float, ...]
+    rotation_share: tuple[float, ...]
     weeks: tuple[tuple[str, float], ...]  # ("2026-W02", mean score)
     slope_per_week: float  # score points per week (NaN with under two weeks of data)
 
@@ -78,6 +79,7 @@ def trends(records: Sequence[SetRecord], drill: str | None = None) -> list[Trend
                 tuple(float(x) for x in scores),
                 tuple(_num(r.summary.get("hip_share")) for r in rs),
                 tuple(_num(r.summary.get("max_lumbar_deviation_deg")) for r in rs),
+                tuple(_num(r.summary.get("rotation_share")) for r in rs),
                 wk,
                 slope,
             )
@@ -90,10 +92,15 @@ def _f(v: float, fmt: str = "{:.0f}") -> str:
 
 
 def table_rows(ts: Sequence[Trend]) -> list[list[str]]:
-    """Rows: drill, sets, weeks, first-week score, last-week score, trend/week, hip share."""
+    """Rows: drill, sets, weeks, first-week score, last-week score, trend/week, hip share,
+    share of the turns from the hips."""
     rows = []
+
+    def mean(v: tuple[float, ...], fmt: str) -> str:
+        a = np.array(v, float)
+        return _f(float(np.nanmean(a)) if np.isfinite(a).any() else math.nan, fmt)
+
     for t in ts:
-        hs = np.array(t.hip_share)
         rows.append(
             [
                 get_spec(t.drill).title,
@@ -102,13 +109,23 @@ def table_rows(ts: Sequence[Trend]) -> list[list[str]]:
                 _f(t.first),
                 _f(t.last),
                 _f(t.slope_per_week, "{:+.1f}"),
-                _f(float(np.nanmean(hs)) if np.isfinite(hs).any() else math.nan, "{:.2f}"),
+                mean(t.hip_share, "{:.2f}"),
+                mean(t.rotation_share, "{:.2f}"),
             ]
         )
     return rows
 
 
-HEADERS = ("drill", "sets", "weeks", "first week", "last week", "trend / week", "hip share")
+HEADERS = (
+    "drill",
+    "sets",
+    "weeks",
+    "first week",
+    "last week",
+    "trend / week",
+    "hip share",
+    "turn from hips",
+)
 
 _W, _H, _ML, _MB, _MT = 640, 150, 40, 24, 8
 
