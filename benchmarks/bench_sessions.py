@@ -24,6 +24,7 @@ import numpy as np
 from benchmarks.collect import machine, write_fragment
 from calibration import calibrate
 from firmware_bridge.api import Block, LinkState, LinkStatus
+from firmware_bridge.simsource import as_counts
 from posture.records import ROLES, ImuBlock
 from posture.simulator import SimConfig, simulate
 from spinewatch.events import thresholds_for
@@ -39,6 +40,11 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def counts(raw: dict[str, ImuBlock]) -> dict[str, ImuBlock]:
+    """As the sensors (and the simulated source) deliver them: int16 counts × scale."""
+    return {r: as_counts(b) for r, b in raw.items()}
 
 
 class LoopedSource:
@@ -109,7 +115,7 @@ def long_recording(folder: Path, hours: float, chunk_s: float, base_min: float =
     """The full recorder (fusion, angles, alerts, reps, writer) on a looped session."""
     cfg = SimConfig(seed=5)
     prof = calibrate(simulate("calibration", cfg).raw)
-    raw = simulate("lifting-session", cfg, duration_s=base_min * 60).raw
+    raw = counts(simulate("lifting-session", cfg, duration_s=base_min * 60).raw)
     loops = int(round(hours * 60 / base_min))
     src = LoopedSource(raw, loops, chunk_s)
     path = folder / f"long-{chunk_s}.sqlite"
@@ -160,7 +166,7 @@ def store_only(folder: Path, hours: float, chunk_s: float = 0.02) -> dict:
     from posture.live import LivePipeline
 
     cfg = SimConfig(seed=5)
-    raw = simulate("lifting-session", cfg, duration_s=600).raw
+    raw = counts(simulate("lifting-session", cfg, duration_s=600).raw)
     src = LoopedSource(raw, 1, chunk_s, burst_s=600)
     es = EngineSettings(lumbar_rate_hz=200, thoracic_rate_hz=200, clock=ClockMap(0.0, 0.0))
     pipe = LivePipeline(None, None, None, es)

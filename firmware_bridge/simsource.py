@@ -4,19 +4,37 @@ The light-weight twin of the BLE simulated peripherals: it paces a wearer simula
 clock (wall clock by default, any callable in tests) and hands out 20 ms blocks per role, as
 the bridge would after notification decoding and clock mapping. Both roles share one
 (simulated host) time base, the simulation's own time stamps. A sensor can be made to drop
-out for a while (``lose``) to exercise the lost/reconnecting states.
+out for a while (``lose``) to exercise the lost/reconnecting states. Like the real sensors, it
+delivers int16 counts times the sensor's scale (the spinewatch firmware's ±16 g, ±2000 °/s,
+0.1 µT), not the simulation's unquantised values (``counts=False`` keeps those).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 
 import numpy as np
+from numpy.typing import NDArray
 
 from firmware_bridge.api import Block, LinkState, LinkStatus
+from firmware_bridge.profiles.spinewatch import MAG_LSB_UT, G
 from posture.records import ROLES, ImuBlock
 from posture.simulator import SimConfig, simulate
+
+
+def as_counts(b: ImuBlock, acc_fs_g: int = 16, gyr_fs_dps: int = 2000) -> ImuBlock:
+    """The block as a spinewatch sensor delivers it: int16 counts (saturating) times the LSB,
+    computed exactly as the packet decoder does (so sessions can store the counts)."""
+
+    def q(a: NDArray[np.float64], lsb: float) -> NDArray[np.float64]:
+        counts = np.clip(np.rint(a / lsb), -32768, 32767).astype(np.int16)
+        return counts * np.float64(lsb)
+
+    mag = None if b.mag is None else q(b.mag, MAG_LSB_UT)
+    acc = q(b.acc, acc_fs_g * G / 32768.0)
+    return ImuBlock(b.sensor, b.t, acc, q(b.gyr, np.deg2rad(gyr_fs_dps) / 32768.0), mag, b.seq)
 
 
 class SimulatedSource:
@@ -33,6 +51,7 @@ class SimulatedSource:
             start for ``for_s`` seconds, then reconnects.
         clock: a monotonic clock, s (injected in tests).
         result: a pre-computed ``SimResult`` to stream instead of simulating.
+        counts: quantise the samples to sensor counts (``result.raw`` then holds what is sent).
     """
 
     def __init__(
@@ -47,10 +66,15 @@ class SimulatedSource:
         lose: Mapping[str, tuple[float, float]] | None = None,
         clock: Callable[[], float] = time.monotonic,
         result: object | None = None,
+        counts: bool = True,
     ) -> None:
         cfg = config or SimConfig(seed=7)
         cfg = SimConfig(**{**cfg.__dict__, "clock_offset_s": 0.0, "clock_drift_ppm": 0.0})
-        self.result = result if result is not None else simulate(script, cfg, duration_s=seconds)
+        res = result if result is not None else simulate(script, cfg, duration_s=seconds)
+        if counts:
+            q = {r: as_counts(b) for r, b in res.raw.items()}  # type: ignore[union-attr]
+            res = dataclasses.replace(res, raw=q)  # type: ignore[type-var]
+        self.result = res
         raw: dict[str, ImuBlock] = self.result.raw  # type: ignore[union-attr]
         self._raw = raw
         self._rates = {r: b.nominal_rate() for r, b in raw.items()}
@@ -107,6 +131,11 @@ class SimulatedSource:
             if old.state != state:
                 fields["since_s"] = self._edge
             self._status[role] = LinkStatus(**fields)  # type: ignore[arg-type]
+
+    def caught_up(self) -> bool:
+        """Whether every chunk up to the current (paced) time has been read."""
+        target = min(self._target(), self.t_end + self._chunk)
+        return self._edge + self._chunk > target + 1e-12
 
     def _target(self) -> float:
         if self._wall0 is None:

@@ -80,8 +80,7 @@ def _imu_windows(sf: SessionFile, window_s: float) -> Iterator[dict[str, ImuBloc
 
 def export_raw_csv(sf: SessionFile, path: PathLike, window_s: float = 60.0) -> int:
     """The raw import format (docs/formats.md); returns the number of rows."""
-    q = "SELECT COUNT(*) FROM raw_blocks WHERE kind = 'imu' AND n > 0 AND mag IS NULL"
-    with_mag = int(sf.db.execute(q).fetchone()[0]) == 0
+    with_mag = sf.has_mag_everywhere()
     rows = 0
     comments = [f"spinewatch session {sf.name} ({sf.status.value})"]
     with open(path, "w", encoding="utf-8", newline="\n") as fh:

@@ -1,11 +1,13 @@
 """Reading a session file: blocks in arrival order, angles, events, link statistics, summary.
 
 Large sessions are read page by page (keyset pagination over the block ordinal), so replay
-and exports of an 8-hour recording keep memory flat.
+and exports of an 8-hour recording keep memory flat. Both storage forms are read: the compact
+batches of schema 4 and the one-row-per-block float64 rows of older files.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 from collections.abc import Iterator
@@ -19,6 +21,8 @@ from numpy.typing import NDArray
 from posture.alerts import Alert, LoadSettings
 from posture.records import ANGLE_COLUMNS, ROLES, AngleBlock, ImuBlock, OrientationBlock
 from posture.reps import RepMetrics
+from spinewatch.sessions.batches import unpack_angle_batch, unpack_raw_batch
+from spinewatch.sessions.codec import CodecError
 from spinewatch.sessions.store import (
     RAW_COLUMNS,
     SUFFIX,
@@ -135,6 +139,12 @@ class SessionFile:
     # -- data --------------------------------------------------------------------------------
     def iter_blocks(self, role: str | None = None, page: int = 2000) -> Iterator[tuple[int, Block]]:
         """``(ordinal, block)`` in arrival order, optionally of one role."""
+        return heapq.merge(
+            self._iter_block_rows(role, page), self._iter_batches(role), key=lambda kb: kb[0]
+        )
+
+    def _iter_block_rows(self, role: str | None, page: int) -> Iterator[tuple[int, Block]]:
+        """Schema 1-3 rows, one float64 row per block."""
         last = -1
         where = "ord > ?" + (" AND role = ?" if role else "")
         sql = f"SELECT {RAW_COLUMNS} FROM raw_blocks WHERE {where} ORDER BY ord LIMIT {page}"
@@ -146,6 +156,35 @@ class SessionFile:
                 yield int(row[0]), unpack_block(row)
             last = int(rows[-1][0])
 
+    def _iter_batches(self, role: str | None, page: int = 200) -> Iterator[tuple[int, Block]]:
+        """Schema 4 batches. The two roles' batches overlap in ordinals, so blocks wait in a
+        heap until no batch still to come (ordered by first ordinal) can precede them."""
+        last = -1
+        where = "ord0 > ?" + (" AND role = ?" if role else "")
+        sql = f"SELECT ord0, role, data FROM raw_batches WHERE {where} ORDER BY ord0 LIMIT {page}"
+        pending: list[tuple[int, int, Block]] = []
+        serial = 0  # tie-breaker, never compares blocks
+        while True:
+            rows = self.db.execute(sql, (last, role) if role else (last,)).fetchall()
+            for ord0, r, data in rows:
+                while pending and pending[0][0] < ord0:
+                    k, _, b = heapq.heappop(pending)
+                    yield k, b
+                try:
+                    unpacked = unpack_raw_batch(r, data)
+                except CodecError as exc:
+                    msg = f"{self.path}: damaged raw batch at block {ord0}: {exc}"
+                    raise SessionError(msg) from None
+                for k, b in unpacked:
+                    heapq.heappush(pending, (k, serial, b))
+                    serial += 1
+            if not rows:
+                break
+            last = int(rows[-1][0])
+        while pending:
+            k, _, b = heapq.heappop(pending)
+            yield k, b
+
     def raw(self, role: str) -> ImuBlock:
         """All raw samples of one role as one block (with sequence numbers)."""
         parts = [b for _, b in self.iter_blocks(role) if isinstance(b, ImuBlock) and len(b)]
@@ -153,20 +192,37 @@ class SessionFile:
             raise SessionError(f"{self.path}: no raw {role} samples in this session")
         return ImuBlock.concat(parts)
 
+    def has_mag_everywhere(self) -> bool:
+        """Whether every non-empty IMU block carries magnetometer samples."""
+        q = (
+            "SELECT (SELECT COUNT(*) FROM raw_blocks WHERE kind = 'imu' AND n > 0 AND mag IS NULL)"
+            " + (SELECT COUNT(*) FROM raw_batches WHERE kind = 'imu' AND n > 0 AND mag = 0)"
+        )
+        return int(self.db.execute(q).fetchone()[0]) == 0
+
     def roles(self) -> list[str]:
-        have = {r for (r,) in self.db.execute("SELECT DISTINCT role FROM raw_blocks")}
+        q = "SELECT DISTINCT role FROM raw_blocks UNION SELECT DISTINCT role FROM raw_batches"
+        have = {r for (r,) in self.db.execute(q)}
         return [r for r in ROLES if r in have]
 
     def iter_angles(self, page: int = 500) -> Iterator[tuple[AngleBlock, NDArray[np.bool_]]]:
-        last = 0
-        sql = f"SELECT id, n, data FROM angle_blocks WHERE id > ? ORDER BY id LIMIT {page}"
-        while True:
-            rows = self.db.execute(sql, (last,)).fetchall()
-            if not rows:
-                return
-            for _, n, data in rows:
-                yield unpack_angles(n, data)
-            last = int(rows[-1][0])
+        """Angle updates as recorded: older files' rows first, then schema-4 batches."""
+        for table in ("angle_blocks", "angle_batches"):
+            last = 0
+            sql = f"SELECT id, n, data FROM {table} WHERE id > ? ORDER BY id LIMIT {page}"
+            while True:
+                rows = self.db.execute(sql, (last,)).fetchall()
+                if not rows:
+                    break
+                for i, n, data in rows:
+                    if table == "angle_blocks":
+                        yield unpack_angles(n, data)
+                        continue
+                    try:
+                        yield from unpack_angle_batch(data)
+                    except CodecError as exc:
+                        raise SessionError(f"{self.path}: damaged angle batch {i}: {exc}") from None
+                last = int(rows[-1][0])
 
     def angles(self) -> tuple[AngleBlock, NDArray[np.bool_]]:
         """The live angles recorded with the session and the under-load flag per sample."""
@@ -199,9 +255,11 @@ class SessionFile:
         dropped: dict[str, int] = {}
         t0, t1 = np.inf, -np.inf
         q = (
-            "SELECT role, SUM(n), MIN(t0), MAX(t1), MIN(seq0), MAX(seq1), "
-            "SUM(CASE WHEN seq0 IS NULL THEN 0 ELSE n END) FROM raw_blocks "
-            "WHERE n > 0 GROUP BY role"
+            "SELECT role, SUM(n), MIN(t0), MAX(t1), MIN(seq0), MAX(seq1), SUM(n_seq) FROM ("
+            "SELECT role, n, t0, t1, seq0, seq1, CASE WHEN seq0 IS NULL THEN 0 ELSE n END "
+            "AS n_seq FROM raw_blocks WHERE n > 0 UNION ALL "
+            "SELECT role, n, t0, t1, seq0, seq1, n_seq FROM raw_batches WHERE n > 0"
+            ") GROUP BY role"
         )
         for role, n, a, b, s0, s1, n_seq in self.db.execute(q):
             samples[role] = int(n)

@@ -4,6 +4,8 @@ The stream side (recorder loop, GUI) only appends references to numpy blocks ont
 unbounded :class:`queue.SimpleQueue` — no packing, no SQL, no waiting for the disk. The
 writer thread packs the rows and commits one transaction at least every ``commit_interval_s``
 (0.25 s by default, so with the commit itself a crash loses well under the 1 s budget).
+The raw blocks of one role staged between two commits go into one compact ``raw_batches`` row
+and the angle updates into one ``angle_batches`` row (:mod:`spinewatch.sessions.batches`).
 """
 
 from __future__ import annotations
@@ -22,24 +24,30 @@ from typing import Any
 import numpy as np
 
 from posture.alerts import Alert
-from posture.records import ANGLE_COLUMNS, AngleBlock, ImuBlock, OrientationBlock
+from posture.records import AngleBlock, ImuBlock, OrientationBlock
 from posture.reps import RepMetrics
+from spinewatch.sessions.batches import (
+    ANGLE_BATCH_COLUMNS,
+    RAW_BATCH_COLUMNS,
+    Scales,
+    pack_angle_batch,
+    pack_raw_batch,
+    shape_key,
+)
 from spinewatch.sessions.store import (
-    RAW_COLUMNS,
     SCHEMA_VERSION,
     SessionError,
     SessionStatus,
     connect,
     finalize,
-    pack_block,
     process_identity,
     set_meta,
 )
 
 # Table → (INSERT head, columns per row). Rows go in as multi-row statements, see _insert.
 _INSERTS = {
-    "raw": (f"INSERT INTO raw_blocks ({RAW_COLUMNS}) VALUES ", 14),
-    "ang": ("INSERT INTO angle_blocks (n, t0, t1, data) VALUES ", 4),
+    "raw": (f"INSERT INTO raw_batches ({RAW_BATCH_COLUMNS}) VALUES ", 13),
+    "ang": (f"INSERT INTO angle_batches ({ANGLE_BATCH_COLUMNS}) VALUES ", 5),
     "alert": ("INSERT OR REPLACE INTO alerts (start_s, plane, side, end_s, data) VALUES ", 5),
     "rep": ("INSERT OR REPLACE INTO reps (start_s, end_s, data) VALUES ", 3),
     "mark": ("INSERT INTO markers (before_ord, t_s, kind, text) VALUES ", 4),
@@ -48,6 +56,7 @@ _INSERTS = {
 
 
 _ROWS = 64
+_BATCH_SAMPLES = 4096  # at most this many samples per packed batch row
 
 
 def _insert(db: sqlite3.Connection, head: str, width: int, rows: list[tuple[Any, ...]]) -> None:
@@ -66,12 +75,6 @@ def _insert(db: sqlite3.Connection, head: str, width: int, rows: list[tuple[Any,
             db.execute(sql, [v for r in rows[i : i + _ROWS] for v in r])
     if full < len(rows):
         db.executemany(head + one, rows[full:])
-
-
-def pack_angles(a: AngleBlock, under_load: np.ndarray) -> bytes:
-    """``(n, 10)`` float64: t, the seven :data:`ANGLE_COLUMNS`, flags, under-load flag."""
-    cols = [a.t, *(getattr(a, c) for c in ANGLE_COLUMNS), a.flags, under_load]
-    return np.column_stack(cols).astype("<f8").tobytes()
 
 
 def _num(v: float) -> float | None:
@@ -120,6 +123,7 @@ class SessionWriter:
         self._db: sqlite3.Connection | None = db
         self._q: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._ord = 0
+        self._hints: Scales = {}  # count scales that worked last, per (role, field)
         self.error: BaseException | None = None
         self.commits = 0
         self.max_backlog = 0
@@ -184,6 +188,7 @@ class SessionWriter:
         db = self._db
         assert db is not None
         rows: dict[str, list[tuple[Any, ...]]] = {k: [] for k in _INSERTS}
+        rows["_raw"], rows["_ang"] = [], []  # staged, packed into batches at the commit
         meta: dict[str, Any] = {}
         last = time.monotonic()
         try:
@@ -214,10 +219,9 @@ class SessionWriter:
     ) -> None:
         kind = item[0]
         if kind == "raw":
-            rows["raw"].append(pack_block(item[1], item[2]))
+            rows["_raw"].append((item[1], item[2]))
         elif kind == "ang":
-            a: AngleBlock = item[1]
-            rows["ang"].append((len(a), float(a.t[0]), float(a.t[-1]), pack_angles(a, item[2])))
+            rows["_ang"].append((item[1], item[2]))
         elif kind == "alert":
             al: Alert = item[1]
             data = json.dumps(asdict(al))
@@ -239,6 +243,7 @@ class SessionWriter:
     ) -> None:
         if not meta and not any(rows.values()):
             return
+        self._pack(rows)
         db.execute("BEGIN")
         for k, (head, width) in _INSERTS.items():
             if rows[k]:
@@ -249,3 +254,30 @@ class SessionWriter:
             meta.clear()
         db.execute("COMMIT")
         self.commits += 1
+
+    def _pack(self, rows: dict[str, list[Any]]) -> None:
+        """Staged raw blocks → one batch row per run of same-shaped blocks of a role."""
+        runs: dict[tuple[str, int], list[tuple[int, Any]]] = {}
+        size: dict[tuple[str, int], int] = {}
+        out: list[tuple[int, tuple[Any, ...]]] = []  # (first ordinal, row), to keep order
+        for k, b in rows["_raw"]:
+            key = shape_key(b)
+            run = runs.get(key)
+            if run is None:
+                # A block of another shape for this role closes the role's open run.
+                for other in [o for o in runs if o[0] == key[0]]:
+                    out.append((runs[other][0][0], pack_raw_batch(runs.pop(other), self._hints)))
+                run = runs[key] = []
+                size[key] = 0
+            run.append((k, b))
+            size[key] += len(b)
+            if size[key] >= _BATCH_SAMPLES:
+                out.append((run[0][0], pack_raw_batch(runs.pop(key), self._hints)))
+        for run in runs.values():
+            out.append((run[0][0], pack_raw_batch(run, self._hints)))
+        rows["raw"].extend(r for _, r in sorted(out, key=lambda x: x[0]))
+        rows["_raw"].clear()
+        ang = rows["_ang"]
+        for i in range(0, len(ang), 256):
+            rows["ang"].append(pack_angle_batch(ang[i : i + 256]))
+        ang.clear()
