@@ -118,6 +118,12 @@ class OrientationFilter:
         """Insert interpolated samples into gaps of up to ``max_fill_s`` (also across blocks)."""
         t, acc, gyr = block.t, block.acc, block.gyr
         use_mag = self.settings.use_mag and block.mag is not None
+        # Fast path (the live case): clearly no gap to fill (a superset of the fill test
+        # below), so no joined copies of the arrays.
+        tt = t if self._last_t is None else np.concatenate(([self._last_t], t))
+        dt = np.diff(tt)
+        if not ((dt >= 1.4 * self.ts) & (dt <= self.settings.max_fill_s + 0.5 * self.ts)).any():
+            return t, acc, gyr, (block.mag if use_mag else None), np.zeros(t.shape[0], bool)
         mag: F64 = block.mag if block.mag is not None else np.zeros_like(acc)
         if self._last_t is not None:
             assert self._last_acc is not None and self._last_gyr is not None

@@ -58,10 +58,13 @@ class RepTracker:
         if len(a) == 0:
             return []
         self._parts.append(a)
-        hip = np.nan_to_num(a.hip_angle, nan=0.0)
-        if (hip > self.settings.on_deg).any():
-            self._armed = True
-        low = hip < 1.5
+        hip = a.hip_angle
+        # NaN (a gap) counts as upright, as 0° would, without nan_to_num's copy and checks.
+        with np.errstate(invalid="ignore"):
+            on = self.settings.on_deg
+            if (hip > on).any() or (on < 0.0 and np.isnan(hip).any()):
+                self._armed = True
+            low = ~(hip >= 1.5)
         if low[-1]:
             run = np.flatnonzero(~low)
             first_low = a.t[run[-1] + 1] if run.size else a.t[0]
