@@ -221,11 +221,16 @@ def main() -> None:
         "",
         "| measure | value | target | met |",
         "| --- | --- | --- | --- |",
-        f"| frames drawn (repaint ticks with a new frame) | {fc['fps']:.1f} fps over {fc['wall_s']:.0f} s | ≥ 50 fps | {ok(fc['fps'] >= 50)} |",
+        f"| frames drawn (repaint ticks with a new frame) | {fc['fps']:.1f} fps over {fc['wall_s']:.0f} s | ≥ 60 fps (timer at 60 Hz: ≥ 58) | {ok(fc['fps'] >= 58)} |",
         f"| paint events of the graph view | {fc['paints']:.1f} /s | — | |",
-        f"| CPU, process time / wall time | {100 * fc['cpu']:.0f} % of one core | ≤ 40 % | {ok(fc['cpu'] <= 0.4)} |",
+        f"| CPU, process time / wall time | {100 * fc['cpu']:.0f} % of one core | ≤ 25 % | {ok(fc['cpu'] <= 0.25)} |",
         f"| angles processed | {fc['angle_rate']:.0f} /s, {fc['window_pts']:.0f} points per curve | 200 /s | |",
-        f"| alert latency, median / p95 / max ({len(ms)} of {n_expected} alerts shown, seeds {', '.join(map(str, seeds))}, {minutes:g}-min sessions) | {np.median(ms):.1f} / {np.percentile(ms, 95):.1f} / {ms.max():.1f} ms | p95 ≤ 100 ms | {ok(np.percentile(ms, 95) <= 100)} |",
+        f"| alert latency, median / p95 / max ({len(ms)} of {n_expected} alerts shown, seeds {', '.join(map(str, seeds))}, {minutes:g}-min sessions) | {np.median(ms):.1f} / {np.percentile(ms, 95):.1f} / {ms.max():.1f} ms | p95 ≤ 100 ms, max ≤ 250 ms | {ok(np.percentile(ms, 95) <= 100 and ms.max() <= 250)} |",
+        "",
+        f"Load average of the machine at the end of the run: {os.getloadavg()[0]:.1f} (2 cores).",
+        "When it is well above 1, other jobs share the cores: fps drop, latency grows with the",
+        "time the window waits for a core, and CPU % is inflated by cache and scheduler",
+        "contention; treat such figures as upper bounds for the window's own cost.",
     ]
     write_fragment("gui", "\n".join(lines))
     print("\n".join(lines))
