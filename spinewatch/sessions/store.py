@@ -7,7 +7,7 @@ link statistics and the calibration profile and settings used (``meta``, JSON va
 Since schema version 4 the writer packs the blocks of one role queued between two commits into
 one ``raw_batches`` row (and the angle updates into one ``angle_batches`` row), losslessly
 compacted by :mod:`spinewatch.sessions.codec` (int16 counts + scales where the values are
-counts, delta coding, zlib): about 25 MB per hour of 2 × 200 Hz instead of 180. Files of
+counts, delta coding, zlib): under 40 MB per hour of 2 × 200 Hz instead of 180. Files of
 versions 1–3 keep their one-row-per-block float64 ``raw_blocks``/``angle_blocks`` and are read
 as they are; a file could even hold both.
 
