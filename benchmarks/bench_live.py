@@ -14,6 +14,7 @@ they arrive. Speed = stream time / wall time of pushing every block and the fina
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -102,13 +103,14 @@ def main() -> None:
         f"simulated lifting session (2 sensors × 200 Hz) as {len(blocks)} blocks of 20 ms, as a",
         "live bridge delivers them. Speed = stream time / time to push all blocks and flush.",
         "",
-        "| measure | median (min–max of 3 runs) | target |",
+        f"| measure | median (min–max of {args.runs} runs) | target |",
         "| --- | --- | --- |",
         f"| speed, wall time | {np.median(x):.0f}× ({x.min():.0f}–{x.max():.0f}×) real time | ≥ 100× |",
         f"| speed, process CPU time | {np.median(xc):.0f}× ({xc.min():.0f}–{xc.max():.0f}×) real time | – |",
         f"| per block (wall) | {np.median(walls) / len(blocks) * 1e6:.0f} µs | – |",
         "",
-        "Measured on a shared 2-core machine with other jobs running; the CPU-time figure is",
+        f"Load average at the end: {os.getloadavg()[0]:.1f} on 2 cores. Measured on a shared machine",
+        "with other jobs running (wall time then mostly measures waiting); the CPU-time figure is",
         "less affected by them than the wall-time one.",
     ]
     write_fragment("live", "\n".join(lines))
