@@ -6,12 +6,15 @@ parsed ``argparse.Namespace`` and returning the exit code). Modules are discover
 command never touches this file.
 
 User mistakes raise :class:`posture.errors.SpinewatchError`; they are printed as one line
-``spinewatch: error: ...`` with exit code 2, never as a traceback.
+``spinewatch: error: ...`` with exit code 2, never as a traceback. Exit codes: 0 done, 2 an
+error in the input, the options or an output path (nothing was written), 130 Ctrl-C,
+143 SIGTERM (outputs are written atomically, so an interrupted command leaves none behind).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import pkgutil
 import sys
@@ -43,14 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from spinewatch.fileio import Terminated, sigterm_as_interrupt
+
     try:
-        code = args.func(args)
+        # SIGTERM unwinds like Ctrl-C so temporary outputs are removed (not in Qt's loop).
+        with sigterm_as_interrupt() if args.command != "gui" else contextlib.nullcontext():
+            code = args.func(args)
     except SpinewatchError as exc:
         print(f"spinewatch: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("spinewatch: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("spinewatch: " + ("terminated" if isinstance(exc, Terminated) else "interrupted"),
+              file=sys.stderr)  # fmt: skip
+        return 143 if isinstance(exc, Terminated) else 130
     return int(code or 0)
 
 

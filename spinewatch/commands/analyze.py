@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch.fileio import OUTPUT_HELP, add_force_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "analyze",
         help="spine angles from a raw recording",
         description="Fuse both sensors, align their clocks, apply the calibration profile and "
-        "write spine angles relative to the wearer's neutral (degrees).",
+        "write spine angles relative to the wearer's neutral (degrees)." + OUTPUT_HELP,
     )
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
     p.add_argument("--profile", help="calibration profile JSON (without: uncalibrated angles)")
     p.add_argument("-o", "--output", required=True, help="angles CSV to write")
-    p.add_argument("--events", help="alerts and reps JSON to write")
+    p.add_argument("--events", help="alerts and reps JSON to write (NaN written as null)")
     p.add_argument(
         "--load",
         choices=("auto", "always", "never"),
@@ -28,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "flexion=20,lateral_flexion=15,rotation=10 (override the profile)",
     )
     p.add_argument("--mag", action="store_true", help="9D fusion with the magnetometer")
+    add_force_option(p)
     p.set_defaults(func=run)
 
 
@@ -37,12 +40,32 @@ def run(args: argparse.Namespace) -> int:
     from posture.engine import EngineSettings, analyze
     from posture.fusion import FusionSettings
     from posture.rawcsv import read_raw_csv
+    from spinewatch.fileio import (
+        OutputError,
+        atomic_output,
+        check_output,
+        dumps_json,
+        same_path,
+    )
 
+    # Every output is checked before the (possibly long) work starts.
+    inputs = (args.raw, args.profile)
+    check_output(args.output, inputs=inputs, force=args.force)
+    if args.events:
+        check_output(args.events, inputs=inputs, force=args.force)
+        if same_path(args.events, args.output):
+            raise OutputError("--events and -o name the same file; give two file names")
     profile = CalibrationProfile.load(args.profile) if args.profile else None
     raw = read_raw_csv(args.raw)
     settings = EngineSettings(fusion=FusionSettings(use_mag=args.mag))
     angles = analyze(raw, profile.spine_model if profile else None, settings)
-    write_angles_csv(args.output, angles)
+    events = None
+    if args.events:
+        from spinewatch.events import events_for
+
+        events = events_for(angles, profile, args.load, args.thresholds)
+    with atomic_output(args.output, checked=True) as tmp:
+        write_angles_csv(tmp, angles)
     n_gap = int((angles.flags & 1).astype(bool).sum())
     print(
         f"{len(angles)} samples, {angles.t[-1] - angles.t[0]:.1f} s"
@@ -50,13 +73,8 @@ def run(args: argparse.Namespace) -> int:
         + ("" if profile else " (uncalibrated: pass --profile for angles from your neutral)")
         + f" -> {args.output}"
     )
-    if args.events:
-        import json
-
-        from spinewatch.events import events_for
-
-        events = events_for(angles, profile, args.load, args.thresholds)
-        with open(args.events, "w", encoding="utf-8") as fh:
-            json.dump(events, fh, indent=2, allow_nan=False, default=str)
+    if events is not None:
+        with atomic_output(args.events, checked=True) as tmp:
+            tmp.write_text(dumps_json(events) + "\n", encoding="utf-8")
         print(f"{len(events['alerts'])} alerts, {len(events['reps'])} reps -> {args.events}")
     return 0

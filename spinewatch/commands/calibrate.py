@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch.fileio import OUTPUT_HELP, add_force_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -12,12 +14,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Find sensor mountings and the neutral spine (halfway between fullest "
         "flexion and extension) from ~5 s of quiet standing followed by at least three "
         "slow cat-cow cycles. Exits non-zero with a one-line reason when the recording "
-        "cannot be used.",
+        "cannot be used (exit 2)." + OUTPUT_HELP,
     )
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
     p.add_argument("-o", "--output", required=True, help="profile JSON to write")
     p.add_argument("--thoracic-id", default="thoracic", help="sensor id to store for thoracic")
     p.add_argument("--lumbar-id", default="lumbar", help="sensor id to store for lumbar")
+    add_force_option(p)
     p.set_defaults(func=run)
 
 
@@ -25,10 +28,13 @@ def run(args: argparse.Namespace) -> int:
     from calibration import calibrate
     from posture.rawcsv import read_raw_csv
     from spinewatch.console import print_profile
+    from spinewatch.fileio import atomic_output, check_output
 
+    check_output(args.output, inputs=[args.raw], force=args.force)
     raw = read_raw_csv(args.raw)
     profile = calibrate(raw, sensor_ids={"thoracic": args.thoracic_id, "lumbar": args.lumbar_id})
-    profile.save(args.output)
+    with atomic_output(args.output, checked=True) as tmp:
+        profile.save(tmp)
     print_profile(profile)
     print(f"profile written to {args.output}")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch.fileio import OUTPUT_HELP, add_force_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -11,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="replay a recorded session through the live pipeline (or re-analyse it)",
         description="Feed the stored raw blocks through the same live pipeline, in the same "
         "order, and print alerts as they happen. With the recording's own settings the result "
-        "is the live result bit for bit; --profile/--thresholds/--load re-analyse it.",
+        "is the live result bit for bit; --profile/--thresholds/--load re-analyse it. The "
+        "session file is only read." + OUTPUT_HELP,
     )
     p.add_argument("session", help="session name or file")
     p.add_argument(
@@ -23,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-o", "--output", help="write the replayed angles CSV here")
     p.add_argument("--events", help="write the replayed alerts and reps JSON here")
     p.add_argument("--quiet", action="store_true", help="do not print alerts as they happen")
+    add_force_option(p)
     p.set_defaults(func=run)
 
 
@@ -34,10 +38,19 @@ def run(args: argparse.Namespace) -> int:
     from calibration import CalibrationProfile
     from posture.thresholds import Thresholds
     from spinewatch.events import thresholds_for
+    from spinewatch.fileio import OutputError, atomic_output, check_output, dumps_json, same_path
     from spinewatch.sessions import SessionFile, resolve
     from spinewatch.sessions.replay import replay_session
+    from spinewatch.sessions.store import session_files
 
-    with SessionFile(resolve(args.session)) as sf:
+    path = resolve(args.session)
+    inputs = [*session_files(path), args.profile]
+    for out in (args.output, args.events):
+        if out:
+            check_output(out, inputs=inputs, force=args.force)
+    if args.output and args.events and same_path(args.output, args.events):
+        raise OutputError("--events and -o name the same file; give two file names")
+    with SessionFile(path) as sf:
         kw: dict[str, Any] = {}
         if args.profile:
             kw["profile"] = prof = CalibrationProfile.load(args.profile)
@@ -73,11 +86,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         from posture.anglescsv import write_angles_csv
 
-        write_angles_csv(args.output, res.angles)
+        with atomic_output(args.output, checked=True) as tmp:
+            write_angles_csv(tmp, res.angles)
         print(f"angles -> {args.output}")
     if args.events:
-        import json
-
         from posture.reps import fatigue_slope
 
         th = kw.get("thresholds") or sf.thresholds()
@@ -93,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
                 "flexion_drift_deg_per_rep": round(fatigue_slope(res.reps), 3),
             },
         }
-        with open(args.events, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=2, default=str)
+        with atomic_output(args.events, checked=True) as tmp:
+            tmp.write_text(dumps_json(doc) + "\n", encoding="utf-8")
         print(f"events -> {args.events}")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch.fileio import OUTPUT_HELP, add_force_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -11,19 +13,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="a self-contained HTML report of a session (plots, sets, reps, alerts)",
         description="Angle-vs-time plots with the alert limits and alerts, per-set and per-rep "
         "tables (peak flexion, hip share, alerts), the calibration used and link quality, in "
-        "one HTML file with no external resources.",
+        "one HTML file with no external resources. Everything taken from the session file is "
+        "HTML-escaped. A file that is not a readable spinewatch session is refused (exit 2) "
+        "and never modified." + OUTPUT_HELP,
     )
     p.add_argument("session", help="session name or file")
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    add_force_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from spinewatch.fileio import atomic_output, check_output
     from spinewatch.sessions import SessionFile, resolve
     from spinewatch.sessions.report import write_report
+    from spinewatch.sessions.store import session_files
 
-    with SessionFile(resolve(args.session)) as sf:
+    path = resolve(args.session)
+    check_output(args.output, inputs=session_files(path), force=args.force)
+    with SessionFile(path) as sf:
         s = sf.summary()
-        write_report(sf, args.output)
+        with atomic_output(args.output, checked=True) as tmp:
+            write_report(sf, tmp)
     print(f"report of {s.name} ({s.reps} reps, {s.alerts} alerts) -> {args.output}")
     return 0

@@ -11,7 +11,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="list, show or delete recorded sessions",
         description="Sessions live in $SPINEWATCH_HOME/sessions (default "
         "~/.local/share/spinewatch/sessions). A session whose recorder died without closing "
-        "it is shown (and marked) as interrupted.",
+        "it is shown as interrupted. Reading never modifies a file; a file that is not a "
+        "spinewatch session, or a damaged one, is refused with a one-line error (exit 2) and "
+        "listed as 'damaged: <reason>' by 'list', which still lists all the others. "
+        "Exit codes: 0 done; 2 no such session, damaged or foreign file.",
     )
     act = p.add_subparsers(dest="action", metavar="ACTION")
     act.required = True
@@ -48,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
                 with SessionFile(f) as sf:
                     s = sf.summary()
             except SessionError as exc:
-                table.add_row(f.stem, "", "", "", "", "", f"unreadable: {exc}")
+                reason = str(exc).removeprefix(f"{f}: ")
+                table.add_row(f.stem, "", "", "", "", "", f"damaged: {reason}")
                 continue
             table.add_row(
                 s.name,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch.fileio import OUTPUT_HELP, add_force_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from posture.simulator import SCRIPTS
@@ -12,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "simulate",
         help="simulated wearer: raw IMU CSV plus ground truth",
         description="Generate raw data of both sensors for a scripted movement, with the "
-        "noise, bias, mounting and clock faults of real sensors, and its ground truth.",
+        "noise, bias, mounting and clock faults of real sensors, and its ground truth."
+        + OUTPUT_HELP,
     )
     p.add_argument("script", choices=sorted(SCRIPTS), help="movement script")
     p.add_argument("-o", "--output", required=True, help="raw CSV to write")
@@ -24,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--clock-offset", type=float, default=0.0, help="thoracic clock offset, s")
     p.add_argument("--clock-drift-ppm", type=float, default=0.0, help="thoracic clock drift")
     p.add_argument("--drop", type=float, default=0.0, help="probability a sample is lost")
+    add_force_option(p)
     p.set_defaults(func=run)
 
 
@@ -33,9 +37,15 @@ def run(args: argparse.Namespace) -> int:
     from posture.errors import PostureError
     from posture.rawcsv import write_raw_csv
     from posture.simulator import PHASES, SimConfig, simulate
+    from spinewatch.fileio import OutputError, atomic_output, check_output, same_path
 
     if not 50.0 <= args.rate <= 400.0:
         raise PostureError(f"--rate {args.rate:g} Hz is outside 50–400 Hz")
+    check_output(args.output, force=args.force)
+    if args.truth:
+        check_output(args.truth, force=args.force)
+        if same_path(args.truth, args.output):
+            raise OutputError("--truth and -o name the same file; give two file names")
     cfg = SimConfig(
         rate_hz=args.rate,
         seed=args.seed,
@@ -45,14 +55,12 @@ def run(args: argparse.Namespace) -> int:
         drop_prob=args.drop,
     )
     res = simulate(args.script, cfg, duration_s=args.duration)
-    write_raw_csv(
-        args.output,
-        res.raw,
-        comments=[
-            f"spinewatch simulate {args.script} seed={args.seed} rate={args.rate:g}Hz",
-            f"true neutral: {res.wearer.neutral_from_standing:.3f} deg flexion from standing",
-        ],
-    )
+    comments = [
+        f"spinewatch simulate {args.script} seed={args.seed} rate={args.rate:g}Hz",
+        f"true neutral: {res.wearer.neutral_from_standing:.3f} deg flexion from standing",
+    ]
+    with atomic_output(args.output, checked=True) as tmp:
+        write_raw_csv(tmp, res.raw, comments=comments)
     if args.truth:
         tr = res.truth
         cols = np.column_stack(
@@ -67,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 tr.under_load.astype(int),
             )
         )
-        with open(args.truth, "w", encoding="utf-8") as fh:
+        with atomic_output(args.truth, checked=True) as tmp, tmp.open("w", encoding="utf-8") as fh:
             fh.write(
                 "time_s,flexion_deg,lateral_flexion_deg,rotation_deg,"
                 "thoracic_inclination_deg,lumbar_inclination_deg,hip_angle_deg,"

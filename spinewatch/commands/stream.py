@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch.fileio import OUTPUT_HELP, add_force_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -11,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="stream both sensors to a raw CSV file, showing link statistics",
         description="Connect to the paired thoracic and lumbar sensors (or simulated ones) and "
         "write their samples, on host time, to the raw CSV format (docs/formats.md). Prints "
-        "per-sensor rate, lost samples, jitter, clock drift and battery while streaming.",
+        "per-sensor rate, lost samples, jitter, clock drift and battery while streaming. "
+        "The output path is checked before connecting; the file is written when streaming "
+        "ends (--seconds, Ctrl-C or SIGTERM)." + OUTPUT_HELP,
     )
     p.add_argument("--simulate", action="store_true", help="simulated sensors over simulated BLE")
     p.add_argument("--seconds", type=float, default=None, help="stop after N s (default: Ctrl-C)")
@@ -28,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=int, default=7, help="simulated wearer")
     p.add_argument("--script", default="lifting-session", help="simulator script")
     p.add_argument("--every", type=float, default=2.0, help="statistics every N s (default 2)")
+    add_force_option(p)
     p.set_defaults(func=run)
 
 
@@ -40,7 +45,10 @@ def run(args: argparse.Namespace) -> int:
     from posture.errors import SpinewatchError
     from posture.rawcsv import write_raw_csv
     from posture.records import ROLES, ImuBlock
+    from spinewatch.fileio import atomic_output, check_output
     from spinewatch.sources import open_source, stop_on_signals
+
+    check_output(args.output, force=args.force)  # before streaming, not after
 
     seconds = args.seconds if args.seconds or not args.simulate else 30.0
     source = open_source(
@@ -80,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     blocks = {r: ImuBlock.concat(got[r]) for r in ROLES if got.get(r)}
     if not blocks:
         raise SpinewatchError("no samples were received; nothing written")
-    write_raw_csv(args.output, blocks, comments=["spinewatch stream (host time, s)"])
+    with atomic_output(args.output, force=args.force) as tmp:
+        write_raw_csv(tmp, blocks, comments=["spinewatch stream (host time, s)"])
     status = source.status()
     print(f"final:\n{link_report(status)}")
     n = {r: len(b) for r, b in blocks.items()}

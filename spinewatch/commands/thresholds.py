@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch.fileio import OUTPUT_HELP, add_force_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from posture.thresholds import PRESETS
@@ -14,7 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Without options, show the thresholds a profile gives (saved ones, or the "
         "default fraction of your cat-cow range). --preset recomputes them from your ranges "
         "for an exercise; --set overrides planes in degrees either side of neutral. Changes "
-        "are saved into the profile (or -o), so analyze, monitor, record and the GUI use them.",
+        "are saved into the profile (or -o), so analyze, monitor, record and the GUI use them. "
+        "Saving in place replaces the profile atomically; -o follows the overwrite rule."
+        + OUTPUT_HELP,
     )
     p.add_argument("profile", help="calibration profile JSON")
     p.add_argument("--preset", choices=sorted(PRESETS), help="exercise preset (from your ranges)")
@@ -23,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--hysteresis", type=float, help="degrees back inside before an alert ends")
     p.add_argument("--reset", action="store_true", help="forget saved thresholds")
     p.add_argument("-o", "--output", help="write the changed profile here instead of in place")
+    add_force_option(p)
     p.set_defaults(func=run)
 
 
@@ -32,7 +37,10 @@ def run(args: argparse.Namespace) -> int:
     from calibration import CalibrationProfile
     from posture.thresholds import ThresholdError, Thresholds
     from spinewatch.events import thresholds_for
+    from spinewatch.fileio import atomic_output, check_output
 
+    if args.output:
+        check_output(args.output, inputs=[args.profile], force=args.force)
     prof = CalibrationProfile.load(args.profile)
     changed = args.reset or any(
         v is not None for v in (args.preset, args.spec, args.min_duration, args.hysteresis)
@@ -64,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
             args.preset or args.spec or args.min_duration is not None or args.hysteresis is not None
         )
         prof = prof.with_thresholds(None if only_reset else th.to_json_dict())
-        prof.save(out)
+        # In place is what this command is for: the profile is replaced, atomically.
+        with atomic_output(out, force=True, checked=bool(args.output)) as tmp:
+            prof.save(tmp)
         print(f"saved in {out}")
     return 0

@@ -3,13 +3,22 @@
 Large sessions are read page by page (keyset pagination over the block ordinal), so replay
 and exports of an 8-hour recording keep memory flat. Both storage forms are read: the compact
 batches of schema 4 and the one-row-per-block float64 rows of older files.
+
+Opening never writes (:func:`~spinewatch.sessions.store.open_readonly`). Whatever is wrong in
+a file — meta that is not JSON, an unknown status, settings of the wrong type, a BLOB of the
+wrong length, rows that do not fit the records — surfaces as one :class:`SessionError`
+("damaged session: ..."), never as a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import heapq
 import json
+import math
 import os
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture.alerts import Alert, LoadSettings
+from posture.errors import SpinewatchError
 from posture.records import ANGLE_COLUMNS, ROLES, AngleBlock, ImuBlock, OrientationBlock
 from posture.reps import RepMetrics
 from spinewatch.sessions.batches import unpack_angle_batch, unpack_raw_batch
@@ -28,9 +38,9 @@ from spinewatch.sessions.store import (
     SUFFIX,
     SessionError,
     SessionStatus,
-    connect,
+    current_status,
     get_meta,
-    settle_status,
+    open_readonly,
     unpack_block,
 )
 
@@ -83,14 +93,103 @@ def unpack_angles(n: int, data: bytes) -> tuple[AngleBlock, NDArray[np.bool_]]:
     return ang, m[:, 9] != 0
 
 
+# Meta keys whose type the readers rely on: key -> (accepted types, what it should be).
+_NUM = (int, float)
+_META_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "rates_hz": ((dict,), "an object of rates"),
+    "clock": ((list,), "[offset, drift]"),
+    "profile": ((dict, type(None)), "a profile object or null"),
+    "thresholds": ((dict, type(None)), "a thresholds object or null"),
+    "load_mode": ((str,), "auto, always or never"),
+    "use_mag": ((bool,), "true or false"),
+    "created_unix": (_NUM, "a number"),
+    "closed_unix": ((*_NUM, type(None)), "a number"),
+    "source": ((str,), "text"),
+}
+
+
+def _check_meta(meta: dict[str, Any]) -> None:
+    for key, (types, what) in _META_TYPES.items():
+        v = meta.get(key)
+        if key in meta and (not isinstance(v, types) or isinstance(v, bool) and bool not in types):
+            raise SessionError(f"damaged session: meta '{key}' is {v!r:.40}, not {what}")
+    rates = meta.get("rates_hz", {})
+    if not all(v is None or isinstance(v, _NUM) and math.isfinite(v) and v > 0
+               for v in rates.values()):  # fmt: skip
+        raise SessionError("damaged session: meta 'rates_hz' holds a rate that is not > 0")
+    clock = meta.get("clock", [0.0, 0.0])
+    if len(clock) != 2 or not all(isinstance(v, _NUM) and math.isfinite(v) for v in clock):
+        raise SessionError("damaged session: meta 'clock' is not [offset, drift]")
+    if meta.get("load_mode", "auto") not in ("auto", "always", "never"):
+        raise SessionError(f"damaged session: unknown load_mode {meta['load_mode']!r:.40}")
+
+
+def _record(cls: type, text: str) -> Any:
+    """An :class:`Alert` or :class:`RepMetrics` from its stored JSON (null = NaN), type-checked."""
+    d = json.loads(text)
+    if not isinstance(d, dict):
+        raise ValueError(f"{cls.__name__} row is not a JSON object")
+    kw: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in d:
+            if f.default is dataclasses.MISSING:
+                raise ValueError(f"{cls.__name__} row has no '{f.name}'")
+            continue
+        v = d[f.name]
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        if kind == "float":
+            if v is None:
+                v = math.nan
+            elif not isinstance(v, _NUM) or isinstance(v, bool):
+                raise ValueError(f"{cls.__name__} '{f.name}' is {v!r:.40}, not a number")
+            v = float(v)
+        elif kind == "str" and not isinstance(v, str) or kind == "bool" and not isinstance(v, bool):
+            raise ValueError(f"{cls.__name__} '{f.name}' is {v!r:.40}, not {kind}")
+        kw[f.name] = v
+    return cls(**kw)
+
+
+def _check_block(n: int, block: Block) -> None:
+    if not isinstance(n, int) or n < 0 or block.sensor not in ROLES:
+        raise ValueError(f"block of {n!r:.20} samples from role {block.sensor!r:.40}")
+    arrays = [block.t, *(getattr(block, a, None) for a in ("acc", "gyr", "mag", "seq", "quat"))]
+    if any(a is not None and len(a) != n for a in arrays):
+        raise ValueError(f"a BLOB of the wrong length for {n} samples")
+
+
 class SessionFile:
-    """An open session (reading; marks a dead recording as interrupted on open)."""
+    """An open session, read-only: the file is never written (see :func:`open_readonly`).
+
+    A recording whose writer died reads as *interrupted*; a damaged file raises
+    :class:`SessionError` on open or when the damaged part is read.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.db = connect(self.path)
-        self.status = settle_status(self.db)
-        self.meta: dict[str, Any] = get_meta(self.db)
+        self.db = open_readonly(self.path)
+        try:
+            with self.damaged("meta"):
+                self.meta: dict[str, Any] = get_meta(self.db)
+                _check_meta(self.meta)
+                self.status = current_status(self.meta)
+        except BaseException:
+            self.db.close()
+            raise
+
+    @contextlib.contextmanager
+    def damaged(self, what: str) -> Iterator[None]:
+        """Turn whatever a damaged file makes the readers raise into one SessionError."""
+        try:
+            yield
+        except SessionError as exc:
+            msg = str(exc)
+            raise SessionError(
+                msg if msg.startswith(str(self.path)) else f"{self.path}: {msg}"
+            ) from None
+        except (SpinewatchError,  # e.g. a block whose arrays do not fit together
+                sqlite3.DatabaseError, ValueError, TypeError, KeyError, IndexError,
+                OverflowError, AttributeError) as exc:  # fmt: skip
+            raise SessionError(f"{self.path}: damaged session ({what}: {exc})") from None
 
     def __enter__(self) -> SessionFile:
         return self
@@ -105,18 +204,35 @@ class SessionFile:
     def name(self) -> str:
         return self.path.name.removesuffix(SUFFIX)
 
+    def verify(self) -> None:
+        """Read every stored row once; raises :class:`SessionError` if any part is damaged.
+
+        For consumers that read lazily inside an event loop (the GUI's replay), where an
+        error surfacing half-way could not be reported as one line.
+        """
+        for _ in self.iter_blocks():
+            pass
+        for _ in self.iter_angles():
+            pass
+        self.alerts(), self.reps(), self.markers(), self.link_stats(), self.summary()
+        self.profile(), self.thresholds()
+
     # -- settings stored at recording time ---------------------------------------------------
     def profile(self) -> CalibrationProfile | None:
         from calibration import CalibrationProfile
 
         d = self.meta.get("profile")
-        return None if d is None else CalibrationProfile.from_json_dict(d, f"{self.path} profile")
+        with self.damaged("profile"):
+            return (
+                None if d is None else CalibrationProfile.from_json_dict(d, f"{self.path} profile")
+            )
 
     def thresholds(self) -> Thresholds:
         from posture.thresholds import Thresholds
 
         d = self.meta.get("thresholds")
-        return Thresholds.from_json_dict(d) if d else Thresholds()
+        with self.damaged("thresholds"):
+            return Thresholds.from_json_dict(d) if d else Thresholds()
 
     def load_settings(self) -> LoadSettings:
         return LoadSettings(mode=self.meta.get("load_mode", "auto"))
@@ -139,9 +255,23 @@ class SessionFile:
     # -- data --------------------------------------------------------------------------------
     def iter_blocks(self, role: str | None = None, page: int = 2000) -> Iterator[tuple[int, Block]]:
         """``(ordinal, block)`` in arrival order, optionally of one role."""
-        return heapq.merge(
+        merged = heapq.merge(
             self._iter_block_rows(role, page), self._iter_batches(role), key=lambda kb: kb[0]
         )
+        for k, b in self._guarded(merged, "raw data"):
+            with self.damaged("raw data"):
+                _check_block(len(b.t), b)
+            yield k, b
+
+    def _guarded(self, it: Iterator[Any], what: str) -> Iterator[Any]:
+        """``it``, with whatever a damaged file makes it raise turned into one SessionError."""
+        while True:
+            with self.damaged(what):
+                try:
+                    item = next(it)
+                except StopIteration:
+                    return
+            yield item
 
     def _iter_block_rows(self, role: str | None, page: int) -> Iterator[tuple[int, Block]]:
         """Schema 1-3 rows, one float64 row per block."""
@@ -198,15 +328,20 @@ class SessionFile:
             "SELECT (SELECT COUNT(*) FROM raw_blocks WHERE kind = 'imu' AND n > 0 AND mag IS NULL)"
             " + (SELECT COUNT(*) FROM raw_batches WHERE kind = 'imu' AND n > 0 AND mag = 0)"
         )
-        return int(self.db.execute(q).fetchone()[0]) == 0
+        with self.damaged("raw data"):
+            return int(self.db.execute(q).fetchone()[0]) == 0
 
     def roles(self) -> list[str]:
         q = "SELECT DISTINCT role FROM raw_blocks UNION SELECT DISTINCT role FROM raw_batches"
-        have = {r for (r,) in self.db.execute(q)}
+        with self.damaged("raw data"):
+            have = {r for (r,) in self.db.execute(q)}
         return [r for r in ROLES if r in have]
 
     def iter_angles(self, page: int = 500) -> Iterator[tuple[AngleBlock, NDArray[np.bool_]]]:
         """Angle updates as recorded: older files' rows first, then schema-4 batches."""
+        return self._guarded(self._iter_angles(page), "angles")
+
+    def _iter_angles(self, page: int) -> Iterator[tuple[AngleBlock, NDArray[np.bool_]]]:
         for table in ("angle_blocks", "angle_batches"):
             last = 0
             sql = f"SELECT id, n, data FROM {table} WHERE id > ? ORDER BY id LIMIT {page}"
@@ -232,25 +367,38 @@ class SessionFile:
         return AngleBlock.concat([a for a, _ in parts]), np.concatenate([u for _, u in parts])
 
     def alerts(self) -> list[Alert]:
-        rows = self.db.execute("SELECT data FROM alerts ORDER BY start_s, plane, side")
-        return [Alert(**json.loads(d)) for (d,) in rows]
+        with self.damaged("alerts"):
+            rows = self.db.execute("SELECT data FROM alerts ORDER BY start_s, plane, side")
+            return [_record(Alert, d) for (d,) in rows]
 
     def reps(self) -> list[RepMetrics]:
-        rows = self.db.execute("SELECT data FROM reps ORDER BY start_s")
-        return [RepMetrics(**json.loads(d)) for (d,) in rows]
+        with self.damaged("reps"):
+            rows = self.db.execute("SELECT data FROM reps ORDER BY start_s")
+            return [_record(RepMetrics, d) for (d,) in rows]
 
     def markers(self) -> list[Marker]:
-        rows = self.db.execute("SELECT before_ord, t_s, kind, text FROM markers ORDER BY id")
-        return [Marker(int(o), t, k, x) for o, t, k, x in rows]
+        with self.damaged("markers"):
+            rows = self.db.execute("SELECT before_ord, t_s, kind, text FROM markers ORDER BY id")
+            out = [Marker(int(o), None if t is None else float(t), str(k), str(x))
+                   for o, t, k, x in rows]  # fmt: skip
+        return out
 
     def link_stats(self) -> dict[str, list[tuple[float, dict[str, Any]]]]:
         """Per role, the link status snapshots ``(stream time, LinkStatus fields)``."""
         out: dict[str, list[tuple[float, dict[str, Any]]]] = {}
-        for t, role, d in self.db.execute("SELECT t_s, role, data FROM link_stats ORDER BY id"):
-            out.setdefault(role, []).append((float(t), json.loads(d)))
+        with self.damaged("link_stats"):
+            for t, role, d in self.db.execute("SELECT t_s, role, data FROM link_stats ORDER BY id"):
+                snap = json.loads(d)
+                if not isinstance(snap, dict):
+                    raise ValueError("a link status that is not a JSON object")
+                out.setdefault(str(role), []).append((float(t), snap))
         return out
 
     def summary(self) -> SessionSummary:
+        with self.damaged("summary"):
+            return self._summary()
+
+    def _summary(self) -> SessionSummary:
         samples: dict[str, int] = {}
         dropped: dict[str, int] = {}
         t0, t1 = np.inf, -np.inf
@@ -262,6 +410,8 @@ class SessionFile:
             ") GROUP BY role"
         )
         for role, n, a, b, s0, s1, n_seq in self.db.execute(q):
+            if role not in ROLES:
+                raise ValueError(f"raw data has an unknown role {role!r:.40}")
             samples[role] = int(n)
             dropped[role] = int(s1 - s0 + 1 - n_seq) if s0 is not None else 0
             t0, t1 = min(t0, a), max(t1, b)

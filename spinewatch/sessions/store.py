@@ -15,7 +15,12 @@ Durability: the file is in WAL mode with ``synchronous=FULL`` while recording, a
 commits at least every 0.25 s (:mod:`spinewatch.sessions.writer`), so a crash, ``kill -9`` or
 power loss loses at most the last uncommitted batch. A clean close checkpoints the WAL and
 switches the file back to a single self-contained file. The schema version lives in
-``PRAGMA user_version``; :data:`MIGRATIONS` upgrades older files step by step on open.
+``PRAGMA user_version``; :data:`MIGRATIONS` builds new files step by step.
+
+Reading never writes: :func:`open_readonly` checks the file's header (SQLite magic,
+``application_id``, ``user_version``) and its tables before trusting it, and opens it
+read-only, so a file of another program, an empty file or a damaged session is refused
+untouched, and a crashed recording reads as *interrupted* without being modified.
 """
 
 from __future__ import annotations
@@ -32,8 +37,12 @@ import numpy as np
 
 from posture.errors import SpinewatchError
 from posture.records import ImuBlock, OrientationBlock
+from spinewatch.fileio import dumps_json
 
 SUFFIX = ".sqlite"
+# PRAGMA application_id of session files ("SpWt"); files from before it carry 0.
+APPLICATION_ID = 0x53705774
+TABLES = ("meta", "raw_blocks", "angle_blocks", "alerts", "reps", "markers", "link_stats")
 
 
 class SessionError(SpinewatchError):
@@ -143,19 +152,119 @@ def migrate(db: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
 
 
 def connect(path: str | os.PathLike[str], *, create: bool = False) -> sqlite3.Connection:
-    """Open (or create) a session database and migrate it to the current schema."""
+    """Create a new session database (``create``), or open one for writing and migrate it.
+
+    Creation is exclusive (``O_EXCL``): of two writers racing for one path exactly one wins,
+    the other gets a :class:`SessionError` and writes nothing.
+    """
     p = Path(path)
     if not create and not p.is_file():
         raise SessionError(f"{p}: no such session file; see 'spinewatch sessions list'")
+    if create:
+        try:
+            os.close(os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            raise SessionError(
+                f"{p} already exists (another recording may have just created it); "
+                "choose another name"
+            ) from None
+        except OSError as exc:
+            raise SessionError(f"{p}: cannot create the session file ({exc.strerror})") from None
     try:
         db = sqlite3.connect(p, timeout=10.0, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA busy_timeout = 10000")
         if create:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
         migrate(db)
     except sqlite3.DatabaseError as exc:
         raise SessionError(f"{p}: not a readable session file ({exc})") from None
+    return db
+
+
+def session_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The session file and its WAL side files (never to be overwritten by an output)."""
+    return [Path(f"{path}{s}") for s in ("", "-wal", "-shm")]
+
+
+def _refuse(p: Path, why: str) -> SessionError:
+    return SessionError(f"{p}: {why}; not a spinewatch session, left untouched")
+
+
+def check_header(path: str | os.PathLike[str]) -> None:
+    """Refuse, from its first 100 bytes alone, a file that cannot be a session file."""
+    p = Path(path)
+    if not p.is_file():  # a pipe or device: never opened (reading could block or consume)
+        raise _refuse(p, "not a regular file")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise SessionError(f"{p}: cannot read it ({exc.strerror})") from None
+    wal = Path(f"{p}-wal").exists()
+    if not head and not wal:
+        raise _refuse(p, "empty file (0 bytes)")
+    if head and (len(head) < 100 or not head.startswith(b"SQLite format 3\0")):
+        raise _refuse(p, "not an SQLite database")
+    app_id = int.from_bytes(head[68:72], "big") if head else 0
+    if app_id not in (0, APPLICATION_ID):
+        raise _refuse(p, f"an SQLite database of another program (application_id {app_id:#x})")
+    # In WAL mode the header can lag behind the -wal file (a crashed recording), so only a
+    # file without one is judged by its header's user_version.
+    if head and not wal and int.from_bytes(head[60:64], "big") == 0:
+        raise _refuse(p, "an SQLite database without spinewatch's schema")
+
+
+def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open a session file for reading only, after checking it is one (header and tables).
+
+    Without a ``-wal`` file the database is opened ``immutable`` (no lock or side files are
+    created); a recording in progress or a crashed one (``-wal`` present) is opened
+    ``mode=ro``, which reads the WAL without ever writing the database file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise SessionError(f"{p}: no such session file; see 'spinewatch sessions list'")
+    check_header(p)
+    wal = Path(f"{p}-wal").exists()
+    uri = p.absolute().as_uri() + ("?mode=ro" if wal else "?mode=ro&immutable=1")
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None,
+                             check_same_thread=False)  # fmt: skip
+    except sqlite3.DatabaseError as exc:
+        raise SessionError(f"{p}: cannot open it read-only ({exc})") from None
+    try:
+        db.execute("PRAGMA busy_timeout = 10000")
+        app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        have = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id not in (0, APPLICATION_ID):
+            raise _refuse(p, f"an SQLite database of another program (application_id {app_id:#x})")
+        if version == 0 or not have & set(TABLES):
+            raise _refuse(p, "an SQLite database without spinewatch's schema")
+        if version > SCHEMA_VERSION:
+            raise SessionError(
+                f"{p}: session file schema version {version} is newer than this spinewatch "
+                f"supports ({SCHEMA_VERSION}); update spinewatch to open it"
+            )
+        missing = [t for t in TABLES if t not in have]
+        if missing:
+            raise SessionError(f"{p}: damaged session: missing table(s) {', '.join(missing)}")
+        # Tables of later versions an older file lacks: empty TEMP stand-ins (in memory, not
+        # in the file), so one set of queries reads every version without migrating it.
+        for step in MIGRATIONS[version:]:
+            for stmt in filter(str.strip, step.split(";")) if isinstance(step, str) else ():
+                head = stmt.strip()
+                if head.startswith("CREATE TABLE"):
+                    db.execute(head.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+        db.execute("PRAGMA query_only = ON")
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise SessionError(f"{p}: not a readable session file ({exc})") from None
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
@@ -186,13 +295,20 @@ def resolve(name_or_path: str | os.PathLike[str], *, must_exist: bool = True) ->
 
 # -- meta --------------------------------------------------------------------------------------
 def get_meta(db: sqlite3.Connection) -> dict[str, Any]:
-    return {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM meta")}
+    """The ``meta`` table; raises :class:`SessionError` for a value that is not JSON."""
+    out: dict[str, Any] = {}
+    for k, v in db.execute("SELECT key, value FROM meta"):
+        try:
+            out[str(k)] = json.loads(v)
+        except (TypeError, ValueError):
+            raise SessionError(f"damaged session: meta '{k}' is not valid JSON") from None
+    return out
 
 
 def set_meta(db: sqlite3.Connection, **items: Any) -> None:
     db.executemany(
         "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-        [(k, json.dumps(v)) for k, v in items.items()],
+        [(k, dumps_json(v, indent=None)) for k, v in items.items()],
     )
 
 
@@ -211,10 +327,10 @@ def _start_ticks(pid: int) -> int | None:
 
 def writer_alive(writer: dict[str, Any] | None) -> bool:
     """Whether the process that opened the session for recording still runs."""
-    if not writer or writer.get("host") != os.uname().nodename:
+    if not isinstance(writer, dict) or writer.get("host") != os.uname().nodename:
         return False
-    pid = int(writer.get("pid", -1))
-    if pid <= 0:
+    pid = writer.get("pid", -1)
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid < 2**31:
         return False
     try:
         os.kill(pid, 0)
@@ -226,16 +342,18 @@ def writer_alive(writer: dict[str, Any] | None) -> bool:
     return start is None or writer.get("start") is None or start == writer["start"]
 
 
-def settle_status(db: sqlite3.Connection) -> SessionStatus:
-    """The session's status; a recording whose writer is gone is marked interrupted now."""
-    meta = get_meta(db)
-    status = SessionStatus(meta.get("status", SessionStatus.INTERRUPTED))
+def current_status(meta: dict[str, Any]) -> SessionStatus:
+    """The session's status from its meta; a recording whose writer is gone is *interrupted*.
+
+    Nothing is written: the file keeps ``recording`` and every reader reports it as
+    interrupted (the data up to the last commit are all there).
+    """
+    raw = meta.get("status", SessionStatus.INTERRUPTED.value)
+    try:
+        status = SessionStatus(raw)
+    except ValueError:
+        raise SessionError(f"damaged session: unknown status {raw!r}") from None
     if status is SessionStatus.RECORDING and not writer_alive(meta.get("writer")):
-        try:
-            set_meta(db, status=SessionStatus.INTERRUPTED.value)
-            finalize(db)
-        except sqlite3.OperationalError:
-            pass  # a read-only copy: report it as interrupted without marking the file
         return SessionStatus.INTERRUPTED
     return status
 

@@ -10,7 +10,6 @@ and the angle updates into one ``angle_batches`` row (:mod:`spinewatch.sessions.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import sqlite3
@@ -26,6 +25,7 @@ import numpy as np
 from posture.alerts import Alert
 from posture.records import AngleBlock, ImuBlock, OrientationBlock
 from posture.reps import RepMetrics
+from spinewatch.fileio import dumps_json
 from spinewatch.sessions.batches import (
     ANGLE_BATCH_COLUMNS,
     RAW_BATCH_COLUMNS,
@@ -224,17 +224,17 @@ class SessionWriter:
             rows["_ang"].append((item[1], item[2]))
         elif kind == "alert":
             al: Alert = item[1]
-            data = json.dumps(asdict(al))
+            data = dumps_json(asdict(al), indent=None)  # NaN (still open) -> null
             rows["alert"].append((al.start_s, al.plane, al.side, _num(al.end_s), data))
         elif kind == "rep":
             r: RepMetrics = item[1]
-            rows["rep"].append((r.start_s, r.end_s, json.dumps(asdict(r))))
+            rows["rep"].append((r.start_s, r.end_s, dumps_json(asdict(r), indent=None)))
         elif kind == "mark":
             rows["mark"].append(tuple(item[1:]))
         elif kind == "link":
             for role, st in item[2].items():
                 d = asdict(st) if hasattr(st, "__dataclass_fields__") else dict(st)
-                rows["link"].append((item[1], role, json.dumps(d, default=str)))
+                rows["link"].append((item[1], role, dumps_json(d, indent=None)))
         elif kind == "meta":
             meta.update(item[1])
 
