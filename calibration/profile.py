@@ -18,6 +18,7 @@ import numpy as np
 
 from posture.angles import SpineModel
 from posture.errors import SpinewatchError
+from posture.jsonsafe import dumps_json
 from posture.thresholds import Thresholds
 
 SCHEMA_VERSION = 1
@@ -109,7 +110,7 @@ class CalibrationProfile:
         """Write the profile as JSON (atomically: a crash never leaves half a file)."""
         p = Path(path)
         tmp = p.with_name(p.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json_dict(), indent=2) + "\n", encoding="utf-8")
+        tmp.write_text(dumps_json(self.to_json_dict()) + "\n", encoding="utf-8")  # NaN -> null
         os.replace(tmp, p)
 
     @classmethod

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from firmware_bridge.api import BridgeError
+from posture.jsonsafe import dumps_json
 
 SCHEMA_VERSION = 1
 
@@ -49,7 +50,7 @@ class Pairing:
             "sensors": {r: asdict(s) for r, s in self.sensors.items()},
         }
         tmp = p.with_suffix(".tmp")
-        tmp.write_text(json.dumps(body, indent=2) + "\n")
+        tmp.write_text(dumps_json(body) + "\n", encoding="utf-8")
         tmp.replace(p)
         return p
 

@@ -14,15 +14,14 @@ Every file (or Parquet folder) a spinewatch command writes goes through
   temporary is removed, so the final path either holds a complete file or is untouched; a
   full disk or a file-size limit becomes a one-line error with nothing left behind.
 
-JSON goes through :func:`dumps_json`: non-finite numbers become ``null``, never ``NaN``.
+JSON goes through :func:`dumps_json` (from :mod:`posture.jsonsafe`, so every layer shares it):
+non-finite numbers become ``null``, never ``NaN``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import json
-import math
 import os
 import shutil
 import signal
@@ -34,6 +33,9 @@ from types import FrameType
 from typing import Any
 
 from posture.errors import SpinewatchError
+from posture.jsonsafe import dumps_json, json_safe
+
+__all__ = ["dumps_json", "json_safe"]  # re-exported: spinewatch code imports them from here
 
 PathLike = str | os.PathLike[str]
 
@@ -44,28 +46,6 @@ class OutputError(SpinewatchError):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so ``finally`` blocks and temp-file cleanup run."""
-
-
-# -- JSON --------------------------------------------------------------------------------------
-def json_safe(obj: Any) -> Any:
-    """``obj`` with non-finite floats as ``None``, numpy scalars/arrays and tuples as lists."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, bool | int | str) or obj is None:
-        return obj
-    tolist = getattr(obj, "tolist", None)  # numpy scalars and arrays
-    if tolist is not None:
-        return json_safe(tolist())
-    return str(obj)
-
-
-def dumps_json(obj: Any, *, indent: int | None = 2) -> str:
-    """JSON text of ``obj`` that never carries NaN or Infinity (they become ``null``)."""
-    return json.dumps(json_safe(obj), indent=indent, allow_nan=False)
 
 
 # -- the overwrite rule and the output checks -------------------------------------------------

@@ -34,6 +34,19 @@ from spinewatch.sessions.store import SessionError
 FORMATS = ("csv", "angles", "events", "parquet", "sto")
 PathLike = str | os.PathLike[str]
 
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...)).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """A CSV text cell a spreadsheet shows as text: ``'`` before a formula start character."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _one_line(text: str) -> str:
+    """Text for a ``#`` comment line: control characters (newlines...) become spaces."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
 
 def _imu_windows(sf: SessionFile, window_s: float) -> Iterator[dict[str, ImuBlock]]:
     """Raw samples per role, cut at common time edges ``window_s`` apart."""
@@ -82,7 +95,7 @@ def export_raw_csv(sf: SessionFile, path: PathLike, window_s: float = 60.0) -> i
     """The raw import format (docs/formats.md); returns the number of rows."""
     with_mag = sf.has_mag_everywhere()
     rows = 0
-    comments = [f"spinewatch session {sf.name} ({sf.status.value})"]
+    comments = [f"spinewatch session {_one_line(sf.name)} ({sf.status.value})"]
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         for k, win in enumerate(_imu_windows(sf, window_s)):
             if not with_mag:
@@ -155,7 +168,9 @@ def export_events_csv(sf: SessionFile, path: PathLike) -> int:
     for c in EVENT_COLUMNS:
         vals = [r.get(c) for r in rows]
         if c in ("kind", "plane", "side", "text"):
-            cols[c] = pa.array([None if v is None else str(v) for v in vals], pa.string())
+            cols[c] = pa.array(
+                [None if v is None else formula_safe(str(v)) for v in vals], pa.string()
+            )
         elif c == "under_load":
             cols[c] = pa.array(vals, pa.bool_())
         else:

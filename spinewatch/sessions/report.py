@@ -5,6 +5,10 @@ limits, alerts shaded red and time under load shaded grey; the hip hinge); sets 
 set markers, else reps grouped by pauses); reps; alerts; calibration; link quality. Tables
 carry ids (``sets``, ``reps``, ``alerts``, ``calibration``, ``links``) and plots
 ``data-series`` so tests and scripts can read them back.
+
+Everything that comes from the session file (names, roles, planes, profile keys, notes,
+link-status text) is HTML-escaped: table cells are escaped unless built here as
+:class:`Html`, so a crafted file cannot put markup or scripts into the report.
 """
 
 from __future__ import annotations
@@ -77,16 +81,25 @@ def find_sets(sf: SessionFile, reps: list[RepMetrics], alerts: list[Alert]) -> l
     ]
 
 
+class Html(str):
+    """A table cell that is markup made here (not escaped again); every other cell is text."""
+
+
+def _cell(c: str) -> str:
+    return c if isinstance(c, Html) else escape(str(c))
+
+
 def _table(tid: str, head: list[str], rows: list[list[str]], empty: str) -> str:
     if not rows:
         return f'<p id="{tid}" class="muted">{escape(empty)}</p>'
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in r) + "</tr>" for r in rows)
     return f'<table id="{tid}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _f(v: float | None, fmt: str = "{:+.1f}") -> str:
-    return "–" if v is None or not np.isfinite(v) else fmt.format(v)
+def _f(v: object, fmt: str = "{:+.1f}") -> str:
+    ok = isinstance(v, int | float | np.number) and not isinstance(v, bool) and np.isfinite(v)
+    return fmt.format(v) if ok else "–"
 
 
 def _clock(s: float) -> str:
@@ -118,7 +131,7 @@ def render_report(sf: SessionFile) -> str:
             ["", ""],
             [
                 ["recorded", time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_unix))],
-                ["status", escape(s.status.value)],
+                ["status", s.status.value],
                 ["duration", _clock(s.duration_s)],
                 ["time stamps", f"{t0:.3f} s … {t1:.3f} s (the recording's own)"],
                 ["sets / reps / alerts", f"{len(sets)} / {len(reps)} / {len(alerts)}"],
@@ -143,7 +156,7 @@ def render_report(sf: SessionFile) -> str:
             if a.plane == p
         ]
         lim = [v for v in (lo, hi) if np.isfinite(v)]
-        parts.append(f"<h3>{p.replace('_', ' ')}</h3>")
+        parts.append(f"<h3>{escape(p.replace('_', ' '))}</h3>")
         parts.append(time_plot(env, p, f"{p} (deg)", limits=lim, bands=bands))
     parts.append("<h3>hip hinge (pelvis forward tilt)</h3>")
     parts.append(time_plot(env, "hip_angle", "hip angle (deg)", bands=load_bands, css="hip"))
@@ -179,14 +192,15 @@ def render_report(sf: SessionFile) -> str:
         rows.append([str(i), set_no, f"{r.start_s:.2f}", _f(r.time_under_tension_s, "{:.1f}"),
                      _f(r.peak_flexion_deg), _f(r.peak_lateral_flexion_deg),
                      _f(r.peak_rotation_deg), _f(r.peak_hip_angle_deg, "{:.0f}"),
-                     _f(100 * r.hip_share, "{:.0f} %"), f"<span{cls}>{n_al}</span>"])  # fmt: skip
+                     _f(100 * r.hip_share, "{:.0f} %"),
+                     Html(f"<span{cls}>{n_al}</span>")])  # fmt: skip
     head = ["rep", "set", "start (s)", "duration (s)", "peak flexion (°)", "peak lateral (°)",
             "peak rotation (°)", "hip angle (°)", "hip share", "alerts"]  # fmt: skip
     parts.append(_table("reps", head, rows, "no hip-hinge reps found"))
 
     parts.append("<h2>Alerts</h2>")
-    rows = [[f"{a.start_s:.2f}", _clock(a.start_s - t0), escape(a.plane.replace("_", " ")),
-             escape(a.side), _f(a.peak_deg), _f(a.duration_s, "{:.2f}"),
+    rows = [[f"{a.start_s:.2f}", _clock(a.start_s - t0), a.plane.replace("_", " "),
+             a.side, _f(a.peak_deg), _f(a.duration_s, "{:.2f}"),
              "yes" if a.under_load else "no"] for a in alerts]  # fmt: skip
     head = ["start (s)", "into session", "plane", "side", "peak (°)", "duration (s)", "under load"]
     parts.append(_table("alerts", head, rows, "no alerts: well done"))
@@ -206,7 +220,7 @@ def render_report(sf: SessionFile) -> str:
                             rows, ""))  # fmt: skip
         parts.append(f"<p>Quality {prof.quality:.2f}; quiet standing sits "
                      f"{prof.standing_flexion_deg:+.1f}° from neutral; created "
-                     f"{escape(prof.created)}.</p>")  # fmt: skip
+                     f"{escape(str(prof.created))}.</p>")  # fmt: skip
 
     parts.append("<h2>Link quality</h2>")
     links = sf.link_stats()
@@ -215,11 +229,11 @@ def render_report(sf: SessionFile) -> str:
         last = links.get(role, [(0.0, {})])[-1][1]
         drop = s.dropped.get(role, 0)
         pct = 100.0 * drop / max(1, n + drop)
-        rows.append([role, str(n), f"<span{' class=bad' if pct > 1 else ''}>{drop}</span>",
+        rows.append([role, str(n), Html(f"<span{' class=bad' if pct > 1 else ''}>{drop}</span>"),
                      f"{pct:.2f} %", _f(last.get("rate_hz"), "{:.1f}"),
                      str(last.get("reconnects", "–")), _f(last.get("jitter_ms"), "{:.1f}"),
                      _f(last.get("battery_pct"), "{:.0f} %"),
-                     escape(str(last.get("name", ""))), escape(str(last.get("address", ""))),
+                     str(last.get("name", "")), str(last.get("address", "")),
                      ])  # fmt: skip
     head = ["sensor", "samples", "dropped", "drop rate", "rate (Hz)", "reconnects",
             "jitter (ms)", "battery", "name", "address"]  # fmt: skip
@@ -230,6 +244,9 @@ def render_report(sf: SessionFile) -> str:
 
 
 def write_report(sf: SessionFile, path: str | os.PathLike[str]) -> Path:
+    """Render and write the report to ``path`` (the command renames it into place)."""
     p = Path(path)
-    p.write_text(render_report(sf), encoding="utf-8")
+    with sf.damaged("report"):
+        text = render_report(sf)
+    p.write_text(text, encoding="utf-8")
     return p
