@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         from spinewatch.sessions.replay import ReplaySource
 
         session = SessionFile(resolve(args.replay))
+        session.verify()  # a damaged file: one line now, not a traceback inside Qt's loop
         profile = profile or session.profile()
         if profile is None:
             raise GuiError(f"{args.replay}: the session has no profile; pass --profile")
