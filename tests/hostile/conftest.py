@@ -88,7 +88,7 @@ def cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
         assert "Traceback" not in err
         if code != 0:
             lines = [ln for ln in err.splitlines() if ln.strip()]
-            assert len(lines) == 1 and lines[0].startswith("spinewatch: error: "), err
+            assert len(lines) == 1 and lines[0].startswith("spinewatch: "), err
         if ok is not None:
             assert (code == 0) is ok, err
         return code, err
