@@ -234,6 +234,8 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
                              check_same_thread=False)  # fmt: skip
     except sqlite3.DatabaseError as exc:
         raise SessionError(f"{p}: cannot open it read-only ({exc})") from None
+    # Text that is not UTF-8 (a damaged page) must not raise deep inside a query.
+    db.text_factory = lambda b: b.decode("utf-8", "replace")
     try:
         db.execute("PRAGMA busy_timeout = 10000")
         app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
