@@ -12,7 +12,6 @@ See docs/formats.md for each format.
 from __future__ import annotations
 
 import io
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from posture.anglescsv import write_angles_csv
 from posture.fusion import FusionSettings, OrientationFilter
 from posture.rawcsv import write_raw_csv
 from posture.records import ANGLE_COLUMNS, ROLES, ImuBlock, OrientationBlock
+from spinewatch.fileio import dumps_json
 from spinewatch.sessions.reader import SessionFile
 from spinewatch.sessions.store import SessionError
 
@@ -270,7 +270,7 @@ def _write_sto_rows(
 def write_session_json(sf: SessionFile, path: PathLike) -> None:
     """The session's meta (profile, settings, rates, status) as JSON with a schema version."""
     d = {"schema_version": 1, "name": sf.name, "status": sf.status.value, "meta": sf.meta}
-    Path(path).write_text(json.dumps(d, indent=2, default=str) + "\n", encoding="utf-8")
+    Path(path).write_text(dumps_json(d) + "\n", encoding="utf-8")
 
 
 # -- Parquet -----------------------------------------------------------------------------------
