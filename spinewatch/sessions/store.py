@@ -261,7 +261,8 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
                 if head.startswith("CREATE TABLE"):
                     db.execute(head.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
         db.execute("PRAGMA query_only = ON")
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        # (SQLite's message about a damaged schema can itself hold bytes that are not UTF-8)
         db.close()
         raise SessionError(f"{p}: not a readable session file ({exc})") from None
     except BaseException:

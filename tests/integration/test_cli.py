@@ -93,6 +93,7 @@ def test_analyze_events_json(tmp_path):
                 str(ev),
                 "--load",
                 "never",
+                "--force",  # the outputs exist now: replacing them needs --force
             ]
         )
         == 0
@@ -143,5 +144,6 @@ def test_stream_simulated_ble_writes_raw_csv(tmp_path, capsys):
     raw = read_raw_csv(out)
     assert 300 < len(raw["lumbar"]) < 420 and 300 < len(raw["thoracic"]) < 420
     assert "lost" in capsys.readouterr().out
-    assert main(["stream", "--simulate", "-o", str(out), "--fault", "nonsense=1"]) == 2
+    other = str(tmp_path / "other.csv")
+    assert main(["stream", "--simulate", "-o", other, "--fault", "nonsense=1"]) == 2
     assert "unknown fault" in capsys.readouterr().err
