@@ -11,7 +11,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="record a session (raw samples, angles, alerts, reps) to a session file",
         description="Stream both sensors through the posture engine and record everything into "
         "one crash-safe session file (SQLite). Stops after --seconds of data or on Ctrl-C "
-        "(the session is then closed cleanly and marked complete).",
+        "(the session is then closed cleanly and marked complete). An existing session is "
+        "never replaced: the file is created exclusively, so of two recordings started on "
+        "one name exactly one wins. Exit codes: 0 done; 2 bad option, existing session or "
+        "sensor problem (one line). Ctrl-C or SIGTERM end the recording cleanly (exit 0).",
     )
     p.add_argument(
         "--simulate",
