@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from spinewatch.fileio import atomic_output, check_output
+
+    check_output(args.output, force=args.force)  # before connecting or streaming, not after
     import asyncio
     import contextlib
     import time
@@ -45,10 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from posture.errors import SpinewatchError
     from posture.rawcsv import write_raw_csv
     from posture.records import ROLES, ImuBlock
-    from spinewatch.fileio import atomic_output, check_output
     from spinewatch.sources import open_source, stop_on_signals
-
-    check_output(args.output, force=args.force)  # before streaming, not after
 
     seconds = args.seconds if args.seconds or not args.simulate else 30.0
     source = open_source(
