@@ -262,3 +262,25 @@ def test_a_killed_analyze_leaves_no_truncated_output(
         assert files == ["a.csv"] and (out / "a.csv").read_bytes() == ref.read_bytes()
     else:
         assert proc.returncode in (143, -signal.SIGTERM)
+
+
+def test_a_full_disk_gives_one_line_and_no_partial_file(
+    session: Path, tmp_path: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC half-way through an export (the disk fills up after some rows were written)."""
+    import errno
+
+    from spinewatch.sessions import exports
+
+    real = exports.write_raw_csv
+
+    def fill_up(fh: object, *a: object, **k: object) -> None:
+        real(fh, *a, **k)  # type: ignore[arg-type]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(exports, "write_raw_csv", fill_up)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, err = cli("export", session, "--format", "csv", "-o", out / "x.csv")
+    assert code == 2 and "No space left" in err and "disk full" in err
+    assert list(out.iterdir()) == []
