@@ -18,11 +18,20 @@ DAMAGE = {
     "bad_meta_json": ["UPDATE meta SET value = '{not json' WHERE key = 'source'"],
     "unknown_status": ["""UPDATE meta SET value = '"exploded"' WHERE key = 'status'"""],
     "meta_of_wrong_type": ["""UPDATE meta SET value = '"fast"' WHERE key = 'rates_hz'"""],
-    "blob_of_wrong_length": ["UPDATE raw_blocks SET t = substr(t, 1, 40) WHERE ord = 3"],
-    "n_not_matching": ["UPDATE raw_blocks SET n = n + 7 WHERE ord = 5"],
-    "angle_blob_cut": ["UPDATE angle_blocks SET data = substr(data, 1, 100)"],
+    # Each storage form: one float64 row per block (schema <= 3), compact batches (schema 4).
+    "blob_of_wrong_length": [
+        "UPDATE raw_blocks SET t = substr(t, 1, 40) WHERE ord = 3",
+        "UPDATE raw_batches SET data = substr(data, 1, 40) WHERE id = 2",
+    ],
+    "angle_blob_cut": [
+        "UPDATE angle_blocks SET data = substr(data, 1, 100)",
+        "UPDATE angle_batches SET data = substr(data, 1, 100)",
+    ],
     "missing_table": ["DROP TABLE reps"],
-    "markup_role": ["UPDATE raw_blocks SET role = '<script>alert(1)</script>' WHERE ord = 2"],
+    "markup_role": [
+        "UPDATE raw_blocks SET role = '<script>alert(1)</script>' WHERE ord = 2",
+        "UPDATE raw_batches SET role = '<script>alert(1)</script>' WHERE id = 2",
+    ],
     "alert_row_not_a_record": ["""UPDATE alerts SET data = '{"peak": "x"}'"""],
     "rep_json_garbage": ["UPDATE reps SET data = '[1, 2'"],
 }
