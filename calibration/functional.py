@@ -29,7 +29,7 @@ from scipy.signal import find_peaks
 from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationProfile
 from posture import angles as A
 from posture import quat as Q
-from posture.alignment import estimate_clock_map, interpolate_orientation
+from posture.alignment import choose_clock, interpolate_orientation
 from posture.errors import MissingSensorError
 from posture.fusion import OrientationFilter
 from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
@@ -170,7 +170,7 @@ def calibrate(
             "at least three slow cat-cow cycles (about 30–40 s in all)"
         )
     rates = {r: raw[r].nominal_rate() for r in ROLES}
-    clock = estimate_clock_map(lum, tho)
+    clock = choose_clock(lum, tho, "auto")
     tho_t = clock.to_lumbar(tho.t)
     tho_l = ImuBlock(THORACIC, tho_t, tho.acc, tho.gyr, tho.mag)
     aligned = {LUMBAR: lum, THORACIC: tho_l}

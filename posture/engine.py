@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from posture import angles as A
 from posture import scalar_math as S
-from posture.alignment import ClockMap, estimate_clock_map, interpolate_orientation
+from posture.alignment import ClockMap, choose_clock, interpolate_orientation
 from posture.errors import MissingSensorError, PostureError
 from posture.fusion import FusionSettings, OrientationFilter
 from posture.records import (
@@ -57,6 +57,9 @@ class EngineSettings:
         rotation_confidence_tau_s: time constant of the rotation confidence decay, s.
         rezero_guard_deg: largest heading correction accepted by a re-zero, deg (a larger
             apparent rotation while standing still is a real twist, not drift).
+        heading_drift_deg_per_s: 1σ relative-heading drift rate between anchors assumed by
+            batch analysis's expected rotation error, deg/s (live uses the filters' own
+            gyro-bias uncertainty).
     """
 
     fusion: FusionSettings = field(default_factory=FusionSettings)
@@ -68,6 +71,7 @@ class EngineSettings:
     rezero_max_inclination_deg: float = 12.0
     rotation_confidence_tau_s: float = 120.0
     rezero_guard_deg: float = 10.0
+    heading_drift_deg_per_s: float = 0.01
 
 
 class PostureEngine:
@@ -474,11 +478,14 @@ def analyze(
     raw: Mapping[str, ImuBlock | OrientationBlock],
     model: A.SpineModel | None = None,
     settings: EngineSettings | None = None,
+    clock: str = "auto",
 ) -> AngleBlock:
-    """Batch analysis of a whole recording (same code path as streaming).
+    """A whole recording through the live engine (what live would have shown).
 
+    Same code path as streaming, so the numbers equal the live ones (tested). The best
+    estimate of a recording is :func:`posture.batch.analyze_offline` (what ``analyze`` saves).
     Estimates nominal rates and, unless ``settings.clock`` is given, the thoracic clock map
-    from the data (:func:`posture.alignment.estimate_clock_map`).
+    from the data (:func:`posture.alignment.choose_clock` with ``clock``).
     """
     for role in ROLES:
         if role not in raw or len(raw[role]) == 0:
@@ -494,7 +501,7 @@ def analyze(
         updates["thoracic_rate_hz"] = thoracic.nominal_rate()
     if s.clock is None:
         if isinstance(lumbar, ImuBlock) and isinstance(thoracic, ImuBlock):
-            updates["clock"] = estimate_clock_map(lumbar, thoracic)
+            updates["clock"] = choose_clock(lumbar, thoracic, clock)
         else:
             updates["clock"] = ClockMap()
     s = replace(s, **updates)  # type: ignore[arg-type]

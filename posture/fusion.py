@@ -67,12 +67,7 @@ class OrientationFilter:
         self.ts = 1.0 / self.rate_hz
         self.settings = settings or FusionSettings()
         self.sensor = sensor
-        params = {
-            "tauAcc": self.settings.tau_acc,
-            "restBiasEstEnabled": self.settings.rest_bias_estimation,
-            "motionBiasEstEnabled": self.settings.motion_bias_estimation,
-        }
-        self._vqf = vqf.VQF(self.ts, **params)
+        self._vqf = vqf.VQF(self.ts, **self.params())
         self._last_t: float | None = None
         self._last_acc: F64 | None = None
         self._last_gyr: F64 | None = None
@@ -197,3 +192,45 @@ class OrientationFilter:
         )
 
     update_batch = process
+
+    def params(self) -> dict[str, float | bool]:
+        """The VQF parameters this filter runs with (shared by :func:`fuse_offline`)."""
+        return {
+            "tauAcc": self.settings.tau_acc,
+            "restBiasEstEnabled": self.settings.rest_bias_estimation,
+            "motionBiasEstEnabled": self.settings.motion_bias_estimation,
+        }
+
+
+def fuse_offline(
+    block: ImuBlock, rate_hz: float, settings: FusionSettings | None = None
+) -> OrientationBlock:
+    """Fuse a whole recording with VQF's offline variant (batch analysis only).
+
+    ``vqf.offlineVQF`` runs the filter forward and backward over the data, so the gyro bias
+    (and with it the heading drift) is estimated from the whole recording instead of only
+    from the past. Gaps are bridged as in :meth:`OrientationFilter.process`; the recording is
+    split at longer gaps and each piece is fused on its own (offline VQF needs a fixed
+    sampling interval). Pieces under 2 s use the online filter. Output as ``process``.
+    """
+    f = OrientationFilter(rate_hz, settings, block.sensor)
+    if len(block) == 0:
+        return f.process(block)
+    t, acc, gyr, mag, filled = f._bridge_gaps(block)
+    brk = np.flatnonzero(np.diff(t) > f.settings.max_fill_s + 0.5 * f.ts) + 1
+    bounds = np.concatenate(([0], brk, [t.size]))
+    quat = np.empty((t.size, 4))
+    rest = np.empty(t.size, bool)
+    key = "quat9D" if mag is not None else "quat6D"
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        g = np.ascontiguousarray(gyr[a:b])
+        c = np.ascontiguousarray(acc[a:b])
+        m = None if mag is None else np.ascontiguousarray(mag[a:b])
+        if b - a >= 2.0 * rate_hz:
+            out = vqf.offlineVQF(g, c, m, f.ts, f.params())
+        else:
+            v = vqf.VQF(f.ts, **f.params())
+            out = v.updateBatch(g, c) if m is None else v.updateBatch(g, c, m)
+        quat[a:b] = out[key]
+        rest[a:b] = out["restDetected"]
+    return OrientationBlock(f.sensor, t, quat, rest, filled)

@@ -28,20 +28,33 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "flexion=20,lateral_flexion=15,rotation=10 (override the profile)",
     )
     p.add_argument("--mag", action="store_true", help="9D fusion with the magnetometer")
+    p.add_argument(
+        "--clock",
+        choices=("auto", "fit", "shared"),
+        default="auto",
+        help="thoracic clock: auto (default) fits offset and drift from the gyroscopes and "
+        "applies them only when confidently non-zero, and trusts files marked 'clock: host'; "
+        "fit always applies the fit; shared assumes one time base",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from calibration import CalibrationProfile
     from posture.anglescsv import write_angles_csv
-    from posture.engine import EngineSettings, analyze
+    from posture.batch import analyze_offline
+    from posture.engine import EngineSettings
     from posture.fusion import FusionSettings
-    from posture.rawcsv import read_raw_csv
+    from posture.rawcsv import raw_csv_clock, read_raw_csv
 
     profile = CalibrationProfile.load(args.profile) if args.profile else None
     raw = read_raw_csv(args.raw)
     settings = EngineSettings(fusion=FusionSettings(use_mag=args.mag))
-    angles = analyze(raw, profile.spine_model if profile else None, settings)
+    clock = args.clock
+    if clock == "auto" and raw_csv_clock(args.raw) == "host":
+        clock = "shared"  # written by stream/export: already on host time
+    # The saved record is the batch estimate (whole recording; see README "How it works").
+    angles = analyze_offline(raw, profile.spine_model if profile else None, settings, clock)
     write_angles_csv(args.output, angles)
     n_gap = int((angles.flags & 1).astype(bool).sum())
     print(

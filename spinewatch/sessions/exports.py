@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from posture.anglescsv import write_angles_csv
 from posture.fusion import FusionSettings, OrientationFilter
-from posture.rawcsv import write_raw_csv
+from posture.rawcsv import HOST_CLOCK_COMMENT, write_raw_csv
 from posture.records import ANGLE_COLUMNS, ROLES, ImuBlock, OrientationBlock
 from spinewatch.sessions.reader import SessionFile
 from spinewatch.sessions.store import SessionError
@@ -83,7 +83,7 @@ def export_raw_csv(sf: SessionFile, path: PathLike, window_s: float = 60.0) -> i
     q = "SELECT COUNT(*) FROM raw_blocks WHERE kind = 'imu' AND n > 0 AND mag IS NULL"
     with_mag = int(sf.db.execute(q).fetchone()[0]) == 0
     rows = 0
-    comments = [f"spinewatch session {sf.name} ({sf.status.value})"]
+    comments = [f"spinewatch session {sf.name} ({sf.status.value})", HOST_CLOCK_COMMENT]
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         for k, win in enumerate(_imu_windows(sf, window_s)):
             if not with_mag:
