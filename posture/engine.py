@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from posture import angles as A
 from posture import scalar_math as S
 from posture.alignment import ClockMap, choose_clock, interpolate_orientation
+from posture.anchors import ANCHOR_SIGMA_DEG, CONF_REF_DEG
 from posture.errors import MissingSensorError, PostureError
 from posture.fusion import FusionSettings, OrientationFilter
 from posture.records import (
@@ -39,6 +40,9 @@ from posture.records import (
 )
 
 F64 = NDArray[np.float64]
+RAD2DEG = 180.0 / math.pi
+#: Gyro-bias uncertainty assumed for pre-fused orientation input (rad/s): VQF's motion level.
+PREFUSED_SIGMA = math.radians(0.1)
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class EngineSettings:
         max_gap_s: longest gap bridged by interpolation, s; longer gaps give NaN + FLAG_GAP.
         hold_s: how long a lumbar sample waits for thoracic data before it is emitted as a gap.
         rezero_max_inclination_deg: both segments within this of upright to re-zero heading.
-        rotation_confidence_tau_s: time constant of the rotation confidence decay, s.
+        rotation_confidence_tau_s: unused (kept for settings files of older versions).
         rezero_guard_deg: largest heading correction accepted by a re-zero, deg (a larger
             apparent rotation while standing still is a real twist, not drift).
         heading_drift_deg_per_s: 1σ relative-heading drift rate between anchors assumed by
@@ -95,11 +99,18 @@ class PostureEngine:
         self._pl_t = np.zeros(0)
         self._pl_q = np.zeros((0, 4))
         self._pl_rest = np.zeros(0, bool)
-        # Thoracic history on the lumbar clock: t, quat, rest, filled.
+        self._pl_sig = np.zeros(0)
+        # Thoracic history on the lumbar clock: t, quat, rest, filled, bias sigma.
         self._th_t = np.zeros(0)
         self._th_q = np.zeros((0, 4))
         self._th_rest = np.zeros(0, bool)
         self._th_filled = np.zeros(0, bool)
+        self._th_sig = np.zeros(0)
+        # Heading uncertainty: running sum of drift-rate·dt (deg) and its value at the last
+        # anchor; expected error = f(sum − anchor sum) (posture.anchors).
+        self._h_sum = 0.0
+        self._h_anchor: float | None = None
+        self._t_prev: float | None = None
         self._lumbar_last = -np.inf
         self._delta: float | None = None
         self._t_rezero: float | None = None
@@ -153,17 +164,20 @@ class PostureEngine:
             return AngleBlock.empty()
         rest = ob.rest if ob.rest is not None else np.zeros(len(ob), bool)
         filled = ob.filled if ob.filled is not None else np.zeros(len(ob), bool)
+        sig = ob.bias_sigma if ob.bias_sigma is not None else np.full(len(ob), PREFUSED_SIGMA)
         if role == LUMBAR:
             keep = ~filled  # outputs stay on the lumbar sensor's own time stamps
             self._pl_t = np.concatenate((self._pl_t, ob.t[keep]))
             self._pl_q = np.vstack((self._pl_q, ob.quat[keep]))
             self._pl_rest = np.concatenate((self._pl_rest, rest[keep]))
+            self._pl_sig = np.concatenate((self._pl_sig, sig[keep]))
             self._lumbar_last = float(ob.t[-1])
         else:
             self._th_t = np.concatenate((self._th_t, self.clock.to_lumbar(ob.t)))
             self._th_q = np.vstack((self._th_q, ob.quat))
             self._th_rest = np.concatenate((self._th_rest, rest))
             self._th_filled = np.concatenate((self._th_filled, filled))
+            self._th_sig = np.concatenate((self._th_sig, sig))
         return self._emit(final=False)
 
     def flush(self) -> AngleBlock:
@@ -209,29 +223,37 @@ class PostureEngine:
         self._th_q = np.vstack((self._th_q[keep:], q_t))
         self._th_rest = np.append(self._th_rest[keep:], f_t.rest)
         self._th_filled = np.append(self._th_filled[keep:], False)
+        self._th_sig = np.append(self._th_sig[keep:], f_t.bias_sigma)
         self._lumbar_last = t_lumbar
-        cands: list[tuple[float, tuple[float, ...], bool]] = []
+        cands: list[tuple[float, tuple[float, ...], bool, float]] = []
         if self._pl_t.size:
             cands.append(
-                (float(self._pl_t[0]), tuple(self._pl_q[0].tolist()), bool(self._pl_rest[0]))
+                (
+                    float(self._pl_t[0]),
+                    tuple(self._pl_q[0].tolist()),
+                    bool(self._pl_rest[0]),
+                    float(self._pl_sig[0]),
+                )
             )
-        cands.append((t_lumbar, q_l, f_l.rest))
+        cands.append((t_lumbar, q_l, f_l.rest, f_l.bias_sigma))
         pending = []
         th_t = self._th_t.tolist()
         for c in cands:
             if c[0] <= tt:
-                self._rows.append(self._compute_one(c[0], c[1], c[2], th_t))
+                self._rows.append(self._compute_one(c[0], c[1], c[2], c[3], th_t))
             else:
                 pending.append(c)
         if pending:
             self._pl_t = np.array([p[0] for p in pending])
             self._pl_q = np.array([p[1] for p in pending])
             self._pl_rest = np.array([p[2] for p in pending])
+            self._pl_sig = np.array([p[3] for p in pending])
         elif self._pl_t.size:
-            self._pl_t, self._pl_q, self._pl_rest = (
+            self._pl_t, self._pl_q, self._pl_rest, self._pl_sig = (
                 self._pl_t[:0],
                 self._pl_q[:0],
                 self._pl_rest[:0],
+                self._pl_sig[:0],
             )
         return len(self._rows)
 
@@ -268,7 +290,7 @@ class PostureEngine:
         return bool(first >= lo and (first <= tt or t_l > tt))
 
     def _compute_one(
-        self, t: float, q_ls: tuple[float, ...], rest_l: bool, th_t: list[float]
+        self, t: float, q_ls: tuple[float, ...], rest_l: bool, sig_l: float, th_t: list[float]
     ) -> tuple[float, ...]:
         """Scalar twin of :meth:`_compute` for one lumbar sample inside the history."""
         s = self.settings
@@ -282,6 +304,7 @@ class PostureEngine:
         valid = span <= s.max_gap_s + 1e-9 or t == t0 or t == t1
         idx = i + 1 if t >= t1 else i
         rest_t = bool(self._th_rest[idx])
+        sig_t = float(self._th_sig[idx])
         filled = bool(self._th_filled[idx] or self._th_filled[min(idx + 1, n - 1)])
         q0 = tuple(self._th_q[i].tolist())
         q1 = tuple(self._th_q[i + 1].tolist())
@@ -315,15 +338,21 @@ class PostureEngine:
             else:
                 eligible = False
         ok = valid and self._delta is not None
-        tau = s.rotation_confidence_tau_s
+        # Heading uncertainty accumulates at the two filters' bias uncertainty (rad/s → deg).
+        dt = 0.0 if self._t_prev is None else t - self._t_prev
+        self._t_prev = t
+        self._h_sum = self._h_sum + math.sqrt(sig_l * sig_l + sig_t * sig_t) * RAD2DEG * dt
+        if eligible:
+            self._h_anchor = self._h_sum
         flags = 0
         if ok:
             flex, lat, rot = angles(self._delta)  # type: ignore[arg-type]
-            if self._t_rezero is None:
-                t_start = self._t_start if self._t_start is not None else t
-                conf = 0.5 * math.exp(-max(t - t_start, 0.0) / tau)
+            if self._h_anchor is None:
+                conf = 0.0
             else:
-                conf = math.exp(-max(t - self._t_rezero, 0.0) / tau)
+                h = self._h_sum - self._h_anchor
+                e = 2.0 * math.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + h * h)
+                conf = 1.0 / (1.0 + (e / CONF_REF_DEG) * (e / CONF_REF_DEG))
             if filled:
                 flags |= FLAG_FILLED
         else:
@@ -350,17 +379,19 @@ class PostureEngine:
             n = int(np.argmin(ready)) if not ready.all() else ready.size
         if n == 0:
             return AngleBlock.empty()
-        t, q_ls, rest_l = self._pl_t[:n], self._pl_q[:n], self._pl_rest[:n]
+        t, q_ls, rest_l, sig_l = self._pl_t[:n], self._pl_q[:n], self._pl_rest[:n], self._pl_sig[:n]
         self._pl_t, self._pl_q, self._pl_rest = self._pl_t[n:], self._pl_q[n:], self._pl_rest[n:]
-        out = self._compute(t, q_ls, rest_l)
+        self._pl_sig = self._pl_sig[n:]
+        out = self._compute(t, q_ls, rest_l, sig_l)
         # Keep thoracic history from the bracket of the last emitted time on.
         if self._th_t.size > 2:
             k = max(0, int(np.searchsorted(self._th_t, t[-1], side="right")) - 2)
             self._th_t, self._th_q = self._th_t[k:], self._th_q[k:]
             self._th_rest, self._th_filled = self._th_rest[k:], self._th_filled[k:]
+            self._th_sig = self._th_sig[k:]
         return out
 
-    def _compute(self, t: F64, q_ls: F64, rest_l: NDArray[np.bool_]) -> AngleBlock:
+    def _compute(self, t: F64, q_ls: F64, rest_l: NDArray[np.bool_], sig_l: F64) -> AngleBlock:
         s = self.settings
         model = self.model
         q_ts, valid = interpolate_orientation(self._th_t, self._th_q, t, s.max_gap_s)
@@ -368,10 +399,12 @@ class PostureEngine:
         if self._th_t.size:
             idx = np.clip(np.searchsorted(self._th_t, t, side="right") - 1, 0, self._th_t.size - 1)
             rest_t = self._th_rest[idx]
+            sig_t = self._th_sig[idx]
             nxt = np.minimum(idx + 1, self._th_t.size - 1)
             filled = self._th_filled[idx] | self._th_filled[nxt]
         else:
             rest_t = np.zeros(n, bool)
+            sig_t = np.full(n, PREFUSED_SIGMA)
             filled = np.zeros(n, bool)
         q_l, q_t = A.segment_quats(q_ls, np.where(valid[:, None], q_ts, 1.0), model)
         incl_l = A.sagittal_inclination(q_l)
@@ -394,17 +427,12 @@ class PostureEngine:
             idx = np.flatnonzero(eligible)
             eligible[idx[~accepted]] = False
             delta[idx[accepted]] = needed[accepted]
-        # Forward-fill the heading correction and the re-zero time.
+        # Forward-fill the heading correction.
         have = ~np.isnan(delta)
         pos = np.where(have, np.arange(n), -1)
         np.maximum.accumulate(pos, out=pos)
         prev_delta = np.nan if self._delta is None else self._delta
         delta_ff = np.where(pos >= 0, delta[np.maximum(pos, 0)], prev_delta)
-        rz = np.where(eligible, t, np.nan)
-        rpos = np.where(eligible, np.arange(n), -1)
-        np.maximum.accumulate(rpos, out=rpos)
-        prev_rz = np.nan if self._t_rezero is None else self._t_rezero
-        t_rz = np.where(rpos >= 0, rz[np.maximum(rpos, 0)], prev_rz)
         if have.any():
             self._delta = float(delta[np.flatnonzero(have)[-1]])
         if eligible.any():
@@ -419,14 +447,7 @@ class PostureEngine:
             q_rel = A.relative(q_l[ok], q_t[ok], delta_ff[ok])
             flex[ok], lat[ok], rot[ok] = A.angles_from_relative(q_rel, model.neutral)
             incl_t[ok] = incl_t_own[ok]
-        tau = s.rotation_confidence_tau_s
-        t0 = self._t_start if self._t_start is not None else float(t[0])
-        conf = np.where(
-            np.isnan(t_rz),
-            0.5 * np.exp(-np.maximum(t - t0, 0.0) / tau),
-            np.exp(-np.maximum(t - np.nan_to_num(t_rz), 0.0) / tau),
-        )
-        conf = np.where(ok, conf, 0.0)
+        conf = np.where(ok, self._confidence(t, sig_l, sig_t, eligible), 0.0)
         flags = np.zeros(n, np.uint8)
         flags[~ok] |= FLAG_GAP
         flags[filled & ok] |= FLAG_FILLED
@@ -434,6 +455,29 @@ class PostureEngine:
         if not model.calibrated:
             flags |= FLAG_UNCALIBRATED
         return AngleBlock(t, flex, lat, rot, incl_t, incl_l, incl_l.copy(), conf, flags)
+
+    def _confidence(self, t: F64, sig_l: F64, sig_t: F64, anchor: NDArray[np.bool_]) -> F64:
+        """Rotation confidence from the heading uncertainty accumulated since the last anchor.
+
+        Same arithmetic, in the same order, as the scalar path in :meth:`_compute_one`, and the
+        running sum is a sequential ``cumsum`` seeded with the previous sum, so any chunking
+        gives the same numbers.
+        """
+        prev = np.concatenate(([self._t_prev if self._t_prev is not None else t[0]], t[:-1]))
+        rate = np.sqrt(sig_l * sig_l + sig_t * sig_t) * RAD2DEG
+        h_sum = np.cumsum(np.concatenate(([self._h_sum], rate * (t - prev))))[1:]
+        self._t_prev = float(t[-1])
+        self._h_sum = float(h_sum[-1])
+        apos = np.where(anchor, np.arange(t.size), -1)
+        np.maximum.accumulate(apos, out=apos)
+        prev_anchor = np.nan if self._h_anchor is None else self._h_anchor
+        h_anchor = np.where(apos >= 0, h_sum[np.maximum(apos, 0)], prev_anchor)
+        if anchor.any():
+            self._h_anchor = float(h_sum[np.flatnonzero(anchor)[-1]])
+        h = h_sum - h_anchor
+        e = 2.0 * np.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + h * h)
+        conf = 1.0 / (1.0 + (e / CONF_REF_DEG) * (e / CONF_REF_DEG))
+        return np.where(np.isnan(h_anchor), 0.0, conf)
 
     def _accept_rezero(self, needed: F64) -> NDArray[np.bool_]:
         """Accept re-zero candidates whose correction stays within the guard.

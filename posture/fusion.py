@@ -103,6 +103,11 @@ class OrientationFilter:
         return bool(self._vqf.getRestDetected())
 
     @property
+    def bias_sigma(self) -> float:
+        """Current gyro-bias uncertainty (1σ, max over the axes), rad/s."""
+        return float(self._vqf.getBiasEstimate()[1])
+
+    @property
     def gyro_bias(self) -> F64:
         """Current gyro bias estimate, rad/s, ``(3,)``."""
         bias, _sigma = self._vqf.getBiasEstimate()
@@ -188,7 +193,12 @@ class OrientationFilter:
         self._last_gyr = block.gyr[-1].copy()
         self._last_mag = None if block.mag is None else block.mag[-1].copy()
         return OrientationBlock(
-            self.sensor or block.sensor, t, quat, np.asarray(out["restDetected"], bool), filled
+            self.sensor or block.sensor,
+            t,
+            quat,
+            np.asarray(out["restDetected"], bool),
+            filled,
+            np.asarray(out["biasSigma"], np.float64),
         )
 
     update_batch = process
@@ -221,6 +231,7 @@ def fuse_offline(
     bounds = np.concatenate(([0], brk, [t.size]))
     quat = np.empty((t.size, 4))
     rest = np.empty(t.size, bool)
+    sig = np.empty(t.size)
     key = "quat9D" if mag is not None else "quat6D"
     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         g = np.ascontiguousarray(gyr[a:b])
@@ -233,4 +244,5 @@ def fuse_offline(
             out = v.updateBatch(g, c) if m is None else v.updateBatch(g, c, m)
         quat[a:b] = out[key]
         rest[a:b] = out["restDetected"]
-    return OrientationBlock(f.sensor, t, quat, rest, filled)
+        sig[a:b] = out["biasSigma"]
+    return OrientationBlock(f.sensor, t, quat, rest, filled, sig)

@@ -21,6 +21,7 @@ from posture.simulator import (
     SimConfig,
     Wearer,
     _channels,
+    _mj,
 )
 
 F64 = NDArray[np.float64]
@@ -142,7 +143,9 @@ def simulate(
     # Hip centre: walking moves forward along the heading with a vertical bob.
     speed = np.zeros_like(tf)
     for a, b in sc.walks:
-        speed += 1.2 * (np.clip((tf - a) / 1.0, 0, 1) - np.clip((tf - b + 1.0) / 1.0, 0, 1))
+        # Smooth (minimum-jerk) speed ramps: a linear ramp's kinks put 1-ms acceleration
+        # spikes into the bob term, which drove the wobble into unphysical gyro spikes.
+        speed += 1.2 * (_mj((tf - a) / 1.0) - _mj((tf - b + 1.0) / 1.0))
     head = np.radians(ch["heading"])
     dtf = 1.0 / FINE_HZ
     hip = np.column_stack(
