@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from posture.anchors import rotation_uncertain
 from posture.load import LoadContext, LoadSettings, hysteresis
 from posture.records import AngleBlock
 from posture.thresholds import PLANES, Thresholds
@@ -69,6 +70,7 @@ class AlertEngine:
         self._raised = np.zeros(len(CHANNELS), dtype=bool)
         self.active: dict[tuple[str, str], Alert] = {}
         self.last_load: NDArray[np.bool_] = np.zeros(0, dtype=bool)  # of the last block
+        self.rotation_uncertain = True  # rotation alerts withheld (GUI greys the light)
 
     def process(self, a: AngleBlock) -> tuple[list[Alert], list[Alert]]:
         """Feed a block; return (alerts raised in it, alerts that ended in it)."""
@@ -85,6 +87,12 @@ class AlertEngine:
         with np.errstate(invalid="ignore"):
             beyond = (x > self._limit) & load[:, None]
             inside = (x < self._limit - self.thresholds.hysteresis_deg) | ~load[:, None]
+        # Rotation is withheld (never raised, an excursion ends) while its expected error is
+        # a large part of the limit: 6D heading drifts between anchors (posture.anchors).
+        unsure = rotation_uncertain(a.rotation_confidence, self._limit[4:])
+        beyond[:, 4:] &= ~unsure
+        inside[:, 4:] |= unsure
+        self.rotation_uncertain = bool(unsure[-1].any())
         if not self._state.any() and not beyond.any():
             return raised, ended  # the common case: every plane inside its limits
         state = hysteresis(beyond, inside, self._state)

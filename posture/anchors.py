@@ -29,6 +29,8 @@ F64 = NDArray[np.float64]
 ANCHOR_SIGMA_DEG = 0.4
 #: Reference error of the confidence mapping: confidence 0.5 at this E95, deg.
 CONF_REF_DEG = 2.0
+#: Rotation alerts are withheld while the expected error exceeds this share of the limit.
+UNCERTAIN_FRACTION = 0.3
 
 
 def rotation_error_deg(dt_s: F64 | float, drift_deg_per_s: F64 | float) -> F64:
@@ -54,6 +56,17 @@ def error_from_confidence(conf: F64 | float) -> F64:
     """Inverse of :func:`confidence_from_error`: expected rotation error (deg), 95 % bound."""
     c = np.clip(np.asarray(conf, dtype=np.float64), 1e-12, 1.0)
     return CONF_REF_DEG * np.sqrt(1.0 / c - 1.0)
+
+
+def rotation_uncertain(conf: F64, limit_deg: F64 | float) -> NDArray[np.bool_]:
+    """Where the expected rotation error is a large part of the limit (alerts withheld).
+
+    Args:
+        conf: ``rotation_confidence`` ``(N,)``; limit_deg: the rotation limit(s), deg,
+            broadcast against ``conf[:, None]`` (e.g. ``(2,)`` for both sides → ``(N, 2)``).
+    """
+    err = error_from_confidence(np.asarray(conf))
+    return np.asarray(err[:, None] > UNCERTAIN_FRACTION * np.atleast_1d(limit_deg)[None, :])
 
 
 def accept_within_guard(needed: F64, cur: float | None, guard_rad: float) -> NDArray[np.bool_]:

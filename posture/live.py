@@ -140,6 +140,12 @@ class LivePipeline:
         self.in_set = False
         self.t_last = np.nan
 
+    @property
+    def rotation_uncertain(self) -> bool:
+        """Rotation alerts are withheld now: the expected rotation error is a large part of
+        the limit (no heading anchor for a while); the GUI greys the rotation light."""
+        return self.alerts.rotation_uncertain
+
     def start_set(self, t_s: float | None = None) -> None:
         """The user started a set (button, key, sensor tap): load on from ``t_s``."""
         if not self.in_set:
