@@ -62,7 +62,9 @@ def run(seed: int, rate: float, clock: str, minutes: float) -> dict[str, float]:
     out["lag_err_ms"] = 1e3 * abs(cm.lag_at_mid_s - true_lag)
     out["lag_sigma_ms"] = 1e3 * cm.lag_sigma_s
     t0 = time.perf_counter()
-    batch = analyze_offline(sess.raw, prof.spine_model)
+    batch = analyze_offline(
+        sess.raw, prof.spine_model, standing_flexion_deg=prof.standing_flexion_deg
+    )
     out["batch_s"] = time.perf_counter() - t0
     r = angle_rmse(batch, truth.angle_block(), skip_s=SKIP_S)
     out.update({f"b_{k}": v for k, v in r.items()})

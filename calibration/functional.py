@@ -31,7 +31,7 @@ from posture import angles as A
 from posture import quat as Q
 from posture.alignment import choose_clock, interpolate_orientation
 from posture.errors import MissingSensorError
-from posture.fusion import OrientationFilter
+from posture.fusion import fuse_offline
 from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
 
 F64 = NDArray[np.float64]
@@ -215,8 +215,9 @@ def calibrate(
         mount, lean = _axis_frame(up, axis, up / np.linalg.norm(up) - mean_dir)
         leans[role] = lean
         mounts[role] = mount
-        f = OrientationFilter(rates[role], sensor=role)
-        ob = f.process(b)
+        # Offline VQF: gyro bias from the standing at both ends, so the cat-cow extremes (and
+        # the neutral halfway between them) carry less heading drift between the filters.
+        ob = fuse_offline(b, rates[role])
         fused[role] = (ob.t, ob.quat)
 
     weak = [r for r in ROLES if leans[r] < s.min_lean_deg]

@@ -69,18 +69,32 @@ def rotation_uncertain(conf: F64, limit_deg: F64 | float) -> NDArray[np.bool_]:
     return np.asarray(err[:, None] > UNCERTAIN_FRACTION * np.atleast_1d(limit_deg)[None, :])
 
 
-def accept_within_guard(needed: F64, cur: float | None, guard_rad: float) -> NDArray[np.bool_]:
-    """Accept anchor corrections (rad) that stay within ``guard_rad`` of the current one.
+def accept_within_guard(
+    needed: F64,
+    cur: float | None,
+    guard_rad: float,
+    t: F64 | None = None,
+    drift_deg_per_s: float = 0.0,
+) -> NDArray[np.bool_]:
+    """Accept anchor corrections (rad) that stay within the guard of the current one.
 
     Heading drift between anchors is slow, so a large apparent rotation at an anchor is a
-    real twist and is kept, not zeroed. Sequential (each accepted value moves the reference),
-    looping over the candidates only.
+    real twist and is kept, not zeroed — unless the expected drift since the last accepted
+    anchor (times ``t``, s, at ``drift_deg_per_s``) is itself larger than ``guard_rad``: then
+    that expected error is the guard, so a long stretch without anchors cannot lock them out.
+    Sequential (each accepted value moves the reference), looping over the candidates only.
     """
     out = np.zeros(needed.size, dtype=bool)
-    for i, d in enumerate(needed.tolist()):
-        if cur is None or abs((d - cur + np.pi) % (2 * np.pi) - np.pi) <= guard_rad:
+    times = [0.0] * needed.size if t is None else t.tolist()
+    t_last: float | None = None
+    for i, (d, ti) in enumerate(zip(needed.tolist(), times, strict=True)):
+        g = guard_rad
+        if t is not None and t_last is not None:
+            g = max(g, float(np.radians(rotation_error_deg(ti - t_last, drift_deg_per_s))))
+        if cur is None or abs((d - cur + np.pi) % (2 * np.pi) - np.pi) <= g:
             out[i] = True
             cur = d
+            t_last = ti
     return out
 
 

@@ -50,6 +50,8 @@ from posture.records import (
 )
 
 F64 = NDArray[np.float64]
+#: Largest lateral / flexion offset removed at quiet standing, deg (larger: a real lean).
+TILT_GUARD_DEG = 1.0
 
 
 def _fuse(
@@ -75,6 +77,7 @@ def analyze_offline(
     model: A.SpineModel | None = None,
     settings: EngineSettings | None = None,
     clock: str = "auto",
+    standing_flexion_deg: float | None = None,
 ) -> AngleBlock:
     """Spine angles of a whole recording (deg), on the lumbar sensor's own time stamps.
 
@@ -84,6 +87,9 @@ def analyze_offline(
         settings: engine settings (fusion, gaps, re-zero limits); ``settings.clock``, when
             given, is used as is; otherwise ``clock`` decides (:func:`choose_clock`).
         clock: ``"auto"``, ``"fit"`` or ``"shared"``.
+        standing_flexion_deg: the calibration's standing flexion (the profile's
+            ``standing_flexion_deg``); when given, flexion offsets of up to
+            ``TILT_GUARD_DEG`` at quiet standing are removed like lateral ones.
     """
     for role in ROLES:
         if role not in raw or len(raw[role]) == 0:
@@ -141,7 +147,9 @@ def analyze_offline(
     cand = np.flatnonzero(~np.isnan(d_anchor))
     first_valid = np.flatnonzero(valid)
     start = float(guess[first_valid[0]]) if first_valid.size else 0.0
-    ok_c = accept_within_guard(d_anchor[cand], start, np.radians(s.rezero_guard_deg))
+    ok_c = accept_within_guard(
+        d_anchor[cand], start, np.radians(s.rezero_guard_deg), t[cand], s.heading_drift_deg_per_s
+    )
     anchors = cand[ok_c]
     if anchors.size:
         delta = spread_heading(t, t[anchors], d_anchor[anchors])
@@ -156,6 +164,20 @@ def analyze_offline(
         q_rel = A.relative(q_l[valid], q_t[valid], delta[valid])
         flex[valid], lat[valid], rot[valid] = A.angles_from_relative(q_rel, model.neutral)
         incl_t_out[valid] = incl_t[valid]
+    # Quiet standing is also the calibration's standing pose (lateral flexion 0 by
+    # construction, flexion the profile's standing flexion): small offsets there — mostly
+    # accelerometer bias differing from the calibration's, a few tenths of a degree — are
+    # removed and spread between standing periods like the heading. Larger ones are a real
+    # lean or slouch and are kept.
+    st = anchors[standing[anchors]]
+    st_lat = st[np.abs(lat[st]) <= TILT_GUARD_DEG]
+    if st_lat.size:
+        lat = lat - np.interp(t, t[st_lat], lat[st_lat])
+    if standing_flexion_deg is not None:
+        off = flex[st] - standing_flexion_deg
+        st_f = st[np.abs(off) <= TILT_GUARD_DEG]
+        if st_f.size:
+            flex = flex - np.interp(t, t[st_f], off[np.abs(off) <= TILT_GUARD_DEG])
     # Distance to the nearest anchor on each side: the heading error of an interpolated
     # correction grows from both ends, like a bridge between two known points.
     if anchors.size:

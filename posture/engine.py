@@ -325,25 +325,24 @@ class PostureEngine:
         if self._delta is None and valid:
             self._delta = guess
             self._t_start = t
-        if eligible:
-            d = guess
-            for _ in range(3):
-                d = d - math.radians(angles(d)[2])
-            d = math.atan2(math.sin(d), math.cos(d))
-            guard = math.radians(s.rezero_guard_deg)
-            cur = self._delta
-            if cur is None or abs((d - cur + math.pi) % (2 * math.pi) - math.pi) <= guard:
-                self._delta = d
-                self._t_rezero = t
-            else:
-                eligible = False
-        ok = valid and self._delta is not None
         # Heading uncertainty accumulates at the two filters' bias uncertainty (rad/s → deg).
         dt = 0.0 if self._t_prev is None else t - self._t_prev
         self._t_prev = t
         self._h_sum = self._h_sum + math.sqrt(sig_l * sig_l + sig_t * sig_t) * RAD2DEG * dt
         if eligible:
-            self._h_anchor = self._h_sum
+            d = guess
+            for _ in range(3):
+                d = d - math.radians(angles(d)[2])
+            d = math.atan2(math.sin(d), math.cos(d))
+            guard = _guard_rad(s.rezero_guard_deg, self._h_sum, self._h_anchor)
+            cur = self._delta
+            if cur is None or abs((d - cur + math.pi) % (2 * math.pi) - math.pi) <= guard:
+                self._delta = d
+                self._t_rezero = t
+                self._h_anchor = self._h_sum
+            else:
+                eligible = False
+        ok = valid and self._delta is not None
         flags = 0
         if ok:
             flex, lat, rot = angles(self._delta)  # type: ignore[arg-type]
@@ -421,9 +420,10 @@ class PostureEngine:
                 delta[j] = guess[j]
                 self._delta = float(guess[j])
                 self._t_start = float(t[j])
+        h_sum = self._heading_sums(t, sig_l, sig_t)
         if eligible.any():
             needed = A.rezero_delta(q_l[eligible], q_t[eligible], model.neutral, guess[eligible])
-            accepted = self._accept_rezero(needed)
+            accepted = self._accept_rezero(needed, h_sum[eligible])
             idx = np.flatnonzero(eligible)
             eligible[idx[~accepted]] = False
             delta[idx[accepted]] = needed[accepted]
@@ -447,7 +447,7 @@ class PostureEngine:
             q_rel = A.relative(q_l[ok], q_t[ok], delta_ff[ok])
             flex[ok], lat[ok], rot[ok] = A.angles_from_relative(q_rel, model.neutral)
             incl_t[ok] = incl_t_own[ok]
-        conf = np.where(ok, self._confidence(t, sig_l, sig_t, eligible), 0.0)
+        conf = np.where(ok, self._confidence(h_sum, eligible), 0.0)
         flags = np.zeros(n, np.uint8)
         flags[~ok] |= FLAG_GAP
         flags[filled & ok] |= FLAG_FILLED
@@ -456,19 +456,22 @@ class PostureEngine:
             flags |= FLAG_UNCALIBRATED
         return AngleBlock(t, flex, lat, rot, incl_t, incl_l, incl_l.copy(), conf, flags)
 
-    def _confidence(self, t: F64, sig_l: F64, sig_t: F64, anchor: NDArray[np.bool_]) -> F64:
-        """Rotation confidence from the heading uncertainty accumulated since the last anchor.
+    def _heading_sums(self, t: F64, sig_l: F64, sig_t: F64) -> F64:
+        """Running sum of the relative-heading drift rate × dt (deg) at each sample.
 
-        Same arithmetic, in the same order, as the scalar path in :meth:`_compute_one`, and the
-        running sum is a sequential ``cumsum`` seeded with the previous sum, so any chunking
-        gives the same numbers.
+        A sequential ``cumsum`` seeded with the previous sum, in the same arithmetic as the
+        scalar path in :meth:`_compute_one`, so any chunking gives the same numbers.
         """
         prev = np.concatenate(([self._t_prev if self._t_prev is not None else t[0]], t[:-1]))
         rate = np.sqrt(sig_l * sig_l + sig_t * sig_t) * RAD2DEG
         h_sum = np.cumsum(np.concatenate(([self._h_sum], rate * (t - prev))))[1:]
         self._t_prev = float(t[-1])
         self._h_sum = float(h_sum[-1])
-        apos = np.where(anchor, np.arange(t.size), -1)
+        return h_sum
+
+    def _confidence(self, h_sum: F64, anchor: NDArray[np.bool_]) -> F64:
+        """Rotation confidence from the heading uncertainty accumulated since the last anchor."""
+        apos = np.where(anchor, np.arange(h_sum.size), -1)
         np.maximum.accumulate(apos, out=apos)
         prev_anchor = np.nan if self._h_anchor is None else self._h_anchor
         h_anchor = np.where(apos >= 0, h_sum[np.maximum(apos, 0)], prev_anchor)
@@ -479,22 +482,34 @@ class PostureEngine:
         conf = 1.0 / (1.0 + (e / CONF_REF_DEG) * (e / CONF_REF_DEG))
         return np.where(np.isnan(h_anchor), 0.0, conf)
 
-    def _accept_rezero(self, needed: F64) -> NDArray[np.bool_]:
+    def _accept_rezero(self, needed: F64, h_at: F64) -> NDArray[np.bool_]:
         """Accept re-zero candidates whose correction stays within the guard.
 
-        Heading drift between re-zeros is slow (well under a degree a minute), so a large
-        apparent rotation while standing still is a real twist and is kept, not zeroed. The
-        decision is sequential (each accepted sample moves the reference), but it loops only
-        over the candidate samples, and both streaming and batch take the same decisions.
+        A large apparent rotation while standing still is a real twist, not drift, unless
+        the expected heading error is itself that large: the guard is the larger of
+        ``rezero_guard_deg`` and the current expected error (so a long stretch without
+        anchors cannot lock re-zeroing out). Sequential (each accepted sample moves the
+        reference), looping over the candidates only; streaming and batch decide alike.
         """
-        guard = np.radians(self.settings.rezero_guard_deg)
         cur = self._delta
+        ha = self._h_anchor
         out = np.zeros(needed.size, dtype=bool)
-        for i, d in enumerate(needed.tolist()):
-            if cur is None or abs((d - cur + np.pi) % (2 * np.pi) - np.pi) <= guard:
+        for i, (d, h) in enumerate(zip(needed.tolist(), h_at.tolist(), strict=True)):
+            guard = _guard_rad(self.settings.rezero_guard_deg, h, ha)
+            if cur is None or abs((d - cur + math.pi) % (2 * math.pi) - math.pi) <= guard:
                 out[i] = True
                 cur = d
+                ha = h
         return out
+
+
+def _guard_rad(guard_deg: float, h_sum: float, h_anchor: float | None) -> float:
+    """Largest heading correction a re-zero may make, rad: the guard or the expected error."""
+    if h_anchor is None:
+        return math.inf
+    h = h_sum - h_anchor
+    e = 2.0 * math.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + h * h)
+    return math.radians(max(guard_deg, e))
 
 
 def stream_in_chunks(

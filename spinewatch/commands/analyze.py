@@ -55,7 +55,13 @@ def run(args: argparse.Namespace) -> int:
     if clock == "auto" and raw_csv_clock(args.raw) == "host":
         clock = "shared"  # written by stream/export: already on host time
     # The saved record is the batch estimate (whole recording; see README "How it works").
-    angles = analyze_offline(raw, profile.spine_model if profile else None, settings, clock)
+    angles = analyze_offline(
+        raw,
+        profile.spine_model if profile else None,
+        settings,
+        clock,
+        profile.standing_flexion_deg if profile else None,
+    )
     write_angles_csv(args.output, angles)
     n_gap = int((angles.flags & 1).astype(bool).sum())
     print(
