@@ -73,3 +73,28 @@ def test_host_clock_comment_is_written_and_read(tmp_path, separate):
     q = tmp_path / "own.csv"
     write_raw_csv(q, short, comments=["clock: mine"])
     assert raw_csv_clock(q) is None
+
+
+def test_analyze_clock_modes_on_the_command_line(tmp_path, separate):
+    from posture.anglescsv import read_angles_csv
+    from spinewatch.cli import main
+
+    _, sim = separate
+    part = {r: b.take(slice(0, 6000)) for r, b in sim.raw.items()}  # 60 s
+    own, host = tmp_path / "own.csv", tmp_path / "host.csv"
+    write_raw_csv(own, part)
+    write_raw_csv(host, part, comments=[HOST_CLOCK_COMMENT])
+    out = {}
+    for name, src, mode in (
+        ("auto", own, "auto"),
+        ("shared", own, "shared"),
+        ("host", host, "auto"),
+        ("fit", host, "fit"),
+    ):
+        dst = tmp_path / f"angles_{name}.csv"
+        assert main(["analyze", str(src), "-o", str(dst), "--clock", mode]) == 0
+        out[name] = read_angles_csv(dst)
+    # A file marked 'clock: host' is analysed as one time base (no fit), unless told to fit.
+    np.testing.assert_array_equal(out["host"].flexion, out["shared"].flexion)
+    np.testing.assert_array_equal(out["fit"].flexion, out["auto"].flexion)
+    assert not np.array_equal(out["auto"].flexion, out["shared"].flexion, equal_nan=True)

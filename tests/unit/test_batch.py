@@ -18,7 +18,9 @@ from posture.thresholds import Thresholds
 
 @pytest.fixture(scope="module")
 def session():
-    cfg = SimConfig(seed=7, rate_hz=100.0, clock_offset_s=0.02, clock_drift_ppm=-20, drop_prob=0.005)
+    cfg = SimConfig(
+        seed=7, rate_hz=100.0, clock_offset_s=0.02, clock_drift_ppm=-20, drop_prob=0.005
+    )
     prof = calibrate(simulate("calibration", cfg).raw)
     sim = simulate("lifting-session", cfg, 180.0)
     return prof, sim, analyze_offline(sim.raw, prof.spine_model), analyze(sim.raw, prof.spine_model)
@@ -79,3 +81,12 @@ def test_rotation_alerts_are_withheld_while_uncertain(conf, expected):
     raised, _ = eng.process(_block(25.0, conf))
     assert sum(a.plane == "rotation" for a in raised) == expected
     assert eng.rotation_uncertain == (expected == 0)
+
+
+def test_rezero_guard_grows_with_the_expected_error():
+    from posture.engine import _guard_rad
+
+    assert _guard_rad(10.0, 5.0, None) == np.inf  # no anchor yet: any first re-zero
+    assert _guard_rad(10.0, 5.0, 5.0) == pytest.approx(np.radians(10.0))  # fresh anchor
+    # 20° of accumulated drift uncertainty since the anchor: a 30° correction is drift.
+    assert _guard_rad(10.0, 25.0, 5.0) > np.radians(30.0)
