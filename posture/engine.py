@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from posture import angles as A
 from posture import scalar_math as S
 from posture.alignment import ClockMap, choose_clock, interpolate_orientation
-from posture.anchors import ANCHOR_SIGMA_DEG, CONF_REF_DEG
+from posture.anchors import ANCHOR_SIGMA_DEG, CONF_REF_DEG, GAIT_MIN_RMS, GaitAverager
 from posture.errors import MissingSensorError, PostureError
 from posture.fusion import FusionSettings, OrientationFilter
 from posture.records import (
@@ -61,6 +61,8 @@ class EngineSettings:
         rotation_confidence_tau_s: unused (kept for settings files of older versions).
         rezero_guard_deg: largest heading correction accepted by a re-zero, deg (a larger
             apparent rotation while standing still is a real twist, not drift).
+        gait_anchors: re-anchor the relative heading while walking (mean rotation over
+            strides = neutral; :class:`posture.anchors.GaitAverager`).
         heading_drift_deg_per_s: 1σ relative-heading drift rate between anchors assumed by
             batch analysis's expected rotation error, deg/s (live uses the filters' own
             gyro-bias uncertainty).
@@ -76,6 +78,7 @@ class EngineSettings:
     rotation_confidence_tau_s: float = 120.0
     rezero_guard_deg: float = 10.0
     heading_drift_deg_per_s: float = 0.01
+    gait_anchors: bool = True
 
 
 class PostureEngine:
@@ -100,6 +103,8 @@ class PostureEngine:
         self._pl_q = np.zeros((0, 4))
         self._pl_rest = np.zeros(0, bool)
         self._pl_sig = np.zeros(0)
+        self._pl_gait = np.zeros(0)
+        self._gait = GaitAverager()
         # Thoracic history on the lumbar clock: t, quat, rest, filled, bias sigma.
         self._th_t = np.zeros(0)
         self._th_q = np.zeros((0, 4))
@@ -171,6 +176,8 @@ class PostureEngine:
             self._pl_q = np.vstack((self._pl_q, ob.quat[keep]))
             self._pl_rest = np.concatenate((self._pl_rest, rest[keep]))
             self._pl_sig = np.concatenate((self._pl_sig, sig[keep]))
+            gait = ob.gait_rms if ob.gait_rms is not None else np.zeros(len(ob))
+            self._pl_gait = np.concatenate((self._pl_gait, gait[keep]))
             self._lumbar_last = float(ob.t[-1])
         else:
             self._th_t = np.concatenate((self._th_t, self.clock.to_lumbar(ob.t)))
@@ -225,7 +232,7 @@ class PostureEngine:
         self._th_filled = np.append(self._th_filled[keep:], False)
         self._th_sig = np.append(self._th_sig[keep:], f_t.bias_sigma)
         self._lumbar_last = t_lumbar
-        cands: list[tuple[float, tuple[float, ...], bool, float]] = []
+        cands: list[tuple[float, tuple[float, ...], bool, float, float]] = []
         if self._pl_t.size:
             cands.append(
                 (
@@ -233,14 +240,15 @@ class PostureEngine:
                     tuple(self._pl_q[0].tolist()),
                     bool(self._pl_rest[0]),
                     float(self._pl_sig[0]),
+                    float(self._pl_gait[0]),
                 )
             )
-        cands.append((t_lumbar, q_l, f_l.rest, f_l.bias_sigma))
+        cands.append((t_lumbar, q_l, f_l.rest, f_l.bias_sigma, f_l.gait_rms))
         pending = []
         th_t = self._th_t.tolist()
         for c in cands:
             if c[0] <= tt:
-                self._rows.append(self._compute_one(c[0], c[1], c[2], c[3], th_t))
+                self._rows.append(self._compute_one(c[0], c[1], c[2], c[3], c[4], th_t))
             else:
                 pending.append(c)
         if pending:
@@ -248,12 +256,14 @@ class PostureEngine:
             self._pl_q = np.array([p[1] for p in pending])
             self._pl_rest = np.array([p[2] for p in pending])
             self._pl_sig = np.array([p[3] for p in pending])
+            self._pl_gait = np.array([p[4] for p in pending])
         elif self._pl_t.size:
-            self._pl_t, self._pl_q, self._pl_rest, self._pl_sig = (
+            self._pl_t, self._pl_q, self._pl_rest, self._pl_sig, self._pl_gait = (
                 self._pl_t[:0],
                 self._pl_q[:0],
                 self._pl_rest[:0],
                 self._pl_sig[:0],
+                self._pl_gait[:0],
             )
         return len(self._rows)
 
@@ -290,7 +300,13 @@ class PostureEngine:
         return bool(first >= lo and (first <= tt or t_l > tt))
 
     def _compute_one(
-        self, t: float, q_ls: tuple[float, ...], rest_l: bool, sig_l: float, th_t: list[float]
+        self,
+        t: float,
+        q_ls: tuple[float, ...],
+        rest_l: bool,
+        sig_l: float,
+        gait_l: float,
+        th_t: list[float],
     ) -> tuple[float, ...]:
         """Scalar twin of :meth:`_compute` for one lumbar sample inside the history."""
         s = self.settings
@@ -329,10 +345,29 @@ class PostureEngine:
         dt = 0.0 if self._t_prev is None else t - self._t_prev
         self._t_prev = t
         self._h_sum = self._h_sum + math.sqrt(sig_l * sig_l + sig_t * sig_t) * RAD2DEG * dt
-        if eligible:
-            d = guess
-            for _ in range(3):
-                d = d - math.radians(angles(d)[2])
+        walking = (
+            s.gait_anchors
+            and valid
+            and gait_l > GAIT_MIN_RMS
+            and abs(incl_l) < lim
+            and abs(incl_t) < lim
+        )
+        d_walk = None
+        if walking or self._gait.active:
+            d = 0.0
+            if walking:
+                d = guess
+                for _ in range(3):
+                    d = d - math.radians(angles(d)[2])
+            d_walk = self._gait.step(t, walking, d)
+        if eligible or d_walk is not None:
+            if eligible:
+                d = guess
+                for _ in range(3):
+                    d = d - math.radians(angles(d)[2])
+            else:
+                d = d_walk  # type: ignore[assignment]
+            eligible = True
             d = math.atan2(math.sin(d), math.cos(d))
             guard = _guard_rad(s.rezero_guard_deg, self._h_sum, self._h_anchor)
             cur = self._delta
@@ -379,9 +414,10 @@ class PostureEngine:
         if n == 0:
             return AngleBlock.empty()
         t, q_ls, rest_l, sig_l = self._pl_t[:n], self._pl_q[:n], self._pl_rest[:n], self._pl_sig[:n]
+        gait_l = self._pl_gait[:n]
         self._pl_t, self._pl_q, self._pl_rest = self._pl_t[n:], self._pl_q[n:], self._pl_rest[n:]
-        self._pl_sig = self._pl_sig[n:]
-        out = self._compute(t, q_ls, rest_l, sig_l)
+        self._pl_sig, self._pl_gait = self._pl_sig[n:], self._pl_gait[n:]
+        out = self._compute(t, q_ls, rest_l, sig_l, gait_l)
         # Keep thoracic history from the bracket of the last emitted time on.
         if self._th_t.size > 2:
             k = max(0, int(np.searchsorted(self._th_t, t[-1], side="right")) - 2)
@@ -390,7 +426,9 @@ class PostureEngine:
             self._th_sig = self._th_sig[k:]
         return out
 
-    def _compute(self, t: F64, q_ls: F64, rest_l: NDArray[np.bool_], sig_l: F64) -> AngleBlock:
+    def _compute(
+        self, t: F64, q_ls: F64, rest_l: NDArray[np.bool_], sig_l: F64, gait_l: F64
+    ) -> AngleBlock:
         s = self.settings
         model = self.model
         q_ts, valid = interpolate_orientation(self._th_t, self._th_q, t, s.max_gap_s)
@@ -421,8 +459,31 @@ class PostureEngine:
                 self._delta = float(guess[j])
                 self._t_start = float(t[j])
         h_sum = self._heading_sums(t, sig_l, sig_t)
+        needed_all = np.full(n, np.nan)
         if eligible.any():
-            needed = A.rezero_delta(q_l[eligible], q_t[eligible], model.neutral, guess[eligible])
+            needed_all[eligible] = A.rezero_delta(
+                q_l[eligible], q_t[eligible], model.neutral, guess[eligible]
+            )
+        if s.gait_anchors:
+            upright = valid & (np.abs(incl_l) < lim) & (np.abs(incl_t_own) < lim)
+            walking = upright & (gait_l > GAIT_MIN_RMS)
+            if walking.any() or self._gait.active:
+                # Walking anchors: the stride-averaged correction (sequential; same steps as
+                # the scalar path). Quiet standing wins where both apply.
+                d = np.zeros(n)
+                d[walking] = A.rezero_delta(
+                    q_l[walking], q_t[walking], model.neutral, guess[walking]
+                )
+                step = self._gait.step
+                for i, (ti, wi, di) in enumerate(
+                    zip(t.tolist(), walking.tolist(), d.tolist(), strict=True)
+                ):
+                    res = step(ti, wi, di)
+                    if res is not None and not eligible[i]:
+                        needed_all[i] = res
+                        eligible[i] = True
+        if eligible.any():
+            needed = needed_all[eligible]
             accepted = self._accept_rezero(needed, h_sum[eligible])
             idx = np.flatnonzero(eligible)
             eligible[idx[~accepted]] = False

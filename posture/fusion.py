@@ -23,6 +23,7 @@ import numpy as np
 import vqf
 from numpy.typing import NDArray
 
+from posture.anchors import GaitDetector
 from posture.errors import PostureError
 from posture.records import ImuBlock, OrientationBlock
 
@@ -68,6 +69,7 @@ class OrientationFilter:
         self.settings = settings or FusionSettings()
         self.sensor = sensor
         self._vqf = vqf.VQF(self.ts, **self.params())
+        self._gait = GaitDetector(self.rate_hz)
         self._last_t: float | None = None
         self._last_acc: F64 | None = None
         self._last_gyr: F64 | None = None
@@ -79,6 +81,8 @@ class OrientationFilter:
 
         No gap handling: use :meth:`process` when samples can be missing.
         """
+        a = acc.tolist() if isinstance(acc, np.ndarray) else list(acc)
+        self._gait.step(a[0], a[1], a[2])
         if mag is not None and self.settings.use_mag:
             self._vqf.update(gyr, acc, mag)
             return np.asarray(self._vqf.getQuat9D())
@@ -101,6 +105,11 @@ class OrientationFilter:
     def rest(self) -> bool:
         """VQF's rest detection: the sensor has been still for at least 1.5 s."""
         return bool(self._vqf.getRestDetected())
+
+    @property
+    def gait_rms(self) -> float:
+        """Step-bounce RMS after the last sample, m/s² (:class:`posture.anchors.GaitDetector`)."""
+        return self._gait.rms
 
     @property
     def bias_sigma(self) -> float:
@@ -199,6 +208,7 @@ class OrientationFilter:
             np.asarray(out["restDetected"], bool),
             filled,
             np.asarray(out["biasSigma"], np.float64),
+            self._gait.process(acc_c),
         )
 
     update_batch = process

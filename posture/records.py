@@ -146,6 +146,7 @@ class OrientationBlock:
         rest: the filter's rest flag (sensor still), shape ``(N,)`` bool, or ``None``.
         filled: ``True`` where the sample was interpolated to bridge a short gap, or ``None``.
         bias_sigma: the filter's gyro-bias uncertainty (1σ, rad/s), shape ``(N,)``, or ``None``.
+        gait_rms: step-bounce RMS of the specific force (m/s², walking ≳ 1), ``(N,)`` or None.
     """
 
     sensor: str
@@ -154,6 +155,7 @@ class OrientationBlock:
     rest: NDArray[np.bool_] | None = None
     filled: NDArray[np.bool_] | None = None
     bias_sigma: F64 | None = None
+    gait_rms: F64 | None = None
 
     def __post_init__(self) -> None:
         t = _vec(self.t, "t")
@@ -167,8 +169,9 @@ class OrientationBlock:
                 if v.shape != (n,):
                     raise DataFormatError(f"{name} must have shape ({n},), got {v.shape}")
                 object.__setattr__(self, name, v)
-        if self.bias_sigma is not None:
-            object.__setattr__(self, "bias_sigma", _vec(self.bias_sigma, "bias_sigma", n))
+        for name in ("bias_sigma", "gait_rms"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _vec(getattr(self, name), name, n))
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
@@ -181,6 +184,7 @@ class OrientationBlock:
             None if self.rest is None else self.rest[index],
             None if self.filled is None else self.filled[index],
             None if self.bias_sigma is None else self.bias_sigma[index],
+            None if self.gait_rms is None else self.gait_rms[index],
         )
 
     @staticmethod
@@ -193,9 +197,11 @@ class OrientationBlock:
         filled = None
         if all(b.filled is not None for b in blocks):
             filled = np.concatenate([b.filled for b in blocks if b.filled is not None])
-        sig = None
+        sig = gait = None
         if all(b.bias_sigma is not None for b in blocks):
             sig = np.concatenate([b.bias_sigma for b in blocks if b.bias_sigma is not None])
+        if all(b.gait_rms is not None for b in blocks):
+            gait = np.concatenate([b.gait_rms for b in blocks if b.gait_rms is not None])
         return OrientationBlock(
             blocks[0].sensor,
             np.concatenate([b.t for b in blocks]),
@@ -203,6 +209,7 @@ class OrientationBlock:
             rest,
             filled,
             sig,
+            gait,
         )
 
 
