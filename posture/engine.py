@@ -1,13 +1,17 @@
-"""The posture engine: raw IMU blocks of two sensors in, calibrated spine angles out.
+"""The posture engine: raw IMU blocks of two sensors in, calibrated spine angles out (live).
 
 Pipeline per block: fuse each sensor (:mod:`posture.fusion`), map thoracic time onto the
 lumbar clock (:mod:`posture.alignment`), slerp the thoracic orientation onto each lumbar time
 stamp, apply the calibration's mountings and neutral (:mod:`posture.angles`), keep the
-relative heading of the two 6D filters re-zeroed during quiet upright standing, and emit an
-:class:`~posture.records.AngleBlock` on the lumbar sensor's own time stamps.
+relative heading of the two 6D filters anchored (quiet upright standing; walking, by the
+stride-averaged heading) with a rotation confidence from the expected heading error since
+the last anchor (:mod:`posture.anchors`), and emit an :class:`~posture.records.AngleBlock`
+on the lumbar sensor's own time stamps.
 
-Streaming and batch are the same code: :func:`analyze` pushes whole recordings through a
-:class:`PostureEngine`, so both give identical numbers (tested).
+Any chunking gives identical numbers (tested); :func:`analyze` pushes a whole recording
+through the engine to reproduce what live showed. The best estimate of a recording — what
+``spinewatch analyze`` saves — is :func:`posture.batch.analyze_offline`, which also uses
+the future.
 """
 
 from __future__ import annotations

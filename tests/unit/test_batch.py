@@ -90,3 +90,24 @@ def test_rezero_guard_grows_with_the_expected_error():
     assert _guard_rad(10.0, 5.0, 5.0) == pytest.approx(np.radians(10.0))  # fresh anchor
     # 20° of accumulated drift uncertainty since the anchor: a 30° correction is drift.
     assert _guard_rad(10.0, 25.0, 5.0) > np.radians(30.0)
+
+
+def test_gait_averager_passes_the_mean_and_restarts_when_walking_stops():
+    from posture.anchors import GaitAverager
+
+    avg = GaitAverager()
+    t = np.arange(0, 12, 0.01)
+    d = 0.3 + np.radians(4.0) * np.sin(2 * np.pi * 0.9 * t)  # stride swing about 0.3 rad
+    out = [avg.step(ti, True, di) for ti, di in zip(t, d, strict=True)]
+    assert all(o is None for o in out[:490])  # settling
+    tail = np.array([o for o in out[-300:]])
+    assert np.abs(tail - 0.3).max() < np.radians(0.15)
+    assert avg.step(12.0, False, 0.0) is None and not avg.active
+
+
+def test_live_engine_anchors_while_walking(session):
+    _, sim, _, live = session
+    idx = np.clip(np.searchsorted(sim.truth.t, live.t), 0, sim.truth.t.size - 1)
+    walk = sim.truth.phase[idx] == PHASES.index("walk")
+    anchor = (live.flags & FLAG_REZERO).astype(bool)
+    assert anchor[walk].mean() > 0.2  # after the first seconds of each bout
