@@ -29,6 +29,21 @@ from posture.records import ROLES, ImuBlock
 BASE_COLUMNS = ("time_s", "sensor", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
 MAG_COLUMNS = ("mag_x", "mag_y", "mag_z")
 PathLike = str | os.PathLike[str]
+# Comment line of files whose sensors share the host's time base (stream, export): analyze
+# then skips the thoracic clock fit (docs/formats.md).
+HOST_CLOCK_COMMENT = "clock: host (both sensors on one time base; no clock fit needed)"
+
+
+def raw_csv_clock(path: PathLike) -> str | None:
+    """``"host"`` when the file's leading comments carry :data:`HOST_CLOCK_COMMENT`, else None."""
+    with open(path, "rb") as fh:
+        for line in fh:
+            text = line.decode("utf-8", "replace").strip().lstrip("\ufeff")
+            if text and not text.startswith("#"):
+                return None
+            if text.lstrip("#").strip().startswith("clock: host"):
+                return "host"
+    return None
 
 
 def _split_header(data: bytes, path: str) -> tuple[int, list[str], int]:

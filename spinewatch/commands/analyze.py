@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--load",
         choices=("auto", "always", "never"),
         default="auto",
-        help="when the spine counts as under load (default auto: hip-hinge detection)",
+        help="when the spine counts as under load (default auto: hip-hinge lifts, needs "
+        "--profile; see docs/load.md)",
     )
     p.add_argument(
         "--thresholds",
@@ -28,20 +29,39 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "flexion=20,lateral_flexion=15,rotation=10 (override the profile)",
     )
     p.add_argument("--mag", action="store_true", help="9D fusion with the magnetometer")
+    p.add_argument(
+        "--clock",
+        choices=("auto", "fit", "shared"),
+        default="auto",
+        help="thoracic clock: auto (default) fits offset and drift from the gyroscopes and "
+        "applies them only when confidently non-zero, and trusts files marked 'clock: host'; "
+        "fit always applies the fit; shared assumes one time base",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from calibration import CalibrationProfile
     from posture.anglescsv import write_angles_csv
-    from posture.engine import EngineSettings, analyze
+    from posture.batch import analyze_offline
+    from posture.engine import EngineSettings
     from posture.fusion import FusionSettings
-    from posture.rawcsv import read_raw_csv
+    from posture.rawcsv import raw_csv_clock, read_raw_csv
 
     profile = CalibrationProfile.load(args.profile) if args.profile else None
     raw = read_raw_csv(args.raw)
     settings = EngineSettings(fusion=FusionSettings(use_mag=args.mag))
-    angles = analyze(raw, profile.spine_model if profile else None, settings)
+    clock = args.clock
+    if clock == "auto" and raw_csv_clock(args.raw) == "host":
+        clock = "shared"  # written by stream/export: already on host time
+    # The saved record is the batch estimate (whole recording; see README "How it works").
+    angles = analyze_offline(
+        raw,
+        profile.spine_model if profile else None,
+        settings,
+        clock,
+        profile.standing_flexion_deg if profile else None,
+    )
     write_angles_csv(args.output, angles)
     n_gap = int((angles.flags & 1).astype(bool).sum())
     print(
@@ -56,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
         from spinewatch.events import events_for
 
         events = events_for(angles, profile, args.load, args.thresholds)
+        if "load_warning" in events:
+            import sys
+
+            print(f"warning: {events['load_warning']}", file=sys.stderr)
         with open(args.events, "w", encoding="utf-8") as fh:
             json.dump(events, fh, indent=2, allow_nan=False, default=str)
         print(f"{len(events['alerts'])} alerts, {len(events['reps'])} reps -> {args.events}")

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     from firmware_bridge.hub import link_report
     from posture.errors import SpinewatchError
-    from posture.rawcsv import write_raw_csv
+    from posture.rawcsv import HOST_CLOCK_COMMENT, write_raw_csv
     from posture.records import ROLES, ImuBlock
     from spinewatch.sources import open_source, stop_on_signals
 
@@ -80,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
     blocks = {r: ImuBlock.concat(got[r]) for r in ROLES if got.get(r)}
     if not blocks:
         raise SpinewatchError("no samples were received; nothing written")
-    write_raw_csv(args.output, blocks, comments=["spinewatch stream (host time, s)"])
+    write_raw_csv(
+        args.output, blocks, comments=["spinewatch stream (host time, s)", HOST_CLOCK_COMMENT]
+    )
     status = source.status()
     print(f"final:\n{link_report(status)}")
     n = {r: len(b) for r, b in blocks.items()}

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from posture.anglescsv import write_angles_csv
 from posture.fusion import FusionSettings, OrientationFilter
-from posture.rawcsv import write_raw_csv
+from posture.rawcsv import HOST_CLOCK_COMMENT, write_raw_csv
 from posture.records import ANGLE_COLUMNS, ROLES, ImuBlock, OrientationBlock
 from spinewatch.sessions.reader import SessionFile
 from spinewatch.sessions.store import SessionError
@@ -82,7 +82,7 @@ def export_raw_csv(sf: SessionFile, path: PathLike, window_s: float = 60.0) -> i
     """The raw import format (docs/formats.md); returns the number of rows."""
     with_mag = sf.has_mag_everywhere()
     rows = 0
-    comments = [f"spinewatch session {sf.name} ({sf.status.value})"]
+    comments = [f"spinewatch session {sf.name} ({sf.status.value})", HOST_CLOCK_COMMENT]
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         for k, win in enumerate(_imu_windows(sf, window_s)):
             if not with_mag:
