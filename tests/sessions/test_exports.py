@@ -26,7 +26,10 @@ def test_raw_csv_export_reimports_identically(recorded: dict, tmp_path: Path) ->
             np.testing.assert_array_equal(back[role].t, stored.t)
             np.testing.assert_array_equal(back[role].acc, stored.acc)
             np.testing.assert_array_equal(back[role].gyr, stored.gyr)
-    assert out.read_text().startswith("# spinewatch session lift (complete)\ntime_s,sensor,")
+    assert out.read_text().startswith(
+        "# spinewatch session lift (complete)\n"
+        "# clock: host (both sensors on one time base; no clock fit needed)\ntime_s,sensor,"
+    )
 
 
 def test_angles_csv_export_matches_the_live_angles(recorded: dict, tmp_path: Path) -> None:
