@@ -24,6 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--clock-offset", type=float, default=0.0, help="thoracic clock offset, s")
     p.add_argument("--clock-drift-ppm", type=float, default=0.0, help="thoracic clock drift")
     p.add_argument("--drop", type=float, default=0.0, help="probability a sample is lost")
+    p.add_argument(
+        "--clock",
+        choices=("separate", "shared"),
+        default="separate",
+        help="separate sensor clocks (default) or one shared time base (no offset or drift)",
+    )
+    p.add_argument("--reps", help="true reps and sets JSON to write")
     p.set_defaults(func=run)
 
 
@@ -43,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         clock_offset_s=args.clock_offset,
         clock_drift_ppm=args.clock_drift_ppm,
         drop_prob=args.drop,
+        clock=args.clock,
     )
     res = simulate(args.script, cfg, duration_s=args.duration)
     write_raw_csv(
@@ -75,6 +83,19 @@ def run(args: argparse.Namespace) -> int:
             )
             for row, ph in zip(cols, tr.phase, strict=True):
                 fh.write(",".join(f"{v:.6f}" for v in row[:7]) + f",{int(row[7])},{PHASES[ph]}\n")
+    if args.reps:
+        import json
+        from dataclasses import asdict
+
+        doc = {
+            "schema_version": 1,
+            "script": args.script,
+            "seed": args.seed,
+            "reps": [asdict(r) for r in res.truth.reps],
+            "sets": [{"start_s": a, "end_s": b} for a, b in res.truth.sets],
+        }
+        with open(args.reps, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=1, allow_nan=False)
     n = {r: len(b) for r, b in res.raw.items()}
     print(
         f"{args.script}: {n['lumbar']} lumbar + {n['thoracic']} thoracic samples -> "
