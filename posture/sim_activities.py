@@ -184,7 +184,8 @@ def sit_down_stand_up(s: Script, t: float, rng: Rng) -> float:
 
 def script_varied_session(rng: Rng, w: Wearer, duration_s: float | None = None) -> Script:
     """≈ 10 min: warm-ups in random order, a pick-up and a sit, then walking bouts of
-    30–90 s leading straight (no quiet standing) into deadlift or kettlebell-swing sets."""
+    30–90 s (some with a stop to pick something up) leading straight, with no quiet
+    standing, into deadlift or kettlebell-swing sets."""
     dur = 600.0 if duration_s is None else float(duration_s)
     s = Script()
     t = _stand(s, 0.0, 5.0)
@@ -209,7 +210,13 @@ def script_varied_session(rng: Rng, w: Wearer, duration_s: float | None = None) 
     t = sit_down_stand_up(s, t, rng)
     k = 0
     while t < dur - 30.0:
-        t = walk_bout(s, t, min(_u(rng, 30, 90), max(dur - t - 25.0, 10.0)), rng)
+        bout = min(_u(rng, 30, 90), max(dur - t - 25.0, 10.0))
+        if bout > 25.0 and rng.random() < 0.4:  # stop on the way to pick something up
+            first = _u(rng, 8.0, bout - 15.0)
+            t = walk_bout(s, t, first, rng)
+            t = pick_up(s, t, w, rng)
+            bout -= first
+        t = walk_bout(s, t, bout, rng)
         t += _u(rng, 0.3, 0.8)
         if k % 3 == 2:
             t = kettlebell_swings(s, t, w, rng, k)
@@ -220,8 +227,6 @@ def script_varied_session(rng: Rng, w: Wearer, duration_s: float | None = None) 
             rounded = set(order[1 : 1 + int(rng.integers(0, 2))])
             t = _deadlift_set(s, t, w, rng, k, n, rounded, order[-1], order[-2], stoop)
         t += _u(rng, 0.3, 1.0)
-        if rng.random() < 0.3:
-            t = pick_up(s, t, w, rng)
         k += 1
     if t < dur:
         t = walk_bout(s, t, dur - t, rng) if dur - t > 5 else _stand(s, t, dur - t)
