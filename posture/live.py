@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings, hysteresis
 from posture.angles import SpineModel
 from posture.engine import EngineSettings, PostureEngine
+from posture.load import effective_load
 from posture.records import AngleBlock, ImuBlock, OrientationBlock
 from posture.reps import RepMetrics, RepSettings, segment_reps
 from posture.thresholds import Thresholds
@@ -131,7 +132,9 @@ class LivePipeline:
         reps: RepSettings | None = None,
     ) -> None:
         self.engine = PostureEngine(model, engine or EngineSettings())
-        self.load = LoadContext(load or LoadSettings())
+        # Without a profile there is no lift to recognise: auto becomes never (with a warning).
+        load_settings, self.load_warning = effective_load(load or LoadSettings(), model is not None)
+        self.load = LoadContext(load_settings)
         self.alerts = AlertEngine(thresholds or Thresholds(), self.load)
         self.reps = RepTracker(reps)
         self.in_set = False

@@ -162,3 +162,20 @@ class LoadContext:
                     self._lift = False
                 i = j
         return out
+
+
+UNCALIBRATED_AUTO = (
+    "--load auto needs a calibration profile (without one, angles are in sensor axes and a "
+    "hinge cannot be recognised): no automatic load; pass --profile, mark sets by hand or "
+    "use --load always"
+)
+
+
+def effective_load(settings: LoadSettings, calibrated: bool) -> tuple[LoadSettings, str | None]:
+    """``auto`` falls back to ``never`` without a calibration profile; returns (settings,
+    the warning to show or None)."""
+    if settings.mode == "auto" and not calibrated:
+        from dataclasses import replace
+
+        return replace(settings, mode="never"), UNCALIBRATED_AUTO
+    return settings, None

@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--load",
         choices=("auto", "always", "never"),
         default="auto",
-        help="when the spine counts as under load (default auto: hip-hinge detection)",
+        help="when the spine counts as under load (default auto: hip-hinge lifts, needs "
+        "--profile; see docs/load.md)",
     )
     p.add_argument(
         "--thresholds",
@@ -56,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
         from spinewatch.events import events_for
 
         events = events_for(angles, profile, args.load, args.thresholds)
+        if "load_warning" in events:
+            import sys
+
+            print(f"warning: {events['load_warning']}", file=sys.stderr)
         with open(args.events, "w", encoding="utf-8") as fh:
             json.dump(events, fh, indent=2, allow_nan=False, default=str)
         print(f"{len(events['alerts'])} alerts, {len(events['reps'])} reps -> {args.events}")
