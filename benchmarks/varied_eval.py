@@ -65,9 +65,15 @@ def score_load(ang: AngleBlock, truth) -> dict[str, list[float]]:
     flags = eng.last_load
     tru = truth_alerts(truth, "sets")
     hits, _, _ = match(tru, pred)
+    # The loaded excursions that the measured angles show at all (found with --load always):
+    # of these, the share --load auto flags measures the load logic alone.
+    always = detect_alerts(ang, TH, LoadSettings(mode="always"))
+    visible = [al for al in tru if match([al], always)[0]]
     out: dict[str, list[float]] = {
         "exc_truth": [len(tru)],
         "exc_flagged": [hits],
+        "exc_visible": [len(visible)],
+        "exc_visible_flagged": [match(visible, pred)[0]],
         "alerts_unloaded": [sum(phase_at(truth, p.start_s) in UNLOADED for p in pred)],
         "alerts_other": [sum(phase_at(truth, p.start_s) in OTHER for p in pred)],
     }
