@@ -77,12 +77,10 @@ def test_report_plots_and_tables(recorded: dict, tmp_path: Path, capsys) -> None
 def test_sets_are_found_from_pauses_without_markers(tmp_path: Path) -> None:
     import asyncio
 
-    from firmware_bridge.simsource import SimulatedSource
-    from posture.simulator import SimConfig
-    from spinewatch.sessions.recorder import Recorder
-
     from calibration import calibrate
-    from posture.simulator import simulate
+    from firmware_bridge.simsource import SimulatedSource
+    from posture.simulator import SimConfig, simulate
+    from spinewatch.sessions.recorder import Recorder
 
     path = tmp_path / "s.sqlite"
     src = SimulatedSource("lifting-session", 180.0, SimConfig(seed=3), speed=0)
