@@ -113,20 +113,19 @@ class LoadContext:
 
     def _auto(self, a: AngleBlock) -> NDArray[np.bool_]:
         cfg = self.settings
-        t = a.t
-        trunk, hip = a.thoracic_inclination, a.hip_angle
-        held = t <= self._last_lift_end + cfg.hold_s
+        t, trunk = a.t, a.thoracic_inclination
         with np.errstate(invalid="ignore"):
-            on = trunk > cfg.trunk_on_deg
-            if not self._hinge[0] and not on.any():
-                return held  # the common case: upright, no hinge in this block
+            if not self._hinge[0]:
+                on = trunk > cfg.trunk_on_deg
+                if not on.any():  # the common case: upright, no hinge in this block
+                    return t <= self._last_lift_end + cfg.hold_s
+            else:
+                off = trunk < cfg.trunk_off_deg
+                if not off.any():  # the whole block inside the current hinge
+                    return self._in_hinge(a, slice(0, len(a)))
+                on = trunk > cfg.trunk_on_deg
             off = trunk < cfg.trunk_off_deg
-            hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
-            dowel = (
-                (trunk >= cfg.lift_trunk_deg)
-                & (hip >= cfg.lift_hip_deg)
-                & (hip >= cfg.lift_hip_share * trunk)
-            )
+        hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
         out = np.zeros(len(a), dtype=bool)
         d = np.diff(np.concatenate(([self._hinge[0]], hinge)).astype(np.int8))
         starts = np.flatnonzero(d == 1)
@@ -138,14 +137,7 @@ class LoadContext:
             if self._hinge[0]:
                 e_next = ends[ends >= i]
                 j = int(e_next[0]) if e_next.size else len(a)
-                seg = slice(i, j)
-                el = t[seg] - self._start
-                if self._armed:
-                    out[seg] = el <= cfg.max_rep_s
-                else:
-                    lift = dowel[seg] & (el <= cfg.first_rep_s)
-                    self._lift |= bool(lift.any())
-                    out[seg] = lift
+                out[i:j] = self._in_hinge(a, slice(i, j))
                 if j < len(a):  # the hinge ended at sample j
                     if (self._armed or self._lift) and t[j] - self._start <= cfg.max_rep_s:
                         self._last_lift_end = float(t[j])
@@ -162,6 +154,23 @@ class LoadContext:
                     self._lift = False
                 i = j
         return out
+
+    def _in_hinge(self, a: AngleBlock, seg: slice) -> NDArray[np.bool_]:
+        """Load flags of samples ``seg`` inside the current hinge (updates ``_lift``)."""
+        cfg = self.settings
+        el = a.t[seg] - self._start
+        if self._armed:
+            return el <= cfg.max_rep_s
+        trunk, hip = a.thoracic_inclination[seg], a.hip_angle[seg]
+        with np.errstate(invalid="ignore"):
+            lift = (
+                (el <= cfg.first_rep_s)
+                & (trunk >= cfg.lift_trunk_deg)
+                & (hip >= cfg.lift_hip_deg)
+                & (hip >= cfg.lift_hip_share * trunk)
+            )
+        self._lift |= bool(lift.any())
+        return lift
 
 
 UNCALIBRATED_AUTO = (

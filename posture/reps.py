@@ -64,11 +64,15 @@ def _signed_peak(x: np.ndarray) -> float:
     return float(x[i])
 
 
+def _window(t: np.ndarray) -> int:
+    """Samples in 0.1 s (rounded, so a buffer and the whole recording agree)."""
+    return max(1, round(0.1 / max(float(np.median(np.diff(t))), 1e-3))) if t.size > 1 else 1
+
+
 def _smooth(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Centred 0.1-s moving average (edges: the mean of what is there)."""
     n = x.size
-    k = max(1, int(0.1 / max(float(np.median(np.diff(t))), 1e-3))) if n > 1 else 1
-    w = np.ones(k)
+    w = np.ones(_window(t))
     return np.convolve(x, w, mode="same") / np.convolve(np.ones(n), w, mode="same")
 
 
@@ -82,6 +86,7 @@ def _candidates(a: AngleBlock, s: RepSettings, floor_s: float) -> list[tuple[int
     )[:, 0]
     d = np.diff(np.concatenate(([0], latch.astype(np.int8), [0])))
     sm = _smooth(trunk, a.t)
+    margin = _window(a.t)
     upright = sm < s.upright_deg
     out: list[tuple[int, int, int]] = []
     for i0, i1 in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
@@ -102,6 +107,8 @@ def _candidates(a: AngleBlock, s: RepSettings, floor_s: float) -> list[tuple[int
         limit = a.t[end] + 0.3
         while end < n - 1 and sm[end + 1] < sm[end] and a.t[end + 1] <= limit:
             end += 1
+        if start < margin or end >= n - margin:
+            continue  # too close to the edge of the data for the smoothing: not complete yet
         dur = a.t[end] - a.t[start]
         if not s.min_duration_s <= dur <= s.max_duration_s:
             continue
