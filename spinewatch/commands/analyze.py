@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -25,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "--thresholds",
+        type=T.threshold_spec,
         help="absolute alert limits either side of neutral, deg, e.g. "
         "flexion=20,lateral_flexion=15,rotation=10 (override the profile)",
     )

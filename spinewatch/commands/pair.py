@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from firmware_bridge.adapters import ADAPTERS
@@ -18,7 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("role", nargs="?", choices=("thoracic", "lumbar"))
     p.add_argument("address", nargs="?", help="BLE address as listed by 'spinewatch scan'")
     p.add_argument("--profile", choices=sorted(ADAPTERS), default="spinewatch")
-    p.add_argument("--rate", type=float, default=None, help="sample rate, Hz")
+    p.add_argument(
+        "--rate",
+        type=T.float_in(0.0, 1000.0, "Hz", lo_open=True),
+        default=None,
+        help="sample rate, Hz (> 0, ≤ 1000; the sensor family may allow fewer)",
+    )
     p.set_defaults(func=run)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -13,7 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "open profile, WitMotion WT901BLE family, Movella DOT) and list address, name, profile "
         "and signal strength. Pair them with 'spinewatch pair ROLE ADDRESS'.",
     )
-    p.add_argument("--seconds", type=float, default=4.0, help="how long to listen (default 4)")
+    p.add_argument(
+        "--seconds",
+        type=T.float_in(0.0, 600.0, "s", lo_open=True),
+        default=4.0,
+        help="how long to listen, 0–600 s (default 4)",
+    )
     p.add_argument("--all", action="store_true", help="list every BLE device, not only sensors")
     p.add_argument(
         "--simulate", action="store_true", help="scan two simulated sensors (no radio needed)"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from posture.simulator import SCRIPTS
@@ -17,13 +19,34 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("script", choices=sorted(SCRIPTS), help="movement script")
     p.add_argument("-o", "--output", required=True, help="raw CSV to write")
     p.add_argument("--truth", help="ground-truth CSV to write")
-    p.add_argument("--seed", type=int, default=0, help="wearer and noise seed (default 0)")
-    p.add_argument("--rate", type=float, default=200.0, help="sensor rate, Hz (50–400)")
-    p.add_argument("--duration", type=float, help="length in s (scripts that take one)")
+    p.add_argument("--seed", type=T.seed, default=0, help="wearer and noise seed (default 0)")
+    p.add_argument(
+        "--rate", type=T.float_in(50.0, 400.0, "Hz"), default=200.0, help="sensor rate, Hz (50–400)"
+    )
+    p.add_argument(
+        "--duration",
+        type=T.float_in(0.0, 14400.0, "s", lo_open=True),
+        help="length in s, up to 4 h (scripts that take one)",
+    )
     p.add_argument("--ideal", action="store_true", help="no noise, bias, wobble or clock faults")
-    p.add_argument("--clock-offset", type=float, default=0.0, help="thoracic clock offset, s")
-    p.add_argument("--clock-drift-ppm", type=float, default=0.0, help="thoracic clock drift")
-    p.add_argument("--drop", type=float, default=0.0, help="probability a sample is lost")
+    p.add_argument(
+        "--clock-offset",
+        type=T.float_in(-3600.0, 3600.0, "s"),
+        default=0.0,
+        help="thoracic clock offset, ±3600 s",
+    )
+    p.add_argument(
+        "--clock-drift-ppm",
+        type=T.float_in(-1000.0, 1000.0, "ppm"),
+        default=0.0,
+        help="thoracic clock drift, ±1000 ppm",
+    )
+    p.add_argument(
+        "--drop",
+        type=T.float_in(0.0, 0.5),
+        default=0.0,
+        help="probability a sample is lost, 0–0.5",
+    )
     p.add_argument(
         "--clock",
         choices=("separate", "shared"),

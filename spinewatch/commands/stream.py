@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -14,20 +16,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "per-sensor rate, lost samples, jitter, clock drift and battery while streaming.",
     )
     p.add_argument("--simulate", action="store_true", help="simulated sensors over simulated BLE")
-    p.add_argument("--seconds", type=float, default=None, help="stop after N s (default: Ctrl-C)")
+    p.add_argument(
+        "--seconds", type=T.positive_seconds, default=None, help="stop after N s (default: Ctrl-C)"
+    )
     p.add_argument("-o", "--output", required=True, help="raw CSV file to write")
     p.add_argument(
         "--fault",
         action="append",
         default=[],
         metavar="NAME=VALUE",
+        type=T.fault_spec,
         help="link fault of the simulated sensors, repeatable: drop=0.05, burst=0.1, "
         "drift-ppm=50, disconnect-at=5, down-for=2, refuse, absent, garble=0.01, slow=1, "
         "interval-ms=7.5",
     )
-    p.add_argument("--seed", type=int, default=7, help="simulated wearer")
+    p.add_argument("--seed", type=T.seed, default=7, help="simulated wearer")
     p.add_argument("--script", default="lifting-session", help="simulator script")
-    p.add_argument("--every", type=float, default=2.0, help="statistics every N s (default 2)")
+    p.add_argument(
+        "--every",
+        type=T.float_in(0.1, 3600.0, "s"),
+        default=2.0,
+        help="statistics every N s, 0.1–3600 (default 2)",
+    )
     p.set_defaults(func=run)
 
 
