@@ -30,6 +30,7 @@ __all__ = [
     "seed",
     "speed",
     "threshold_spec",
+    "units_spec",
 ]
 
 SPEED_MAX = 1000.0  # simulation/replay speed factor; beyond this nothing is gained
@@ -159,3 +160,14 @@ def seed(text: str) -> int:
     if not 0 <= v < 2**32:
         raise argparse.ArgumentTypeError(f"seed {v} is outside 0 … 4294967295")
     return v
+
+
+def units_spec(text: str) -> str:
+    """``acc=g,gyro=deg/s``: units of a raw CSV that is not in m/s² and rad/s."""
+    from posture.units import UnitSpec
+
+    try:
+        UnitSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text

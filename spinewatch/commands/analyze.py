@@ -15,6 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "write spine angles relative to the wearer's neutral (degrees).",
     )
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
+    p.add_argument(
+        "--units",
+        metavar="acc=g,gyro=deg/s",
+        type=T.units_spec,
+        help="units of the CSV when not m/s² and rad/s (acc: m/s2, g, mg; gyro: rad/s, "
+        "deg/s); without it, files in g or deg/s are recognised and refused",
+    )
     p.add_argument("--profile", help="calibration profile JSON (without: uncalibrated angles)")
     p.add_argument("-o", "--output", required=True, help="angles CSV to write")
     p.add_argument("--events", help="alerts and reps JSON to write")
@@ -49,10 +56,11 @@ def run(args: argparse.Namespace) -> int:
     from posture.batch import analyze_offline
     from posture.engine import EngineSettings
     from posture.fusion import FusionSettings
-    from posture.rawcsv import raw_csv_clock, read_raw_csv
+    from posture.rawcsv import raw_csv_clock
+    from posture.units import read_raw_si
 
     profile = CalibrationProfile.load(args.profile) if args.profile else None
-    raw = read_raw_csv(args.raw)
+    raw = read_raw_si(args.raw, args.units)
     settings = EngineSettings(fusion=FusionSettings(use_mag=args.mag))
     clock = args.clock
     if clock == "auto" and raw_csv_clock(args.raw) == "host":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -15,6 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "cannot be used.",
     )
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
+    p.add_argument(
+        "--units",
+        metavar="acc=g,gyro=deg/s",
+        type=T.units_spec,
+        help="units of the CSV when not m/s² and rad/s (acc: m/s2, g, mg; gyro: rad/s, "
+        "deg/s); without it, files in g or deg/s are recognised and refused",
+    )
     p.add_argument("-o", "--output", required=True, help="profile JSON to write")
     p.add_argument("--thoracic-id", default="thoracic", help="sensor id to store for thoracic")
     p.add_argument("--lumbar-id", default="lumbar", help="sensor id to store for lumbar")
@@ -23,10 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from calibration import calibrate
-    from posture.rawcsv import read_raw_csv
+    from posture.units import read_raw_si
     from spinewatch.console import print_profile
 
-    raw = read_raw_csv(args.raw)
+    raw = read_raw_si(args.raw, args.units)
     profile = calibrate(raw, sensor_ids={"thoracic": args.thoracic_id, "lumbar": args.lumbar_id})
     profile.save(args.output)
     print_profile(profile)
