@@ -56,10 +56,14 @@ def run(args: argparse.Namespace) -> int:
             "to another app?"
         )
         return 1
+    from firmware_bridge.adapters import UNSUPPORTED
+
     print(f"{'address':20s} {'name':22s} {'profile':12s} {'rssi':>5s}  role")
     for f in found:
         rssi = f"{f.rssi_dbm:5d}" if f.rssi_dbm is not None else "    ?"
         print(
             f"{f.address:20s} {f.name[:22]:22s} {f.profile:12s} {rssi}  {paired.get(f.address, '')}"
         )
+    for prof in sorted({f.profile for f in found} & set(UNSUPPORTED)):
+        print(f"{prof}: {UNSUPPORTED[prof]}")
     return 0
