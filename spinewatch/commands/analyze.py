@@ -73,6 +73,13 @@ def run(args: argparse.Namespace) -> int:
         clock,
         profile.standing_flexion_deg if profile else None,
     )
+    if len(angles) == 0:
+        from posture.errors import PostureError
+
+        raise PostureError(
+            f"{args.raw}: no spine angles: the two sensors' samples do not overlap in time "
+            "(record both sensors together for at least a second)"
+        )
     write_angles_csv(args.output, angles)
     n_gap = int((angles.flags & 1).astype(bool).sum())
     print(
