@@ -191,6 +191,7 @@ def read_raw_csv(path: PathLike, *, require: Iterable[str] = ROLES) -> dict[str,
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         raise _locate_bad_cell(body, len(columns), first_data_line, p) from None
+    del body, data  # the parsed table holds everything now: keep memory near the data size
     return _table_to_blocks(table, columns, with_mag, first_data_line, p, tuple(require))
 
 
@@ -203,7 +204,9 @@ def _table_to_blocks(
     require: tuple[str, ...],
 ) -> dict[str, ImuBlock]:
     numeric = [c for c in columns if c != "sensor"]
-    arr = np.column_stack([table.column(c).to_numpy() for c in numeric]).astype(np.float64)
+    arr = np.empty((table.num_rows, len(numeric)), dtype=np.float64)
+    for j, c in enumerate(numeric):  # one column at a time: no list of full-size copies
+        arr[:, j] = table.column(c).to_numpy()
     for c in numeric:
         col = table.column(c)
         if col.null_count:
