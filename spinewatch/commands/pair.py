@@ -44,6 +44,14 @@ def run(args: argparse.Namespace) -> int:
         raise BridgeError("give the sensor's address (see 'spinewatch scan')")
     default_rate = {"spinewatch": 200.0, "witmotion": 100.0, "movella-dot": 60.0, "thingy52": 100.0}
     rate = args.rate or default_rate.get(args.profile, 100.0)
+    if args.profile == "witmotion":
+        from firmware_bridge.profiles.witmotion import RATE_CODES
+
+        if rate not in RATE_CODES:
+            raise BridgeError(
+                f"WitMotion sensors run at {', '.join(f'{r:g}' for r in sorted(RATE_CODES))} Hz, "
+                f"not {rate:g}; pick one of these with --rate"
+            )
     path = pairing.with_sensor(args.role, PairedSensor(args.address, args.profile, rate)).save()
     print(f"{args.role} sensor = {args.address} ({args.profile}, {rate:g} Hz); saved in {path}")
     return 0

@@ -110,3 +110,10 @@ def test_sparse_csv_refused_without_copies(tmp_path, header: bytes) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 1.5 * size  # the file's bytes once, no decoded or sliced copies
+
+
+def test_pair_refuses_a_rate_the_sensor_family_cannot_run(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SPINEWATCH_HOME", str(tmp_path))
+    r = run_cli(["pair", "thoracic", "AA:BB", "--profile", "witmotion", "--rate", "150"])
+    assert r.one_line_error() and "200 Hz, not 150" in r.err
+    assert not (tmp_path / "sensors.json").exists()
