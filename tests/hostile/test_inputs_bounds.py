@@ -47,6 +47,8 @@ NONSENSE = [
     ["stream", "--simulate", "-o", "x.csv", "--every", "0"],
     ["scan", "--seconds", "-1"],
     ["monitor", "--simulate", "--thresholds", "flexion=abc"],
+    ["train", "--simulate", "--rest", "-1"],
+    ["train", "--simulate", "--load", "nan"],
 ]
 
 
