@@ -51,7 +51,10 @@ def direct(paths: list[Path]) -> dict[tuple[str, str], dict]:  # type: ignore[ty
             starts = [m.t_s for m in marks if m.kind == "set_start"]
             ends = [m.t_s for m in marks if m.kind == "set_end"]
             if starts:  # the user's sets
-                groups = [[r for r in reps if s <= r.start_s <= e] for s, e in zip(starts, ends)]
+                groups = [
+                    [r for r in reps if s <= r.start_s <= e]
+                    for s, e in zip(starts, ends, strict=True)
+                ]
             else:  # runs of reps at most 20 s apart
                 groups = []
                 for r in reps:
