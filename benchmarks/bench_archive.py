@@ -44,7 +44,7 @@ def record_base(path: Path, seed: int, seconds: float) -> Path:
     prof = calibrate(simulate("calibration", SimConfig(seed=seed)).raw)
     src = SimulatedSource("lifting-session", seconds, SimConfig(seed=seed), speed=0, burst_s=0.5)
     rec = Recorder(src, path, prof, thresholds_for(prof, None), "auto")
-    asyncio.run(rec.run())
+    asyncio.run(rec.run(seconds=seconds))  # the first `seconds` of stream time
     return path
 
 
@@ -136,9 +136,25 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
     ap.add_argument("--repeat", type=int, default=3, help="archive runs per size up to 100")
     ap.add_argument("--bases", type=int, default=4)
-    ap.add_argument("--seconds", type=float, default=15.0, help="simulated seconds per base")
-    ap.add_argument("--reanalyze-upto", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=20.0, help="stream seconds per base")
+    ap.add_argument("--reanalyze-upto", type=int, default=100, help="largest size re-analysed")
+    ap.add_argument("--report-from", metavar="LOG", help="write the fragment from a run's log")
     args = ap.parse_args()
+    if args.report_from:  # a run cut short: its per-size result lines, as printed
+        import ast
+
+        lines = Path(args.report_from).read_text().splitlines()
+        results = [ast.literal_eval(x) for x in lines if x.startswith("{'n'")]
+        r0 = results[0]
+        head = next(
+            (ast.literal_eval(x) for x in lines if x.startswith("{'bases'")),
+            {"summary": {"duration_s": r0["rows"]["seconds"] / r0["n"],
+                         "samples": r0["raw_rows"] // r0["n"]},
+             "t_bases": float("nan"), "load0": (float("nan"),) * 3},
+        )  # fmt: skip
+        write_fragment("archive", report(results, args, head["summary"], head["t_bases"],
+                                         head["load0"], os.getloadavg(), cut=True))  # fmt: skip
+        return
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as tmp:
         work = Path(tmp)
@@ -150,16 +166,18 @@ def main() -> None:
         from spinewatch.sessions import SessionFile
 
         with SessionFile(bases[0]) as sf:
-            s = sf.summary()
+            su = sf.summary()
+            s = {"duration_s": su.duration_s, "samples": sum(su.samples.values())}
+        print({"bases": args.bases, "summary": s, "t_bases": t_bases, "load0": load0}, flush=True)
         results = []
         for n in args.sizes:
             results.append(run_size(bases, work, n, args.repeat, args.reanalyze_upto))
             print(results[-1], flush=True)
-    load1 = os.getloadavg()
-    write_fragment("archive", report(results, args, s, t_bases, load0, load1))
+            # Written after every size, so a run cut short still leaves its figures.
+            write_fragment("archive", report(results, args, s, t_bases, load0, os.getloadavg()))
 
 
-def report(results, args, s, t_bases, load0, load1) -> str:  # type: ignore[no-untyped-def]
+def report(results, args, s, t_bases, load0, load1, cut=False) -> str:  # type: ignore[no-untyped-def]
     cmd = "uv run python -m benchmarks.bench_archive " + " ".join(
         [
             "--sizes",
@@ -180,9 +198,19 @@ def report(results, args, s, t_bases, load0, load1) -> str:  # type: ignore[no-u
         "jobs ran), so absolute times are pessimistic and noisy; compare the ratios between "
         "sizes. Times in s; with several runs: median (min–max).",
         "",
+        *(
+            [
+                f"**The run was cut short** (sizes {', '.join(str(r['n']) for r in results)} "
+                "finished; the larger ones did not in the time available on the shared "
+                "machine); the fragment was written from the run's log with `--report-from`.",
+                "",
+            ]
+            if cut
+            else []
+        ),
         f"Sessions: copies of {args.bases} simulated base sessions (lifting, "
-        f"{s.duration_s:.0f} s of stream time, 2 sensors × 200 Hz, "
-        f"{sum(s.samples.values())} raw samples each; recording them took {t_bases:.0f} s) with "
+        f"{s['duration_s']:.0f} s of stream time, 2 sensors × 200 Hz, "
+        f"{s['samples']} raw samples each; recording them took {t_bases:.0f} s) with "
         "their own session id, wearer (wearers × 10 consecutive days) and creation time "
         "(benchmarks/bench_archive.py explains the generation). Archived with `--raw`; "
         "`reanalyze` ran on a Dask LocalCluster with 2 worker processes.",

@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -85,23 +84,20 @@ def wearer_of(sf: SessionFile, override: str | None = None) -> str:
     return "unknown"
 
 
+CONTENT_TABLES = ("raw_blocks", "angle_blocks", "alerts", "reps", "markers")
+
+
 def content_hash(sf: SessionFile) -> str:
-    """SHA-256 over the session's facts, raw blocks (in order), angles and events."""
+    """SHA-256 over the session's stored facts (``meta`` without the writer process) and the
+    stored rows of its data tables, in storage order (the BLOBs as stored, not decoded)."""
     h = hashlib.sha256()
     meta = {k: v for k, v in sf.meta.items() if k != "writer"}
     h.update(dumps(meta).encode())
-    for k, b in sf.iter_blocks():
-        h.update(f"{k}:{b.sensor}:{len(b)}".encode())
-        for name in ("t", "acc", "gyr", "mag", "seq", "quat"):
-            v = getattr(b, name, None)
-            if v is not None:
-                h.update(np.ascontiguousarray(v).tobytes())
-    for ang, load in sf.iter_angles():
-        h.update(np.ascontiguousarray(ang.t).tobytes())
-        h.update(np.ascontiguousarray(ang.flexion).tobytes())
-        h.update(load.tobytes())
-    for ev in (sf.alerts(), sf.reps(), sf.markers()):
-        h.update(dumps([repr(e) for e in ev]).encode())
+    for table in CONTENT_TABLES:
+        h.update(f"|{table}|".encode())
+        for row in sf.db.execute(f"SELECT * FROM {table} ORDER BY rowid"):
+            for v in row:
+                h.update(v if isinstance(v, bytes) else repr(v).encode())
     return h.hexdigest()
 
 

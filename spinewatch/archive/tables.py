@@ -289,55 +289,44 @@ def raw_table(
     session_id: str, blocks: Iterable[tuple[int, ImuBlock | OrientationBlock]]
 ) -> pa.Table:
     """Every stored sample with its block ordinal, so re-analysis replays the same blocks."""
-    parts: dict[str, list[NDArray[Any]]] = {f.name: [] for f in RAW_SCHEMA}
-    sensors: list[str] = []
-    kinds: list[str] = []
-    counts: list[int] = []
-    for k, b in blocks:
-        n = len(b)
-        counts.append(n)
-        sensors.append(b.sensor)
-        parts["block"].append(np.full(n, k, np.int64))
-        parts["time_s"].append(np.asarray(b.t, float))
-        nan3 = np.full((n, 3), np.nan)
-        if isinstance(b, OrientationBlock):
-            kinds.append("quat")
-            q = np.asarray(b.quat, float)
-            for q_name in ("acc", "gyr", "mag"):
-                for i, ax in enumerate("xyz"):
-                    parts[f"{q_name}_{ax}"].append(nan3[:, i])
-            parts["seq"].append(np.full(n, -1, np.int64))
-        else:
-            kinds.append("imu")
-            q = np.full((n, 4), np.nan)
-            for q_name in ("acc", "gyr", "mag"):
-                m = getattr(b, q_name)
-                m = nan3 if m is None else np.asarray(m, float)
-                for i, ax in enumerate("xyz"):
-                    parts[f"{q_name}_{ax}"].append(m[:, i])
-            parts["seq"].append(np.full(n, -1, np.int64) if b.seq is None else np.asarray(b.seq))
-        for i, c in enumerate("wxyz"):
-            parts[f"quat_{c}"].append(q[:, i])
-    cnt = np.array(counts, dtype=np.intp)
+    items = [(k, b) for k, b in blocks if len(b)]
+    n = np.array([len(b) for _, b in items], dtype=np.intp)
+    total = int(n.sum())
+    is_q = np.array([isinstance(b, OrientationBlock) for _, b in items], dtype=bool)
+    rows_q = np.repeat(is_q, n)
+
+    def stack(name: str, width: int, kind: type) -> NDArray[np.float64]:
+        # One concatenation per quantity; NaN rows where a block lacks it.
+        out = np.full((total, width), np.nan)
+        have = [isinstance(b, kind) and getattr(b, name, None) is not None for _, b in items]
+        parts: list[Any] = [getattr(b, name) for (_, b), h in zip(items, have, strict=True) if h]
+        sel = np.repeat(np.array(have, dtype=bool), n)
+        if parts:
+            out[sel] = np.concatenate(parts)
+        return out
+
+    seq = np.full(total, -1, np.int64)
+    has_seq = np.repeat(np.array([getattr(b, "seq", None) is not None for _, b in items], bool), n)
+    seqs = [s for _, b in items if (s := getattr(b, "seq", None)) is not None]
+    if seqs:
+        seq[has_seq] = np.concatenate(seqs)
     cols: dict[str, pa.Array] = {
-        "session_id": pa.array([session_id] * int(cnt.sum()), pa.string()),
-        "sensor": pa.array(np.repeat(np.array(sensors, dtype=object), cnt), pa.string()),
-        "kind": pa.array(np.repeat(np.array(kinds, dtype=object), cnt), pa.string()),
+        "session_id": pa.array(np.full(total, session_id, dtype=object), pa.string()),
+        "block": pa.array(np.repeat(np.array([k for k, _ in items], np.int64), n)),
+        "sensor": pa.array(
+            np.repeat(np.array([b.sensor for _, b in items], object), n), pa.string()
+        ),
+        "kind": pa.array(np.where(rows_q, "quat", "imu").astype(object), pa.string()),
+        "time_s": pa.array(np.concatenate([b.t for _, b in items]) if items else np.zeros(0)),
     }
-    for f in RAW_SCHEMA:
-        if f.name in cols:
-            continue
-        v = (
-            np.concatenate(parts[f.name])
-            if parts[f.name]
-            else np.zeros(0, f.type.to_pandas_dtype())
-        )
-        if f.name == "seq":
-            cols[f.name] = pa.array(v, pa.int64(), mask=v < 0)
-        elif f.name == "block":
-            cols[f.name] = pa.array(v, pa.int64())
-        else:
-            cols[f.name] = pa.array(v, pa.float64(), mask=np.isnan(v))  # absent → null
+    for name in ("acc", "gyr", "mag"):
+        m = stack(name, 3, ImuBlock)
+        for i, ax in enumerate("xyz"):
+            cols[f"{name}_{ax}"] = pa.array(m[:, i], mask=np.isnan(m[:, i]))  # absent → null
+    cols["seq"] = pa.array(seq, mask=seq < 0)
+    q = stack("quat", 4, OrientationBlock)
+    for i, c in enumerate("wxyz"):
+        cols[f"quat_{c}"] = pa.array(q[:, i], mask=np.isnan(q[:, i]))
     return pa.table(cols, schema=RAW_SCHEMA)
 
 
