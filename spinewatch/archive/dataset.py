@@ -84,18 +84,22 @@ def wearer_of(sf: SessionFile, override: str | None = None) -> str:
     return "unknown"
 
 
-CONTENT_TABLES = ("raw_blocks", "angle_blocks", "alerts", "reps", "markers")
+_NOT_CONTENT = ("meta", "link_stats")  # meta is hashed decoded; link statistics are not data
 
 
 def content_hash(sf: SessionFile) -> str:
     """SHA-256 over the session's stored facts (``meta`` without the writer process) and the
-    stored rows of its data tables, in storage order (the BLOBs as stored, not decoded)."""
+    stored rows of its data tables (whatever the file's schema version holds: blocks or
+    compact batches), in storage order, the BLOBs as stored, not decoded."""
     h = hashlib.sha256()
     meta = {k: v for k, v in sf.meta.items() if k != "writer"}
     h.update(dumps(meta).encode())
-    for table in CONTENT_TABLES:
+    names = sf.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    for (table,) in names.fetchall():
+        if table in _NOT_CONTENT or table.startswith("sqlite_"):
+            continue
         h.update(f"|{table}|".encode())
-        for row in sf.db.execute(f"SELECT * FROM {table} ORDER BY rowid"):
+        for row in sf.db.execute(f'SELECT * FROM "{table}" ORDER BY rowid'):
             for v in row:
                 h.update(v if isinstance(v, bytes) else repr(v).encode())
     return h.hexdigest()
