@@ -77,7 +77,7 @@ def test_parquet_folder(recorded: dict, tmp_path: Path) -> None:
     np.testing.assert_array_equal(a.column("under_load").to_numpy(), load)
     ev = pq.read_table(out / "events.parquet")
     assert "alert" in ev.column("kind").to_pylist()
-    assert (out / "session.json").read_text().startswith('{\n  "schema_version": 1')
+    assert sorted(f.name for f in out.iterdir()) == ["angles.parquet", "events.parquet", "raw.parquet"]
 
 
 def parse_sto(path: Path) -> tuple[dict[str, str], list[str], np.ndarray, dict[str, np.ndarray]]:
