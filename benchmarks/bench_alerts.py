@@ -1,133 +1,166 @@
-"""Alerts, load context and reps against the simulator's truth (issue 5).
+"""Alerts, load context and reps against the simulator's truth on varied sessions (issue 12).
 
 Writes docs/benchmarks/alerts.md. Run:
 
-    uv run python -m benchmarks.bench_alerts            # 6 seeds × 5-minute sessions
-    uv run python -m benchmarks.bench_alerts --quick
+    uv run python -m benchmarks.bench_alerts            # 6 held-out seeds × 10-min sessions
+    uv run python -m benchmarks.bench_alerts --quick    # 2 seeds × 4 min
+    uv run python -m benchmarks.bench_alerts --tune     # the tuning seeds instead
+
+Sessions are the simulator's ``varied-session`` (warm-ups, body-weight squats, a pick-up,
+sitting, walking bouts of 30–90 s straight into deadlift and kettlebell-swing sets), each
+wearer calibrated from its own simulated calibration recording. The detectors were tuned on
+seeds 100–103 only; the report is on seeds 1–6 (rates 50/100/200 Hz, separate and shared
+clocks).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from benchmarks.bench_engine import realistic
 from benchmarks.collect import machine, write_fragment
+from benchmarks.varied_eval import OTHER, TH, UNLOADED, score_all
 from calibration import calibrate
-from posture.alerts import AlertEngine, LoadContext, LoadSettings, detect_alerts
+from posture.alerts import AlertEngine, LoadContext, LoadSettings
 from posture.engine import analyze
-from posture.reps import segment_reps
-from posture.simulator import PHASES, simulate
-from spinewatch.events import thresholds_for
+from posture.simulator import simulate
+
+HELD_OUT = [(1, 50.0, "separate"), (2, 100.0, "shared"), (3, 200.0, "separate"),
+            (4, 50.0, "shared"), (5, 100.0, "separate"), (6, 200.0, "separate")]  # fmt: skip
+TUNING = [(100, 100.0, "separate"), (101, 100.0, "separate"), (102, 100.0, "separate"),
+          (103, 100.0, "separate")]  # fmt: skip
 
 
-def run(seed: int, minutes: float) -> dict[str, list[float]]:
-    cfg = realistic(seed, 200.0)
+def run(seed: int, rate: float, clock: str, minutes: float) -> tuple[dict, dict]:
+    cfg = replace(realistic(seed, rate), clock=clock)
     prof = calibrate(simulate("calibration", cfg).raw)
-    sess = simulate("lifting-session", cfg, duration_s=minutes * 60)
+    sess = simulate("varied-session", cfg, duration_s=minutes * 60)
     ang = analyze(sess.raw, prof.spine_model)
-    th = thresholds_for(prof, None)
-    pred = detect_alerts(ang, th, LoadSettings(mode="auto"))
-    tr = sess.truth
-    truth_load = LoadContext(LoadSettings(mode="never"))
-    for a, b in tr.sets:
-        truth_load.add_set(a, b)
-    eng = AlertEngine(th, truth_load)
-    _, truth = eng.process(tr.angle_block())
-    truth += eng.flush(float(tr.t[-1]))
-    matched_pred = set()
-    delays, hits = [], 0
-    for t_al in truth:
-        cands = [
-            i
-            for i, p in enumerate(pred)
-            if p.plane == t_al.plane
-            and p.side == t_al.side
-            and p.start_s < t_al.end_s + 0.2
-            and p.end_s > t_al.start_s - 0.2
-        ]
-        if cands:
-            hits += 1
-            i = min(cands, key=lambda k: abs(pred[k].start_s - t_al.start_s))
-            matched_pred.add(i)
-            delays.append(pred[i].alert_s - t_al.start_s)
-    stretch = PHASES.index("stretch")
-    stretch_t = tr.t[tr.phase == stretch]
-    false_stretch = sum(
-        1 for p in pred if stretch_t.size and np.any(np.abs(stretch_t - p.start_s) < 1 / 200)
-    )
-    # Cost of the alert engine on 20 ms blocks.
-    eng2 = AlertEngine(th, LoadContext(LoadSettings(mode="auto")))
-    t0 = time.perf_counter()
-    for i in range(0, len(ang), 4):
-        eng2.process(ang.take(slice(i, i + 4)))
-    us = (time.perf_counter() - t0) / len(ang) * 1e6
-    reps = segment_reps(ang)
-    found, bnd, share = 0, [], []
-    for r in tr.reps:
-        m = [x for x in reps if x.start_s < r.end_s and x.end_s > r.start_s]
-        if m:
-            found += 1
-            x = m[0]
-            bnd += [
-                abs(x.start_s - r.start_s),
-                abs(x.bottom_s - r.bottom_s),
-                abs(x.end_s - r.end_s),
-            ]
-            share.append(abs(x.hip_share - r.hip_share) * 100)
+    measured = score_all(ang, sess.truth)
+    logic = score_all(sess.truth.angle_block(), sess.truth)
+    # Cost of the alert engine with --load auto on 20 ms blocks, against --load never (manual
+    # sets only) on the same blocks: the ratio is what the busy machine cannot blur.
+    k = max(1, round(rate / 50))
+    blocks = [ang.take(slice(i, i + k)) for i in range(0, len(ang), k)]
+    for mode in ("never", "auto"):
+        eng = AlertEngine(TH, LoadContext(LoadSettings(mode=mode)))
+        t0 = time.perf_counter()
+        for b in blocks:
+            eng.process(b)
+        measured[f"us_{mode}"] = [(time.perf_counter() - t0) / len(ang) * 1e6]
+    return measured, logic
+
+
+def _add(acc: dict, part: dict) -> None:
+    for k, v in part.items():
+        acc.setdefault(k, []).extend(v)
+
+
+def _frac(a: float, b: float) -> str:
+    return f"{a / b:.3f} ({a:g}/{b:g})" if b else "n/a"
+
+
+def column(acc: dict) -> dict[str, str]:
+    S = lambda k: float(sum(acc.get(k, [])))  # noqa: E731
+    d = np.array(acc["delay"]) * 1000 if acc.get("delay") else np.array([np.nan])
+    b = np.array(acc["bottom_err"]) * 1000 if acc.get("bottom_err") else np.array([np.nan])
+    lr = S("found_lift") + S("found_swing")
+    lt = S("total_lift") + S("total_swing")
+    matched = S("detected") - S("phantom")
     return {
-        "truth": [len(truth)],
-        "pred": [len(pred)],
-        "tp_truth": [hits],
-        "tp_pred": [len(matched_pred)],
-        "delay": delays,
-        "false_stretch": [false_stretch],
-        "us": [us],
-        "reps_truth": [len(tr.reps)],
-        "reps_found": [found],
-        "bnd": bnd,
-        "share": share,
-        "extra_reps": [max(0, len(reps) - found)],
+        "auto_unloaded": f"{S('alerts_unloaded'):g}",
+        "auto_other": f"{S('alerts_other'):g}",
+        "auto_exc": _frac(S("exc_flagged"), S("exc_truth")),
+        "auto_exc_vis": _frac(S("exc_visible_flagged"), S("exc_visible")),
+        "auto_loaded": _frac(S("loaded_hit"), S("loaded_n")),
+        "auto_samples": ", ".join(
+            f"{n} {100 * S(f'fl_{n}') / S(f'n_{n}'):.1f} %"
+            for n in (*UNLOADED, *OTHER)
+            if S(f"n_{n}")
+        ),
+        "recall": _frac(S("al_hit"), S("al_truth")),
+        "precision": _frac(S("al_used"), S("al_pred")),
+        "delay": f"{np.nanmedian(d):.0f} / {np.nanpercentile(d, 95):.0f} ms",
+        "reps": _frac(lr, lt) + f" (lifts {S('found_lift'):g}/{S('total_lift'):g}, "
+        f"swings {S('found_swing'):g}/{S('total_swing'):g})",
+        "rounded": _frac(S("rounded_found"), S("rounded_total")),
+        "phantom": _frac(S("phantom"), S("detected")),
+        "bottom": f"{np.nanmedian(b):.0f} / {np.nanpercentile(b, 95):.0f} ms",
+        "share": f"{100 * np.median(acc['share_err']):.1f} pp" if acc.get("share_err") else "",
+        "other_reps": f"squats {S('found_squat'):g}/{S('total_squat'):g}, toe touches "
+        f"{S('found_toe-touch'):g}/{S('total_toe-touch'):g} (matched: {matched:g})",
     }
+
+
+ROWS = [
+    ("auto_unloaded", "`auto`: alerts during unloaded warm-ups, squats, walking", "0"),
+    ("auto_other", "`auto`: alerts during a pick-up, sitting, standing", "—"),
+    ("auto_exc", "`auto`: loaded excursions flagged under load (all)", "≥ 0.95"),
+    ("auto_exc_vis", "`auto`: ... of those the angles show (found with `always`)", "≥ 0.95"),
+    ("auto_loaded", "`auto`: loaded samples flagged loaded", "—"),
+    ("auto_samples", "`auto`: unloaded samples flagged loaded, by activity", "—"),
+    ("recall", "`always`: recall of excursions", "≥ 0.95"),
+    ("precision", "`always`: precision", "≥ 0.95"),
+    (
+        "delay",
+        "`always`: delay true crossing → alert (incl. 100 ms debounce), median / p95",
+        "p95 ≤ 150 ms",
+    ),  # fmt: skip
+    ("reps", "lift and swing reps found", "≥ 98 %"),
+    ("rounded", "rounded lift reps found (incl. ≈ 27°, < 50 % hip share)", "—"),
+    ("phantom", "phantom reps (no true rep of any kind)", "≤ 2 %"),
+    ("bottom", "bottom time error (lifts, swings), median / p95", "median ≤ 150 ms"),
+    ("share", "hip share error, median", "—"),
+    ("other_reps", "unloaded reps counted too (not scored)", "—"),
+]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tune", action="store_true", help="report on the tuning seeds")
     args = ap.parse_args()
-    seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4, 5]
-    minutes = 2.0 if args.quick else 5.0
-    acc: dict[str, list[float]] = {}
-    for s in seeds:
-        for k, v in run(s, minutes).items():
-            acc.setdefault(k, []).extend(v)
-        print("seed", s, "done", flush=True)
-    recall = sum(acc["tp_truth"]) / max(1, sum(acc["truth"]))
-    precision = sum(acc["tp_pred"]) / max(1, sum(acc["pred"]))
-    delay = np.array(acc["delay"]) * 1000
-    cmd = "uv run python -m benchmarks.bench_alerts" + (" --quick" if args.quick else "")
+    runs = TUNING if args.tune else HELD_OUT
+    if args.quick:
+        runs = runs[:2]
+    minutes = 4.0 if args.quick else 10.0
+    meas: dict = {}
+    logic: dict = {}
+    for seed, rate, clock in runs:
+        m, lg = run(seed, rate, clock, minutes)
+        _add(meas, m)
+        _add(logic, lg)
+        print("seed", seed, rate, clock, "done", flush=True)
+    cm, cl = column(meas), column(logic)
+    flags = " --quick" if args.quick else ""
+    flags += " --tune" if args.tune else ""
+    which = ", ".join(f"{s}@{r:g} Hz/{c}" for s, r, c in runs)
     lines = [
-        "## Alerts, load context and reps (issue 5)",
+        "## Alerts, load context and reps on varied sessions (issue 12)",
         "",
-        f"Command: `{cmd}` — machine: {machine()}. {len(seeds)} seeds × {minutes:g}-minute",
-        "simulated lifting sessions at 200 Hz with realistic faults; each calibrated from its own",
-        "simulated calibration recording, analysed, thresholds from the profile (deadlift preset),",
-        "`--load auto`. Truth alerts: the same alert engine on the simulator's true angles with",
-        "the true set intervals as load. A predicted alert matches a truth alert of the same",
-        "plane and side that overlaps it in time.",
+        f"Command: `uv run python -m benchmarks.bench_alerts{flags}` — machine: {machine()}.",
+        f"{len(runs)} simulated `varied-session`s of {minutes:g} min (seed@rate/clock: {which};",
+        "realistic faults), each calibrated from its own simulated calibration recording and",
+        "analysed in batch; limits 20/15/15° (flexion, lateral flexion, rotation, both sides).",
+        "Detectors tuned on seeds 100–103 only"
+        + (" (this run: the tuning seeds)." if args.tune else "; these seeds are held out.")
+        + " Truth alerts: the same alert engine on the",  # fmt: skip
+        "simulator's true angles with the true load (lift and swing sets) or `always`; a",
+        "predicted alert matches one of the same plane and side overlapping it. *Measured*:",
+        "angles from the engine; *true angles*: the detectors fed the simulator's true angles",
+        "(their own errors, without the angle errors).",
         "",
-        "| measure | value | target |",
-        "| --- | --- | --- |",
-        f"| recall of excursions under load | {recall:.3f} ({sum(acc['tp_truth'])}/{sum(acc['truth'])}) | ≥ 0.95 |",
-        f"| precision | {precision:.3f} ({sum(acc['tp_pred'])}/{sum(acc['pred'])}) | ≥ 0.95 |",
-        f"| alerts starting during unloaded stretching | {sum(acc['false_stretch'])} | 0 |",
-        f"| delay true crossing → alert (incl. 100 ms debounce), median / p95 | {np.median(delay):.0f} / {np.percentile(delay, 95):.0f} ms | p95 ≤ 150 ms |",
-        f"| alert engine cost per sample pair (20 ms blocks) | {np.median(acc['us']):.1f} µs | ≤ 10 µs |",
-        f"| reps found | {sum(acc['reps_found'])}/{sum(acc['reps_truth'])} ({100 * sum(acc['reps_found']) / max(1, sum(acc['reps_truth'])):.1f} %), {sum(acc['extra_reps'])} extra | ≥ 98 % |",
-        f"| rep boundary error (start/bottom/end), mean / max | {np.mean(acc['bnd']):.2f} / {np.max(acc['bnd']):.2f} s | ≤ 0.2 s |",
-        f"| hip share error, mean / max | {np.mean(acc['share']):.1f} / {np.max(acc['share']):.1f} pp | ≤ 10 pp |",
+        "| measure | measured angles | true angles | target |",
+        "| --- | --- | --- | --- |",
+        *[f"| {label} | {cm[k]} | {cl[k]} | {target} |" for k, label, target in ROWS],
+        "| alert engine cost per sample, 20 ms blocks (busy shared machine), median of runs: "
+        f"`auto` / `never` | {np.median(meas['us_auto']):.1f} / {np.median(meas['us_never']):.1f}"
+        f" µs (ratio {np.median(np.array(meas['us_auto']) / np.array(meas['us_never'])):.2f})"
+        " | | |",
     ]
     write_fragment("alerts", "\n".join(lines))
     print("\n".join(lines))

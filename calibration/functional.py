@@ -29,9 +29,9 @@ from scipy.signal import find_peaks
 from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationProfile
 from posture import angles as A
 from posture import quat as Q
-from posture.alignment import estimate_clock_map, interpolate_orientation
+from posture.alignment import choose_clock, interpolate_orientation
 from posture.errors import MissingSensorError
-from posture.fusion import OrientationFilter
+from posture.fusion import fuse_offline
 from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
 
 F64 = NDArray[np.float64]
@@ -170,7 +170,7 @@ def calibrate(
             "at least three slow cat-cow cycles (about 30–40 s in all)"
         )
     rates = {r: raw[r].nominal_rate() for r in ROLES}
-    clock = estimate_clock_map(lum, tho)
+    clock = choose_clock(lum, tho, "auto")
     tho_t = clock.to_lumbar(tho.t)
     tho_l = ImuBlock(THORACIC, tho_t, tho.acc, tho.gyr, tho.mag)
     aligned = {LUMBAR: lum, THORACIC: tho_l}
@@ -215,8 +215,9 @@ def calibrate(
         mount, lean = _axis_frame(up, axis, up / np.linalg.norm(up) - mean_dir)
         leans[role] = lean
         mounts[role] = mount
-        f = OrientationFilter(rates[role], sensor=role)
-        ob = f.process(b)
+        # Offline VQF: gyro bias from the standing at both ends, so the cat-cow extremes (and
+        # the neutral halfway between them) carry less heading drift between the filters.
+        ob = fuse_offline(b, rates[role])
         fused[role] = (ob.t, ob.quat)
 
     weak = [r for r in ROLES if leans[r] < s.min_lean_deg]

@@ -114,59 +114,59 @@ class CalibrationProfile:
         os.replace(tmp, p)
 
     @classmethod
-    def from_json_dict(cls, d: dict[str, Any], source: str = "profile") -> CalibrationProfile:
+    def from_json_dict(cls, d: Any, source: str = "profile") -> CalibrationProfile:
+        """Build a profile from its JSON object, checking every field
+        (:mod:`calibration.profile_schema`); a bad one raises :class:`CalibrationError`
+        naming the field."""
+        from calibration.profile_schema import ProfileSchemaError, check_profile_dict
+
         if not isinstance(d, dict):
             raise CalibrationError(f"{source}: not a calibration profile (expected a JSON object)")
-        version = d.get("schema_version")
-        if version is None:
-            raise CalibrationError(f"{source}: no schema_version; is this a spinewatch profile?")
-        if version != SCHEMA_VERSION:
-            raise CalibrationError(
-                f"{source}: profile schema version {version} is not supported (this spinewatch "
-                f"reads version {SCHEMA_VERSION}); recalibrate with 'spinewatch calibrate'"
-            )
         try:
-            return cls(
-                sensor_ids=dict(d.get("sensor_ids", {})),
-                mount_thoracic=tuple(float(v) for v in d["mount_thoracic"]),  # type: ignore[arg-type]
-                mount_lumbar=tuple(float(v) for v in d["mount_lumbar"]),  # type: ignore[arg-type]
-                neutral=tuple(float(v) for v in d["neutral"]),  # type: ignore[arg-type]
-                ranges={p: (float(a), float(b)) for p, (a, b) in d["ranges"].items()},
-                measured_planes=tuple(d.get("measured_planes", ("flexion",))),
-                standing_flexion_deg=float(d.get("standing_flexion_deg", 0.0)),
-                quality=float(d.get("quality", 0.0)),
-                quality_components={
-                    k: float(v) for k, v in d.get("quality_components", {}).items()
-                },
-                created=str(d.get("created", "")),
-                info=dict(d.get("info", {})),
-                thresholds=d.get("thresholds"),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CalibrationError(
-                f"{source}: malformed calibration profile ({type(exc).__name__}: {exc}); "
+            kw = check_profile_dict(d, SCHEMA_VERSION)
+        except ProfileSchemaError as exc:
+            advice = (
                 "recalibrate with 'spinewatch calibrate'"
-            ) from None
+                if exc.field == "schema_version"
+                else "fix that field, restore the file or recalibrate with 'spinewatch calibrate'"
+            )
+            raise CalibrationError(f"{source}: bad calibration profile: {exc}; {advice}") from None
+        return cls(**kw)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> CalibrationProfile:
         """Read a profile written by :meth:`save`; clear errors for missing or bad files."""
         p = str(path)
         try:
-            text = Path(p).read_text(encoding="utf-8")
+            text = Path(p).read_text(encoding="utf-8-sig")  # a BOM from an editor is fine
         except FileNotFoundError:
             raise CalibrationError(
                 f"{p}: profile not found; create one with 'spinewatch calibrate RAW.csv -o {p}'"
             ) from None
+        except UnicodeDecodeError:
+            raise CalibrationError(
+                f"{p}: not a calibration profile (not UTF-8 text); recalibrate or restore it"
+            ) from None
         except OSError as exc:
             raise CalibrationError(f"{p}: cannot read the profile ({exc.strerror})") from None
         try:
-            d = json.loads(text)
+            d = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise CalibrationError(
                 f"{p}: not valid JSON (line {exc.lineno}: {exc.msg}); recalibrate or restore it"
             ) from None
+        except ValueError as exc:  # NaN/Infinity, which JSON does not allow
+            raise CalibrationError(f"{p}: {exc}; recalibrate or restore it") from None
+        except RecursionError:
+            raise CalibrationError(
+                f"{p}: not a calibration profile (JSON nested too deeply); recalibrate or "
+                "restore it"
+            ) from None
         return cls.from_json_dict(d, source=p)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} in the file: JSON has no NaN or infinity (use null)")
 
 
 def thresholds_for(profile: CalibrationProfile | None, spec: str | None = None) -> Thresholds:

@@ -36,6 +36,7 @@ class Adapter:
     profile: ClassVar[str] = ""
     service_uuid: ClassVar[str] = ""
     data_uuid: ClassVar[str] = ""
+    extra_uuids: ClassVar[tuple[str, ...]] = ()  # also subscribed where the sensor has them
 
     def __init__(self, role: str, rate_hz: float = 200.0) -> None:
         self.role = role
@@ -167,24 +168,40 @@ class SpinewatchAdapter(Adapter):
 
 
 class WitMotionAdapter(ArrivalAdapter):
-    """WitMotion WT901BLE family: raw acc/gyr frames, times from arrival on a rate grid."""
+    """WitMotion WT901BLE family: raw acc/gyr frames, times from arrival on a rate grid.
+
+    Notifications go through a :class:`~firmware_bridge.profiles.witmotion.WitStream`, so a
+    frame split across notifications still decodes and stray bytes are skipped (counted in
+    ``garbage_bytes``; unknown frame types in ``bad_packets``, with ``last_error``).
+    """
 
     profile = "witmotion"
     service_uuid = WIT.SERVICE_UUID
     data_uuid = WIT.NOTIFY_UUID
 
+    def __init__(self, role: str, rate_hz: float = 100.0) -> None:
+        super().__init__(role, rate_hz)
+        self.stream = WIT.WitStream()
+
+    @property
+    def garbage_bytes(self) -> int:
+        return self.stream.garbage_bytes
+
+    @property
+    def last_error(self) -> str:
+        return self.stream.last_error
+
     async def setup(self, client: Any) -> None:
+        self.stream.reset()  # a partial frame from before a reconnect is lost
         for cmd in (WIT.cmd_unlock(), WIT.cmd_rate(self.rate_hz), WIT.cmd_save()):
             await client.write_gatt_char(WIT.WRITE_UUID, cmd, response=False)
 
     def feed(self, data: bytes, t_host: float) -> ImuBlock | None:
-        try:
-            fr = WIT.decode(data)
-        except PacketError:
-            self.bad_packets += 1
-            return None
+        bad0 = self.stream.bad_frames
+        fr = self.stream.push(data)
+        self.bad_packets += self.stream.bad_frames - bad0
         if fr.n == 0:
-            return None  # only register answers
+            return None  # register answers only, or a frame still incomplete
         return self._block(fr.acc, fr.gyr, None, t_host)
 
 
@@ -195,14 +212,23 @@ class DotAdapter(Adapter):
     service_uuid = DOT.MEASUREMENT_SERVICE
 
     def __init__(self, role: str, rate_hz: float = 60.0, mode: str = "rate-quantities") -> None:
-        super().__init__(role, min(rate_hz, DOT.REALTIME_MAX_HZ))
+        super().__init__(role, DOT.output_rate_for(rate_hz))
         self.mode = DOT.MODES[mode]
         self.data_uuid = self.mode.characteristic  # type: ignore[misc]
+        # Some firmware sends every mode's payload on the medium characteristic.
+        self.extra_uuids = tuple(  # type: ignore[misc]
+            u for u in (DOT.MEDIUM_PAYLOAD_UUID,) if u != self.mode.characteristic
+        )
         self.ticks = Unwrapper(32)
         self.clock: ClockFit = ClockFit()
         self._t_prev: float | None = None
 
     async def setup(self, client: Any) -> None:
+        # The output rate lives in the device control characteristic: read, change, write.
+        ctrl = await client.read_gatt_char(DOT.DEVICE_CONTROL_UUID)
+        await client.write_gatt_char(
+            DOT.DEVICE_CONTROL_UUID, DOT.cmd_output_rate(ctrl, self.rate_hz), response=True
+        )
         await client.write_gatt_char(DOT.CONTROL_UUID, DOT.cmd_measure(self.mode), response=True)
 
     def feed(self, data: bytes, t_host: float) -> ImuBlock | OrientationBlock | None:
@@ -259,13 +285,20 @@ ADAPTERS: dict[str, type[Adapter]] = {
 }
 
 
+WITMOTION_CLASSIC = "witmotion-classic"
+# Recognised in a scan but not spoken: profile → why, and what to use instead.
+UNSUPPORTED: dict[str, str] = {WITMOTION_CLASSIC: WIT.CLASSIC_MESSAGE}
+
+
 def profile_of(service_uuids: list[str], name: str | None) -> str | None:
     """Which profile an advertisement belongs to (by service UUID, then by name)."""
     uu = {u.lower() for u in service_uuids}
+    n = (name or "").lower()
+    if WIT.CLASSIC_SERVICE_UUID in uu or n.startswith("bwt901cl"):
+        return WITMOTION_CLASSIC
     for a in ADAPTERS.values():
         if a.service_uuid.lower() in uu:
             return a.profile
-    n = (name or "").lower()
     if n.startswith(("wt901", "bwt901", "wt9011")):
         return "witmotion"
     if "dot" in n and ("xsens" in n or "movella" in n):

@@ -173,6 +173,9 @@ class SensorLink:
         await asyncio.wait_for(
             client.start_notify(self.adapter.data_uuid, self._on_notify), s.gatt_timeout_s
         )
+        for uuid in self.adapter.extra_uuids:  # optional: not every firmware has them
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.start_notify(uuid, self._on_notify), s.gatt_timeout_s)
         await asyncio.wait_for(self.adapter.setup(client), 3 * s.gatt_timeout_s)
 
     async def _sleep_or_stop(self, seconds: float) -> bool:

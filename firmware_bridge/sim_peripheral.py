@@ -66,20 +66,41 @@ class Faults:
                 raise FaultSpecError(
                     f"unknown fault {name!r}; known faults: {', '.join(sorted(known))}"
                 )
+            if f.type in ("bool", bool):
+                word = value.strip().lower()
+                if word not in _BOOL_WORDS:
+                    raise FaultSpecError(
+                        f"fault {name}={value!r}: give {name} alone, or {name}=yes / {name}=no"
+                    )
+                vals[f.name] = _BOOL_WORDS[word]
+                continue
             try:
-                if f.type in ("bool", bool):
-                    vals[f.name] = value.strip().lower() in ("", "1", "true", "yes")
-                else:
-                    vals[f.name] = float(value)
+                v = float(value)
             except ValueError:
                 raise FaultSpecError(
                     f"fault {name}={value!r}: the value must be a number"
                 ) from None
-        out = cls(**vals)
-        for name in ("drop", "burst", "garble"):
-            if not 0.0 <= getattr(out, name) <= 1.0:
-                raise FaultSpecError(f"fault {name} must be a fraction between 0 and 1")
-        return out
+            lo, hi, what = _FAULT_RANGES.get(f.name, (-1e300, 1e300, "must be a finite number"))
+            if not lo <= v <= hi:  # also refuses NaN and infinity
+                raise FaultSpecError(f"fault {name}={value.strip()}: {what}")
+            vals[f.name] = v
+        return cls(**vals)
+
+
+_BOOL_WORDS = {"": True, "1": True, "true": True, "yes": True, "0": False, "false": False,
+               "no": False}  # fmt: skip
+# Valid range per numeric fault (inclusive) and what to say otherwise. The connection interval
+# is what BLE allows (7.5 ms to 4 s); durations are bounded so a typo cannot stall a run.
+_FAULT_RANGES: dict[str, tuple[float, float, str]] = {
+    "drop": (0.0, 1.0, "must be a fraction between 0 and 1"),
+    "burst": (0.0, 1.0, "must be a fraction between 0 and 1"),
+    "garble": (0.0, 1.0, "must be a fraction between 0 and 1"),
+    "drift_ppm": (-1000.0, 1000.0, "must be between -1000 and 1000 ppm"),
+    "disconnect_at": (0.0, 86400.0, "must be between 0 (never) and 86400 s"),
+    "down_for": (0.0, 3600.0, "must be between 0 and 3600 s"),
+    "slow": (0.0, 60.0, "must be between 0 and 60 s"),
+    "interval_ms": (7.5, 4000.0, "must be a BLE connection interval, 7.5 to 4000 ms"),
+}
 
 
 class SimPeripheral:

@@ -257,6 +257,8 @@ class MainWindow(QMainWindow):
         colors = {}
         for j, plane in enumerate(PLANES):
             state = light_for(float(row[j]), self.limits[plane], loaded, plane in active_planes)
+            if plane == "rotation" and c.pipeline.rotation_uncertain and state != "red":
+                state = "grey"  # expected rotation error too large to judge (posture.anchors)
             colors[plane] = state
             self.lights[plane].set_reading(float(row[j]), state, self.limits[plane])
         self.figure.set_pose(

@@ -15,86 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from posture.anchors import rotation_uncertain
+from posture.load import LoadContext, LoadSettings, hysteresis
 from posture.records import AngleBlock
 from posture.thresholds import PLANES, Thresholds
 
+__all__ = ["Alert", "AlertEngine", "LoadContext", "LoadSettings", "detect_alerts", "hysteresis"]
+
 F64 = NDArray[np.float64]
 CHANNELS = tuple((p, side) for p in PLANES for side in ("positive", "negative"))
-
-
-def hysteresis(
-    on: NDArray[np.bool_], off: NDArray[np.bool_], state0: NDArray[np.bool_]
-) -> NDArray[np.bool_]:
-    """Latch per column: True after an ``on`` sample, False after an ``off`` sample.
-
-    Shapes ``(N, C)``; ``state0`` ``(C,)`` is the state before the first row. ``on`` wins when
-    both are set.
-    """
-    n = on.shape[0]
-    ev = np.where(on, 1, np.where(off, 0, -1))
-    idx = np.where(ev >= 0, np.arange(n)[:, None], -1)
-    np.maximum.accumulate(idx, axis=0, out=idx)
-    latched = np.take_along_axis(ev, np.maximum(idx, 0), axis=0) == 1
-    return np.where(idx >= 0, latched, state0[None, :])
-
-
-@dataclass(frozen=True)
-class LoadSettings:
-    """When the spine counts as under load.
-
-    Attributes:
-        mode: ``auto`` (hip-hinge detection, plus manual sets), ``always`` or ``never``
-            (manual sets only).
-        trunk_on_deg: thoracic forward inclination that starts a hinge...
-        hip_on_deg: ...together with this much forward pelvis tilt (so a slump or a cat-cow
-            without the hips does not count).
-        trunk_off_deg: the hinge ends when the trunk is back within this of upright.
-    """
-
-    mode: str = "auto"
-    trunk_on_deg: float = 30.0
-    hip_on_deg: float = 20.0
-    trunk_off_deg: float = 12.0
-
-
-class LoadContext:
-    """Streaming load detector with manual set markers."""
-
-    def __init__(self, settings: LoadSettings | None = None):
-        self.settings = settings or LoadSettings()
-        if self.settings.mode not in ("auto", "always", "never"):
-            raise ValueError(f"load mode must be auto, always or never, not {self.settings.mode!r}")
-        self._hinge = np.zeros(1, dtype=bool)
-        self._sets: list[tuple[float, float]] = []
-
-    def add_set(self, start_s: float, end_s: float = np.inf) -> None:
-        """A set started by the user (button, key, CLI) from ``start_s`` to ``end_s``."""
-        self._sets.append((start_s, end_s))
-
-    def end_set(self, end_s: float) -> None:
-        if self._sets and not np.isfinite(self._sets[-1][1]):
-            self._sets[-1] = (self._sets[-1][0], end_s)
-
-    def update(self, a: AngleBlock) -> NDArray[np.bool_]:
-        """Load flag per sample of the block, shape ``(N,)``."""
-        n = len(a)
-        manual = np.zeros(n, dtype=bool)
-        for s, e in self._sets:
-            manual |= (a.t >= s) & (a.t <= e)
-        mode = self.settings.mode
-        if mode == "always":
-            return np.ones(n, dtype=bool)
-        if mode == "never" or n == 0:
-            return manual
-        cfg = self.settings
-        trunk, hip = a.thoracic_inclination, a.hip_angle
-        on = (trunk > cfg.trunk_on_deg) & (hip > cfg.hip_on_deg)
-        if not self._hinge[0] and not on.any():
-            return manual  # the common case: standing or moving without a hinge
-        off = trunk < cfg.trunk_off_deg
-        hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
-        self._hinge = hinge[-1:].copy()
-        return hinge | manual
 
 
 @dataclass(frozen=True)
@@ -141,6 +70,7 @@ class AlertEngine:
         self._raised = np.zeros(len(CHANNELS), dtype=bool)
         self.active: dict[tuple[str, str], Alert] = {}
         self.last_load: NDArray[np.bool_] = np.zeros(0, dtype=bool)  # of the last block
+        self.rotation_uncertain = True  # rotation alerts withheld (GUI greys the light)
 
     def process(self, a: AngleBlock) -> tuple[list[Alert], list[Alert]]:
         """Feed a block; return (alerts raised in it, alerts that ended in it)."""
@@ -157,6 +87,12 @@ class AlertEngine:
         with np.errstate(invalid="ignore"):
             beyond = (x > self._limit) & load[:, None]
             inside = (x < self._limit - self.thresholds.hysteresis_deg) | ~load[:, None]
+        # Rotation is withheld (never raised, an excursion ends) while its expected error is
+        # a large part of the limit: 6D heading drifts between anchors (posture.anchors).
+        unsure = rotation_uncertain(a.rotation_confidence, self._limit[4:])
+        beyond[:, 4:] &= ~unsure
+        inside[:, 4:] |= unsure
+        self.rotation_uncertain = bool(unsure[-1].any())
         if not self._state.any() and not beyond.any():
             return raised, ended  # the common case: every plane inside its limits
         state = hysteresis(beyond, inside, self._state)

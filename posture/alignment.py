@@ -14,7 +14,7 @@ stamps by slerp, refusing to bridge any gap longer than ``max_gap_s`` (100 ms).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,16 +32,41 @@ class ClockMap:
     Attributes:
         offset_s: thoracic minus lumbar clock at lumbar time 0, s.
         drift: relative rate error (dimensionless; 50 ppm = 50e-6).
-        quality: 0..1, share of analysis windows whose correlation peak was trusted.
+        quality: 0..1, ``1 / (1 + (lag_sigma_s / 5 ms)²)``: 0.5 when the fitted lag is
+            uncertain by 5 ms (one standard deviation); 1.0 for a map that is known, not fitted.
+        lag_sigma_s: standard deviation of the fitted lag at the middle of the data, s, from
+            the width and height of the correlation peaks, inflated by the scatter between
+            windows (0 for a known map, ``inf`` when nothing could be fitted).
+        drift_sigma: standard deviation of the fitted drift (0 when no drift was fitted).
+        t_mid: lumbar time where ``lag_sigma_s`` holds (middle of the fitted windows), s.
+        source: ``"fit"`` (estimated from the gyroscopes), ``"shared"`` (one time base,
+            identity) or ``"given"``.
     """
 
     offset_s: float = 0.0
     drift: float = 0.0
     quality: float = 1.0
+    lag_sigma_s: float = 0.0
+    drift_sigma: float = 0.0
+    t_mid: float = 0.0
+    source: str = "given"
 
     @property
     def drift_ppm(self) -> float:
         return self.drift * 1e6
+
+    @property
+    def lag_at_mid_s(self) -> float:
+        """Fitted thoracic-minus-lumbar lag at :attr:`t_mid`, s."""
+        return self.offset_s + self.drift * self.t_mid
+
+    def confidently_nonzero(self, n_sigma: float = 3.0) -> bool:
+        """True when the fit shows a clock offset or drift beyond ``n_sigma`` deviations."""
+        if not np.isfinite(self.lag_sigma_s):
+            return False
+        off = abs(self.lag_at_mid_s) > n_sigma * self.lag_sigma_s
+        dr = self.drift_sigma > 0 and abs(self.drift) > n_sigma * self.drift_sigma
+        return bool(off or dr)
 
     def to_lumbar(self, t_thoracic: F64) -> F64:
         """Map thoracic time stamps (s) onto the lumbar clock (s)."""
@@ -49,6 +74,8 @@ class ClockMap:
 
 
 IDENTITY_CLOCK = ClockMap()
+SHARED_CLOCK = ClockMap(source="shared")
+CLOCK_MODES = ("auto", "fit", "shared")
 
 
 def _uniform(t: F64, v: F64, grid: F64) -> F64:
@@ -63,6 +90,40 @@ def _band(x: F64, fs: float) -> F64:
     return np.asarray(sosfiltfilt(sos, x))
 
 
+def _windows(
+    t_l: F64, t_t: F64, max_offset_s: float, window_s: float, gap_s: float
+) -> tuple[F64, F64]:
+    """Window starts and lengths (lumbar clock, s), placed only where both sensors have data.
+
+    The lumbar record is split at gaps longer than ``gap_s`` into segments; each segment gets
+    half-overlapping windows (one shorter window when the segment is short). The count is
+    bounded by the data's duration, never by the time span (a 30-day jump costs nothing).
+    """
+    brk = np.flatnonzero(np.diff(t_l) > gap_s)
+    seg_a = np.concatenate(([t_l[0]], t_l[brk + 1]))
+    seg_b = np.concatenate((t_l[brk], [t_l[-1]]))
+    out: list[F64] = []
+    lens: list[F64] = []
+    for a, b in zip(seg_a.tolist(), seg_b.tolist(), strict=True):
+        # The thoracic data that can pair with this segment (any offset up to max_offset_s).
+        i0 = int(np.searchsorted(t_t, a - max_offset_s))
+        i1 = int(np.searchsorted(t_t, b + max_offset_s, side="right"))
+        if i1 - i0 < 10:
+            continue
+        a = max(a, float(t_t[i0]) - max_offset_s)
+        b = min(b, float(t_t[i1 - 1]) + max_offset_s)
+        if b - a < 4 * max_offset_s:
+            continue
+        win = min(window_s, b - a - 2 * max_offset_s)
+        starts = np.arange(a + max_offset_s, b - max_offset_s - win + 1e-9, window_s / 2)
+        starts = starts if starts.size else np.array([a + max_offset_s])
+        out.append(starts)
+        lens.append(np.full(starts.size, win))
+    if not out:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(out), np.concatenate(lens)
+
+
 def estimate_clock_map(
     lumbar: ImuBlock,
     thoracic: ImuBlock,
@@ -71,15 +132,23 @@ def estimate_clock_map(
     window_s: float = 30.0,
     grid_hz: float = 200.0,
     min_corr: float = 0.5,
+    gap_s: float = 5.0,
 ) -> ClockMap:
-    """Estimate the thoracic clock's offset and drift against the lumbar clock.
+    """Fit the thoracic clock's offset and drift against the lumbar clock.
 
     Both gyro magnitudes are resampled onto a uniform grid, band-passed to 0.2–4 Hz (the body
     movements both segments share; soft-tissue wobble and noise are independent per sensor and
-    would bias the peak), and cross-correlated in windows of ``window_s``.
-    Each window's lag is refined to sub-sample precision by a parabola through the peak, and
-    a weighted line through (window centre, lag) gives offset and drift. With too little
-    motion or too few trusted windows the map falls back to a constant offset (or identity).
+    would bias the peak), and cross-correlated in windows of ``window_s`` placed where both
+    sensors have data. Each window's lag is refined by a parabola through the peak, and its
+    uncertainty follows from the peak's height ρ and sharpness (time-delay estimation:
+    ``σ² = (1 − ρ²) / (ρ² · 2BT · β²)`` with bandwidth B = 4 Hz, window length T and
+    ``β² = −r''(peak)/ρ``). A weighted line through (window centre, lag) gives offset and
+    drift; their uncertainties are inflated by the scatter between windows (reduced χ² > 1),
+    so windows that disagree — as on real recordings whose segments do not move in lockstep —
+    show up as an uncertain fit instead of a confident one. The drift is kept only when it is
+    significant (2σ) over at least 60 s of windows.
+
+    The result is the raw fit (``source="fit"``); :func:`choose_clock` decides whether to use it.
 
     Args:
         lumbar, thoracic: raw blocks on their own clocks.
@@ -87,28 +156,36 @@ def estimate_clock_map(
         window_s: analysis window length, s.
         grid_hz: resampling rate of the correlation, Hz.
         min_corr: smallest normalised correlation peak trusted.
+        gap_s: gaps in the lumbar data longer than this split the recording into segments, s.
     """
+    none = ClockMap(quality=0.0, lag_sigma_s=np.inf, source="fit")
     if len(lumbar) < 10 or len(thoracic) < 10:
-        return ClockMap(quality=0.0)
+        return none
+    starts, lengths = _windows(lumbar.t, thoracic.t, max_offset_s, window_s, gap_s)
+    if starts.size == 0:
+        return none
     g_l = np.linalg.norm(lumbar.gyr, axis=1)
     g_t = np.linalg.norm(thoracic.gyr, axis=1)
-    start = max(lumbar.t[0], thoracic.t[0] - max_offset_s)
-    stop = min(lumbar.t[-1], thoracic.t[-1] + max_offset_s)
-    if stop - start < 4 * max_offset_s:
-        return ClockMap(quality=0.0)
     dt = 1.0 / grid_hz
     max_lag = int(np.ceil(max_offset_s * grid_hz))
-    window_s = min(window_s, stop - start - 2 * max_offset_s)
-    n_win = int(window_s * grid_hz)
-    starts = np.arange(start + max_offset_s, stop - max_offset_s - window_s + 1e-9, window_s / 2)
-    if starts.size == 0:  # short recording: one window over all of it
-        starts = np.array([start + max_offset_s])
-    centres, lags, weights = [], [], []
-    for w0 in starts:
+    centres, lags, sigmas = [], [], []
+    for w0, w_len in zip(starts.tolist(), lengths.tolist(), strict=True):
+        n_win = int(w_len * grid_hz)
         grid_l = w0 + np.arange(n_win) * dt
-        a = _band(_uniform(lumbar.t, g_l, grid_l), grid_hz)
         grid_t = w0 - max_offset_s + np.arange(n_win + 2 * max_lag) * dt
-        b = _band(_uniform(thoracic.t, g_t, grid_t), grid_hz)
+        # Interpolate from the samples near the window only (work bounded by the data).
+        il = slice(
+            max(0, int(np.searchsorted(lumbar.t, grid_l[0])) - 1),
+            int(np.searchsorted(lumbar.t, grid_l[-1])) + 1,
+        )
+        it = slice(
+            max(0, int(np.searchsorted(thoracic.t, grid_t[0])) - 1),
+            int(np.searchsorted(thoracic.t, grid_t[-1])) + 1,
+        )
+        if il.stop - il.start < 0.5 * w_len * 5 or it.stop - it.start < 0.5 * w_len * 5:
+            continue  # mostly a gap
+        a = _band(_uniform(lumbar.t[il], g_l[il], grid_l), grid_hz)
+        b = _band(_uniform(thoracic.t[it], g_t[it], grid_t), grid_hz)
         if np.std(a) < 1e-4 or np.std(b) < 1e-4:
             continue
         # Normalised cross-correlation via FFT over every lag in [-max_lag, max_lag].
@@ -125,31 +202,87 @@ def estimate_clock_map(
             continue
         y0, y1, y2 = ncorr[k - 1], ncorr[k], ncorr[k + 1]
         den = y0 - 2 * y1 + y2
-        frac = 0.5 * (y0 - y2) / den if den != 0 else 0.0
-        lag_s = (k + frac - max_lag) * dt
-        centres.append(w0 + window_s / 2)
-        lags.append(lag_s)
-        weights.append(peak**2)
-    quality = len(lags) / max(1, len(starts))
+        if den >= 0:
+            continue  # no curvature: a flat top, no usable peak
+        frac = 0.5 * (y0 - y2) / den
+        beta2 = -den / dt**2 / peak
+        n_eff = 2.0 * 4.0 * w_len
+        rho = min(peak, 0.999)
+        sig = float(np.sqrt((1.0 - rho**2) / (rho**2 * n_eff * beta2)))
+        centres.append(w0 + w_len / 2)
+        lags.append((k + frac - max_lag) * dt)
+        sigmas.append(max(sig, 0.1 * dt))  # sub-sample interpolation has a floor
     if not lags:
-        return ClockMap(quality=0.0)
+        return none
     c = np.asarray(centres)
     lag = np.asarray(lags)
-    wts = np.asarray(weights)
-    if len(lags) >= 3 and c.max() - c.min() >= 60.0:
-        # Robust line: fit, drop outliers beyond 3 grid steps, refit.
-        keep = np.ones(lag.size, dtype=bool)
-        for _ in range(2):
-            slope, icpt = np.polyfit(c[keep], lag[keep], 1, w=np.sqrt(wts[keep]))
-            resid = np.abs(lag - (icpt + slope * c))
-            new_keep = resid <= max(3 * dt, 2.5 * np.median(resid))
-            if new_keep.sum() < 3 or (new_keep == keep).all():
-                break
-            keep = new_keep
-        # lag(t) = t_T - t_L = offset + drift·t_L
-        return ClockMap(offset_s=float(icpt), drift=float(slope), quality=quality)
-    med = float(np.average(lag, weights=wts))
-    return ClockMap(offset_s=med, drift=0.0, quality=quality)
+    sg = np.asarray(sigmas)
+    c_mid = float(np.average(c, weights=1 / sg**2))
+    keep = np.ones(lag.size, dtype=bool)
+    use_drift = len(lags) >= 3 and c.max() - c.min() >= 60.0
+    slope, slope_sd = 0.0, 0.0
+    for _ in range(3):
+        w = 1.0 / sg[keep] ** 2
+        x = c[keep] - c_mid
+        if use_drift and keep.sum() >= 3:
+            # Weighted least squares line, lag = l0 + slope·x.
+            sw, sx, sxx = w.sum(), (w * x).sum(), (w * x * x).sum()
+            sy, sxy = (w * lag[keep]).sum(), (w * x * lag[keep]).sum()
+            det = sw * sxx - sx * sx
+            slope = (sw * sxy - sx * sy) / det
+            l0 = (sy - slope * sx) / sw
+            var_l0, var_s, dof = sxx / det, sw / det, keep.sum() - 2
+        else:
+            slope, l0, var_l0, var_s, dof = 0.0, (w * lag[keep]).sum() / w.sum(), 1 / w.sum(), 0, 0
+            dof = keep.sum() - 1
+        resid = lag - (l0 + slope * (c - c_mid))
+        chi2 = float((resid[keep] ** 2 / sg[keep] ** 2).sum() / dof) if dof > 0 else 1.0
+        scale = max(1.0, chi2)
+        # Drop windows more than 4σ (inflated) off the line, then refit.
+        new_keep = np.abs(resid) <= 4 * sg * np.sqrt(scale)
+        if new_keep.sum() < max(1, keep.sum() // 2) or (new_keep == keep).all():
+            break
+        keep = new_keep
+    lag_sd = float(np.sqrt(var_l0 * scale))
+    slope_sd = float(np.sqrt(var_s * scale))
+    if use_drift and abs(slope) < 2 * slope_sd:
+        # Drift not significant: a constant offset is the better-determined model.
+        w = 1.0 / sg[keep] ** 2
+        l0 = float((w * lag[keep]).sum() / w.sum())
+        resid = lag[keep] - l0
+        dof = keep.sum() - 1
+        chi2 = float((resid**2 * w).sum() / dof) if dof > 0 else 1.0
+        lag_sd = float(np.sqrt(max(1.0, chi2) / w.sum()))
+        slope, slope_sd = 0.0, 0.0
+    # lag(t) = t_T - t_L = offset + drift·t_L
+    return ClockMap(
+        offset_s=float(l0 - slope * c_mid),
+        drift=float(slope),
+        quality=float(1.0 / (1.0 + (lag_sd / 0.005) ** 2)),
+        lag_sigma_s=lag_sd,
+        drift_sigma=slope_sd,
+        t_mid=c_mid,
+        source="fit",
+    )
+
+
+def choose_clock(lumbar: ImuBlock, thoracic: ImuBlock, mode: str = "auto") -> ClockMap:
+    """The thoracic clock map to use for a recording.
+
+    Args:
+        mode: ``"shared"``: both sensors on one time base (identity, no fit); ``"fit"``: use
+            the gyro cross-correlation fit whatever it says; ``"auto"``: fit, but apply it
+            only when the offset or drift is confidently non-zero (3σ), else identity — a
+            shared clock then stays shared instead of picking up a spurious lag.
+    """
+    if mode not in CLOCK_MODES:
+        raise ValueError(f"clock mode must be one of {', '.join(CLOCK_MODES)}, not {mode!r}")
+    if mode == "shared":
+        return SHARED_CLOCK
+    fit = estimate_clock_map(lumbar, thoracic)
+    if mode == "fit" or fit.confidently_nonzero():
+        return fit
+    return replace(SHARED_CLOCK, quality=fit.quality, lag_sigma_s=fit.lag_sigma_s, t_mid=fit.t_mid)
 
 
 def interpolate_orientation(

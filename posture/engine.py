@@ -1,13 +1,17 @@
-"""The posture engine: raw IMU blocks of two sensors in, calibrated spine angles out.
+"""The posture engine: raw IMU blocks of two sensors in, calibrated spine angles out (live).
 
 Pipeline per block: fuse each sensor (:mod:`posture.fusion`), map thoracic time onto the
 lumbar clock (:mod:`posture.alignment`), slerp the thoracic orientation onto each lumbar time
 stamp, apply the calibration's mountings and neutral (:mod:`posture.angles`), keep the
-relative heading of the two 6D filters re-zeroed during quiet upright standing, and emit an
-:class:`~posture.records.AngleBlock` on the lumbar sensor's own time stamps.
+relative heading of the two 6D filters anchored (quiet upright standing; walking, by the
+stride-averaged heading) with a rotation confidence from the expected heading error since
+the last anchor (:mod:`posture.anchors`), and emit an :class:`~posture.records.AngleBlock`
+on the lumbar sensor's own time stamps.
 
-Streaming and batch are the same code: :func:`analyze` pushes whole recordings through a
-:class:`PostureEngine`, so both give identical numbers (tested).
+Any chunking gives identical numbers (tested); :func:`analyze` pushes a whole recording
+through the engine to reproduce what live showed. The best estimate of a recording — what
+``spinewatch analyze`` saves — is :func:`posture.batch.analyze_offline`, which also uses
+the future.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from numpy.typing import NDArray
 
 from posture import angles as A
 from posture import scalar_math as S
-from posture.alignment import ClockMap, estimate_clock_map, interpolate_orientation
+from posture.alignment import ClockMap, choose_clock, interpolate_orientation
+from posture.anchors import ANCHOR_SIGMA_DEG, CONF_REF_DEG, GAIT_MIN_RMS, GaitAverager
 from posture.errors import MissingSensorError, PostureError
 from posture.fusion import FusionSettings, OrientationFilter
 from posture.records import (
@@ -39,6 +44,9 @@ from posture.records import (
 )
 
 F64 = NDArray[np.float64]
+RAD2DEG = 180.0 / math.pi
+#: Gyro-bias uncertainty assumed for pre-fused orientation input (rad/s): VQF's motion level.
+PREFUSED_SIGMA = math.radians(0.1)
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,14 @@ class EngineSettings:
         max_gap_s: longest gap bridged by interpolation, s; longer gaps give NaN + FLAG_GAP.
         hold_s: how long a lumbar sample waits for thoracic data before it is emitted as a gap.
         rezero_max_inclination_deg: both segments within this of upright to re-zero heading.
-        rotation_confidence_tau_s: time constant of the rotation confidence decay, s.
+        rotation_confidence_tau_s: unused (kept for settings files of older versions).
         rezero_guard_deg: largest heading correction accepted by a re-zero, deg (a larger
             apparent rotation while standing still is a real twist, not drift).
+        gait_anchors: re-anchor the relative heading while walking (mean rotation over
+            strides = neutral; :class:`posture.anchors.GaitAverager`).
+        heading_drift_deg_per_s: 1σ relative-heading drift rate between anchors assumed by
+            batch analysis's expected rotation error, deg/s (live uses the filters' own
+            gyro-bias uncertainty).
     """
 
     fusion: FusionSettings = field(default_factory=FusionSettings)
@@ -68,6 +81,8 @@ class EngineSettings:
     rezero_max_inclination_deg: float = 12.0
     rotation_confidence_tau_s: float = 120.0
     rezero_guard_deg: float = 10.0
+    heading_drift_deg_per_s: float = 0.01
+    gait_anchors: bool = True
 
 
 class PostureEngine:
@@ -91,11 +106,20 @@ class PostureEngine:
         self._pl_t = np.zeros(0)
         self._pl_q = np.zeros((0, 4))
         self._pl_rest = np.zeros(0, bool)
-        # Thoracic history on the lumbar clock: t, quat, rest, filled.
+        self._pl_sig = np.zeros(0)
+        self._pl_gait = np.zeros(0)
+        self._gait = GaitAverager()
+        # Thoracic history on the lumbar clock: t, quat, rest, filled, bias sigma.
         self._th_t = np.zeros(0)
         self._th_q = np.zeros((0, 4))
         self._th_rest = np.zeros(0, bool)
         self._th_filled = np.zeros(0, bool)
+        self._th_sig = np.zeros(0)
+        # Heading uncertainty: running sum of drift-rate·dt (deg) and its value at the last
+        # anchor; expected error = f(sum − anchor sum) (posture.anchors).
+        self._h_sum = 0.0
+        self._h_anchor: float | None = None
+        self._t_prev: float | None = None
         self._lumbar_last = -np.inf
         self._delta: float | None = None
         self._t_rezero: float | None = None
@@ -149,17 +173,22 @@ class PostureEngine:
             return AngleBlock.empty()
         rest = ob.rest if ob.rest is not None else np.zeros(len(ob), bool)
         filled = ob.filled if ob.filled is not None else np.zeros(len(ob), bool)
+        sig = ob.bias_sigma if ob.bias_sigma is not None else np.full(len(ob), PREFUSED_SIGMA)
         if role == LUMBAR:
             keep = ~filled  # outputs stay on the lumbar sensor's own time stamps
             self._pl_t = np.concatenate((self._pl_t, ob.t[keep]))
             self._pl_q = np.vstack((self._pl_q, ob.quat[keep]))
             self._pl_rest = np.concatenate((self._pl_rest, rest[keep]))
+            self._pl_sig = np.concatenate((self._pl_sig, sig[keep]))
+            gait = ob.gait_rms if ob.gait_rms is not None else np.zeros(len(ob))
+            self._pl_gait = np.concatenate((self._pl_gait, gait[keep]))
             self._lumbar_last = float(ob.t[-1])
         else:
             self._th_t = np.concatenate((self._th_t, self.clock.to_lumbar(ob.t)))
             self._th_q = np.vstack((self._th_q, ob.quat))
             self._th_rest = np.concatenate((self._th_rest, rest))
             self._th_filled = np.concatenate((self._th_filled, filled))
+            self._th_sig = np.concatenate((self._th_sig, sig))
         return self._emit(final=False)
 
     def flush(self) -> AngleBlock:
@@ -205,29 +234,40 @@ class PostureEngine:
         self._th_q = np.vstack((self._th_q[keep:], q_t))
         self._th_rest = np.append(self._th_rest[keep:], f_t.rest)
         self._th_filled = np.append(self._th_filled[keep:], False)
+        self._th_sig = np.append(self._th_sig[keep:], f_t.bias_sigma)
         self._lumbar_last = t_lumbar
-        cands: list[tuple[float, tuple[float, ...], bool]] = []
+        cands: list[tuple[float, tuple[float, ...], bool, float, float]] = []
         if self._pl_t.size:
             cands.append(
-                (float(self._pl_t[0]), tuple(self._pl_q[0].tolist()), bool(self._pl_rest[0]))
+                (
+                    float(self._pl_t[0]),
+                    tuple(self._pl_q[0].tolist()),
+                    bool(self._pl_rest[0]),
+                    float(self._pl_sig[0]),
+                    float(self._pl_gait[0]),
+                )
             )
-        cands.append((t_lumbar, q_l, f_l.rest))
+        cands.append((t_lumbar, q_l, f_l.rest, f_l.bias_sigma, f_l.gait_rms))
         pending = []
         th_t = self._th_t.tolist()
         for c in cands:
             if c[0] <= tt:
-                self._rows.append(self._compute_one(c[0], c[1], c[2], th_t))
+                self._rows.append(self._compute_one(c[0], c[1], c[2], c[3], c[4], th_t))
             else:
                 pending.append(c)
         if pending:
             self._pl_t = np.array([p[0] for p in pending])
             self._pl_q = np.array([p[1] for p in pending])
             self._pl_rest = np.array([p[2] for p in pending])
+            self._pl_sig = np.array([p[3] for p in pending])
+            self._pl_gait = np.array([p[4] for p in pending])
         elif self._pl_t.size:
-            self._pl_t, self._pl_q, self._pl_rest = (
+            self._pl_t, self._pl_q, self._pl_rest, self._pl_sig, self._pl_gait = (
                 self._pl_t[:0],
                 self._pl_q[:0],
                 self._pl_rest[:0],
+                self._pl_sig[:0],
+                self._pl_gait[:0],
             )
         return len(self._rows)
 
@@ -264,7 +304,13 @@ class PostureEngine:
         return bool(first >= lo and (first <= tt or t_l > tt))
 
     def _compute_one(
-        self, t: float, q_ls: tuple[float, ...], rest_l: bool, th_t: list[float]
+        self,
+        t: float,
+        q_ls: tuple[float, ...],
+        rest_l: bool,
+        sig_l: float,
+        gait_l: float,
+        th_t: list[float],
     ) -> tuple[float, ...]:
         """Scalar twin of :meth:`_compute` for one lumbar sample inside the history."""
         s = self.settings
@@ -278,6 +324,7 @@ class PostureEngine:
         valid = span <= s.max_gap_s + 1e-9 or t == t0 or t == t1
         idx = i + 1 if t >= t1 else i
         rest_t = bool(self._th_rest[idx])
+        sig_t = float(self._th_sig[idx])
         filled = bool(self._th_filled[idx] or self._th_filled[min(idx + 1, n - 1)])
         q0 = tuple(self._th_q[i].tolist())
         q1 = tuple(self._th_q[i + 1].tolist())
@@ -298,28 +345,52 @@ class PostureEngine:
         if self._delta is None and valid:
             self._delta = guess
             self._t_start = t
-        if eligible:
-            d = guess
-            for _ in range(3):
-                d = d - math.radians(angles(d)[2])
+        # Heading uncertainty accumulates at the two filters' bias uncertainty (rad/s → deg).
+        dt = 0.0 if self._t_prev is None else t - self._t_prev
+        self._t_prev = t
+        self._h_sum = self._h_sum + math.sqrt(sig_l * sig_l + sig_t * sig_t) * RAD2DEG * dt
+        walking = (
+            s.gait_anchors
+            and valid
+            and gait_l > GAIT_MIN_RMS
+            and abs(incl_l) < lim
+            and abs(incl_t) < lim
+        )
+        d_walk = None
+        if walking or self._gait.active:
+            d = 0.0
+            if walking:
+                d = guess
+                for _ in range(3):
+                    d = d - math.radians(angles(d)[2])
+            d_walk = self._gait.step(t, walking, d)
+        if eligible or d_walk is not None:
+            if eligible:
+                d = guess
+                for _ in range(3):
+                    d = d - math.radians(angles(d)[2])
+            else:
+                d = d_walk  # type: ignore[assignment]
+            eligible = True
             d = math.atan2(math.sin(d), math.cos(d))
-            guard = math.radians(s.rezero_guard_deg)
+            guard = _guard_rad(s.rezero_guard_deg, self._h_sum, self._h_anchor)
             cur = self._delta
             if cur is None or abs((d - cur + math.pi) % (2 * math.pi) - math.pi) <= guard:
                 self._delta = d
                 self._t_rezero = t
+                self._h_anchor = self._h_sum
             else:
                 eligible = False
         ok = valid and self._delta is not None
-        tau = s.rotation_confidence_tau_s
         flags = 0
         if ok:
             flex, lat, rot = angles(self._delta)  # type: ignore[arg-type]
-            if self._t_rezero is None:
-                t_start = self._t_start if self._t_start is not None else t
-                conf = 0.5 * math.exp(-max(t - t_start, 0.0) / tau)
+            if self._h_anchor is None:
+                conf = 0.0
             else:
-                conf = math.exp(-max(t - self._t_rezero, 0.0) / tau)
+                h = self._h_sum - self._h_anchor
+                e = 2.0 * math.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + h * h)
+                conf = 1.0 / (1.0 + (e / CONF_REF_DEG) * (e / CONF_REF_DEG))
             if filled:
                 flags |= FLAG_FILLED
         else:
@@ -346,17 +417,22 @@ class PostureEngine:
             n = int(np.argmin(ready)) if not ready.all() else ready.size
         if n == 0:
             return AngleBlock.empty()
-        t, q_ls, rest_l = self._pl_t[:n], self._pl_q[:n], self._pl_rest[:n]
+        t, q_ls, rest_l, sig_l = self._pl_t[:n], self._pl_q[:n], self._pl_rest[:n], self._pl_sig[:n]
+        gait_l = self._pl_gait[:n]
         self._pl_t, self._pl_q, self._pl_rest = self._pl_t[n:], self._pl_q[n:], self._pl_rest[n:]
-        out = self._compute(t, q_ls, rest_l)
+        self._pl_sig, self._pl_gait = self._pl_sig[n:], self._pl_gait[n:]
+        out = self._compute(t, q_ls, rest_l, sig_l, gait_l)
         # Keep thoracic history from the bracket of the last emitted time on.
         if self._th_t.size > 2:
             k = max(0, int(np.searchsorted(self._th_t, t[-1], side="right")) - 2)
             self._th_t, self._th_q = self._th_t[k:], self._th_q[k:]
             self._th_rest, self._th_filled = self._th_rest[k:], self._th_filled[k:]
+            self._th_sig = self._th_sig[k:]
         return out
 
-    def _compute(self, t: F64, q_ls: F64, rest_l: NDArray[np.bool_]) -> AngleBlock:
+    def _compute(
+        self, t: F64, q_ls: F64, rest_l: NDArray[np.bool_], sig_l: F64, gait_l: F64
+    ) -> AngleBlock:
         s = self.settings
         model = self.model
         q_ts, valid = interpolate_orientation(self._th_t, self._th_q, t, s.max_gap_s)
@@ -364,10 +440,12 @@ class PostureEngine:
         if self._th_t.size:
             idx = np.clip(np.searchsorted(self._th_t, t, side="right") - 1, 0, self._th_t.size - 1)
             rest_t = self._th_rest[idx]
+            sig_t = self._th_sig[idx]
             nxt = np.minimum(idx + 1, self._th_t.size - 1)
             filled = self._th_filled[idx] | self._th_filled[nxt]
         else:
             rest_t = np.zeros(n, bool)
+            sig_t = np.full(n, PREFUSED_SIGMA)
             filled = np.zeros(n, bool)
         q_l, q_t = A.segment_quats(q_ls, np.where(valid[:, None], q_ts, 1.0), model)
         incl_l = A.sagittal_inclination(q_l)
@@ -384,23 +462,42 @@ class PostureEngine:
                 delta[j] = guess[j]
                 self._delta = float(guess[j])
                 self._t_start = float(t[j])
+        h_sum = self._heading_sums(t, sig_l, sig_t)
+        needed_all = np.full(n, np.nan)
         if eligible.any():
-            needed = A.rezero_delta(q_l[eligible], q_t[eligible], model.neutral, guess[eligible])
-            accepted = self._accept_rezero(needed)
+            needed_all[eligible] = A.rezero_delta(
+                q_l[eligible], q_t[eligible], model.neutral, guess[eligible]
+            )
+        if s.gait_anchors:
+            upright = valid & (np.abs(incl_l) < lim) & (np.abs(incl_t_own) < lim)
+            walking = upright & (gait_l > GAIT_MIN_RMS)
+            if walking.any() or self._gait.active:
+                # Walking anchors: the stride-averaged correction (sequential; same steps as
+                # the scalar path). Quiet standing wins where both apply.
+                d = np.zeros(n)
+                d[walking] = A.rezero_delta(
+                    q_l[walking], q_t[walking], model.neutral, guess[walking]
+                )
+                step = self._gait.step
+                for i, (ti, wi, di) in enumerate(
+                    zip(t.tolist(), walking.tolist(), d.tolist(), strict=True)
+                ):
+                    res = step(ti, wi, di)
+                    if res is not None and not eligible[i]:
+                        needed_all[i] = res
+                        eligible[i] = True
+        if eligible.any():
+            needed = needed_all[eligible]
+            accepted = self._accept_rezero(needed, h_sum[eligible])
             idx = np.flatnonzero(eligible)
             eligible[idx[~accepted]] = False
             delta[idx[accepted]] = needed[accepted]
-        # Forward-fill the heading correction and the re-zero time.
+        # Forward-fill the heading correction.
         have = ~np.isnan(delta)
         pos = np.where(have, np.arange(n), -1)
         np.maximum.accumulate(pos, out=pos)
         prev_delta = np.nan if self._delta is None else self._delta
         delta_ff = np.where(pos >= 0, delta[np.maximum(pos, 0)], prev_delta)
-        rz = np.where(eligible, t, np.nan)
-        rpos = np.where(eligible, np.arange(n), -1)
-        np.maximum.accumulate(rpos, out=rpos)
-        prev_rz = np.nan if self._t_rezero is None else self._t_rezero
-        t_rz = np.where(rpos >= 0, rz[np.maximum(rpos, 0)], prev_rz)
         if have.any():
             self._delta = float(delta[np.flatnonzero(have)[-1]])
         if eligible.any():
@@ -415,14 +512,7 @@ class PostureEngine:
             q_rel = A.relative(q_l[ok], q_t[ok], delta_ff[ok])
             flex[ok], lat[ok], rot[ok] = A.angles_from_relative(q_rel, model.neutral)
             incl_t[ok] = incl_t_own[ok]
-        tau = s.rotation_confidence_tau_s
-        t0 = self._t_start if self._t_start is not None else float(t[0])
-        conf = np.where(
-            np.isnan(t_rz),
-            0.5 * np.exp(-np.maximum(t - t0, 0.0) / tau),
-            np.exp(-np.maximum(t - np.nan_to_num(t_rz), 0.0) / tau),
-        )
-        conf = np.where(ok, conf, 0.0)
+        conf = np.where(ok, self._confidence(h_sum, eligible), 0.0)
         flags = np.zeros(n, np.uint8)
         flags[~ok] |= FLAG_GAP
         flags[filled & ok] |= FLAG_FILLED
@@ -431,22 +521,60 @@ class PostureEngine:
             flags |= FLAG_UNCALIBRATED
         return AngleBlock(t, flex, lat, rot, incl_t, incl_l, incl_l.copy(), conf, flags)
 
-    def _accept_rezero(self, needed: F64) -> NDArray[np.bool_]:
+    def _heading_sums(self, t: F64, sig_l: F64, sig_t: F64) -> F64:
+        """Running sum of the relative-heading drift rate × dt (deg) at each sample.
+
+        A sequential ``cumsum`` seeded with the previous sum, in the same arithmetic as the
+        scalar path in :meth:`_compute_one`, so any chunking gives the same numbers.
+        """
+        prev = np.concatenate(([self._t_prev if self._t_prev is not None else t[0]], t[:-1]))
+        rate = np.sqrt(sig_l * sig_l + sig_t * sig_t) * RAD2DEG
+        h_sum = np.cumsum(np.concatenate(([self._h_sum], rate * (t - prev))))[1:]
+        self._t_prev = float(t[-1])
+        self._h_sum = float(h_sum[-1])
+        return h_sum
+
+    def _confidence(self, h_sum: F64, anchor: NDArray[np.bool_]) -> F64:
+        """Rotation confidence from the heading uncertainty accumulated since the last anchor."""
+        apos = np.where(anchor, np.arange(h_sum.size), -1)
+        np.maximum.accumulate(apos, out=apos)
+        prev_anchor = np.nan if self._h_anchor is None else self._h_anchor
+        h_anchor = np.where(apos >= 0, h_sum[np.maximum(apos, 0)], prev_anchor)
+        if anchor.any():
+            self._h_anchor = float(h_sum[np.flatnonzero(anchor)[-1]])
+        h = h_sum - h_anchor
+        e = 2.0 * np.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + h * h)
+        conf = 1.0 / (1.0 + (e / CONF_REF_DEG) * (e / CONF_REF_DEG))
+        return np.where(np.isnan(h_anchor), 0.0, conf)
+
+    def _accept_rezero(self, needed: F64, h_at: F64) -> NDArray[np.bool_]:
         """Accept re-zero candidates whose correction stays within the guard.
 
-        Heading drift between re-zeros is slow (well under a degree a minute), so a large
-        apparent rotation while standing still is a real twist and is kept, not zeroed. The
-        decision is sequential (each accepted sample moves the reference), but it loops only
-        over the candidate samples, and both streaming and batch take the same decisions.
+        A large apparent rotation while standing still is a real twist, not drift, unless
+        the expected heading error is itself that large: the guard is the larger of
+        ``rezero_guard_deg`` and the current expected error (so a long stretch without
+        anchors cannot lock re-zeroing out). Sequential (each accepted sample moves the
+        reference), looping over the candidates only; streaming and batch decide alike.
         """
-        guard = np.radians(self.settings.rezero_guard_deg)
         cur = self._delta
+        ha = self._h_anchor
         out = np.zeros(needed.size, dtype=bool)
-        for i, d in enumerate(needed.tolist()):
-            if cur is None or abs((d - cur + np.pi) % (2 * np.pi) - np.pi) <= guard:
+        for i, (d, h) in enumerate(zip(needed.tolist(), h_at.tolist(), strict=True)):
+            guard = _guard_rad(self.settings.rezero_guard_deg, h, ha)
+            if cur is None or abs((d - cur + math.pi) % (2 * math.pi) - math.pi) <= guard:
                 out[i] = True
                 cur = d
+                ha = h
         return out
+
+
+def _guard_rad(guard_deg: float, h_sum: float, h_anchor: float | None) -> float:
+    """Largest heading correction a re-zero may make, rad: the guard or the expected error."""
+    if h_anchor is None:
+        return math.inf
+    h = h_sum - h_anchor
+    e = 2.0 * math.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + h * h)
+    return math.radians(max(guard_deg, e))
 
 
 def stream_in_chunks(
@@ -474,11 +602,14 @@ def analyze(
     raw: Mapping[str, ImuBlock | OrientationBlock],
     model: A.SpineModel | None = None,
     settings: EngineSettings | None = None,
+    clock: str = "auto",
 ) -> AngleBlock:
-    """Batch analysis of a whole recording (same code path as streaming).
+    """A whole recording through the live engine (what live would have shown).
 
+    Same code path as streaming, so the numbers equal the live ones (tested). The best
+    estimate of a recording is :func:`posture.batch.analyze_offline` (what ``analyze`` saves).
     Estimates nominal rates and, unless ``settings.clock`` is given, the thoracic clock map
-    from the data (:func:`posture.alignment.estimate_clock_map`).
+    from the data (:func:`posture.alignment.choose_clock` with ``clock``).
     """
     for role in ROLES:
         if role not in raw or len(raw[role]) == 0:
@@ -494,7 +625,7 @@ def analyze(
         updates["thoracic_rate_hz"] = thoracic.nominal_rate()
     if s.clock is None:
         if isinstance(lumbar, ImuBlock) and isinstance(thoracic, ImuBlock):
-            updates["clock"] = estimate_clock_map(lumbar, thoracic)
+            updates["clock"] = choose_clock(lumbar, thoracic, clock)
         else:
             updates["clock"] = ClockMap()
     s = replace(s, **updates)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ import numpy as np
 import vqf
 from numpy.typing import NDArray
 
+from posture.anchors import GaitDetector
 from posture.errors import PostureError
 from posture.records import ImuBlock, OrientationBlock
 
@@ -67,12 +68,8 @@ class OrientationFilter:
         self.ts = 1.0 / self.rate_hz
         self.settings = settings or FusionSettings()
         self.sensor = sensor
-        params = {
-            "tauAcc": self.settings.tau_acc,
-            "restBiasEstEnabled": self.settings.rest_bias_estimation,
-            "motionBiasEstEnabled": self.settings.motion_bias_estimation,
-        }
-        self._vqf = vqf.VQF(self.ts, **params)
+        self._vqf = vqf.VQF(self.ts, **self.params())
+        self._gait = GaitDetector(self.rate_hz)
         self._last_t: float | None = None
         self._last_acc: F64 | None = None
         self._last_gyr: F64 | None = None
@@ -84,6 +81,8 @@ class OrientationFilter:
 
         No gap handling: use :meth:`process` when samples can be missing.
         """
+        a = acc.tolist() if isinstance(acc, np.ndarray) else list(acc)
+        self._gait.step(a[0], a[1], a[2])
         if mag is not None and self.settings.use_mag:
             self._vqf.update(gyr, acc, mag)
             return np.asarray(self._vqf.getQuat9D())
@@ -106,6 +105,16 @@ class OrientationFilter:
     def rest(self) -> bool:
         """VQF's rest detection: the sensor has been still for at least 1.5 s."""
         return bool(self._vqf.getRestDetected())
+
+    @property
+    def gait_rms(self) -> float:
+        """Step-bounce RMS after the last sample, m/s² (:class:`posture.anchors.GaitDetector`)."""
+        return self._gait.rms
+
+    @property
+    def bias_sigma(self) -> float:
+        """Current gyro-bias uncertainty (1σ, max over the axes), rad/s."""
+        return float(self._vqf.getBiasEstimate()[1])
 
     @property
     def gyro_bias(self) -> F64:
@@ -199,7 +208,57 @@ class OrientationFilter:
         self._last_gyr = block.gyr[-1].copy()
         self._last_mag = None if block.mag is None else block.mag[-1].copy()
         return OrientationBlock(
-            self.sensor or block.sensor, t, quat, np.asarray(out["restDetected"], bool), filled
+            self.sensor or block.sensor,
+            t,
+            quat,
+            np.asarray(out["restDetected"], bool),
+            filled,
+            np.asarray(out["biasSigma"], np.float64),
+            self._gait.process(acc_c),
         )
 
     update_batch = process
+
+    def params(self) -> dict[str, float | bool]:
+        """The VQF parameters this filter runs with (shared by :func:`fuse_offline`)."""
+        return {
+            "tauAcc": self.settings.tau_acc,
+            "restBiasEstEnabled": self.settings.rest_bias_estimation,
+            "motionBiasEstEnabled": self.settings.motion_bias_estimation,
+        }
+
+
+def fuse_offline(
+    block: ImuBlock, rate_hz: float, settings: FusionSettings | None = None
+) -> OrientationBlock:
+    """Fuse a whole recording with VQF's offline variant (batch analysis only).
+
+    ``vqf.offlineVQF`` runs the filter forward and backward over the data, so the gyro bias
+    (and with it the heading drift) is estimated from the whole recording instead of only
+    from the past. Gaps are bridged as in :meth:`OrientationFilter.process`; the recording is
+    split at longer gaps and each piece is fused on its own (offline VQF needs a fixed
+    sampling interval). Pieces under 2 s use the online filter. Output as ``process``.
+    """
+    f = OrientationFilter(rate_hz, settings, block.sensor)
+    if len(block) == 0:
+        return f.process(block)
+    t, acc, gyr, mag, filled = f._bridge_gaps(block)
+    brk = np.flatnonzero(np.diff(t) > f.settings.max_fill_s + 0.5 * f.ts) + 1
+    bounds = np.concatenate(([0], brk, [t.size]))
+    quat = np.empty((t.size, 4))
+    rest = np.empty(t.size, bool)
+    sig = np.empty(t.size)
+    key = "quat9D" if mag is not None else "quat6D"
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        g = np.ascontiguousarray(gyr[a:b])
+        c = np.ascontiguousarray(acc[a:b])
+        m = None if mag is None else np.ascontiguousarray(mag[a:b])
+        if b - a >= 2.0 * rate_hz:
+            out = vqf.offlineVQF(g, c, m, f.ts, f.params())
+        else:
+            v = vqf.VQF(f.ts, **f.params())
+            out = v.updateBatch(g, c) if m is None else v.updateBatch(g, c, m)
+        quat[a:b] = out[key]
+        rest[a:b] = out["restDetected"]
+        sig[a:b] = out["biasSigma"]
+    return OrientationBlock(f.sensor, t, quat, rest, filled, sig)

@@ -5,8 +5,8 @@ they show the same numbers. It is a thin composition of :class:`~posture.engine.
 :class:`~posture.alerts.AlertEngine` and a streaming rep tracker; it does no I/O.
 
 Reps are found by re-running the batch segmentation (:func:`posture.reps.segment_reps`) over a
-short buffer once the pelvis has been back near upright for a moment after a hinge, so live
-reps are the batch reps (tested), reported about half a second after each rep ends.
+short buffer a second after each hinge is released, so live reps are the batch reps (tested),
+reported about a second after each rep ends (the first rep of a set when the second ends).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings
+from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings, hysteresis
 from posture.angles import SpineModel
 from posture.engine import EngineSettings, PostureEngine
+from posture.load import effective_load
 from posture.records import AngleBlock, ImuBlock, OrientationBlock
 from posture.reps import RepMetrics, RepSettings, segment_reps
 from posture.thresholds import Thresholds
@@ -44,63 +45,69 @@ class LiveUpdate:
 
 
 class RepTracker:
-    """Streaming rep segmentation with the batch algorithm on a trimmed buffer."""
+    """Streaming rep segmentation: the batch algorithm re-run on a trimmed buffer.
 
-    def __init__(self, settings: RepSettings | None = None, settle_s: float = 0.5):
+    It runs ``settle_s`` after each hinge is released, over the last ``keep_s`` of angles,
+    and reports the reps that end after the last one reported. A rep is reported about 1 s
+    after it ends; the first rep of a set only once the second has ended (a lone hinge is not
+    a rep), so live reps are the batch reps (tested).
+    """
+
+    def __init__(self, settings: RepSettings | None = None, settle_s: float = 1.0):
         self.settings = settings or RepSettings()
         self.settle_s = settle_s
+        # Long enough for a lone rep (≤ max duration) to meet its neighbour, with margin.
+        self.keep_s = 2 * self.settings.max_duration_s + self.settings.set_gap_s + 5.0
         self._parts: list[AngleBlock] = []
-        self._armed = False  # a hinge is in the buffer
-        self._upright_since = np.nan
+        self._hinge = False
+        self._released = np.nan  # when the last hinge was released
         self._last_end = -np.inf
 
     def push(self, a: AngleBlock) -> list[RepMetrics]:
         if len(a) == 0:
             return []
         self._parts.append(a)
-        hip = a.hip_angle
-        # NaN (a gap) counts as upright, as 0° would, without nan_to_num's copy and checks.
+        trunk = a.thoracic_inclination
         with np.errstate(invalid="ignore"):
-            on = self.settings.on_deg
-            if (hip > on).any() or (on < 0.0 and np.isnan(hip).any()):
-                self._armed = True
-            low = ~(hip >= 1.5)
-        if low[-1]:
-            run = np.flatnonzero(~low)
-            first_low = a.t[run[-1] + 1] if run.size else a.t[0]
-            if np.isnan(self._upright_since) or run.size:
-                self._upright_since = float(first_low)
-        else:
-            self._upright_since = np.nan
+            on, off = trunk > self.settings.on_deg, trunk < self.settings.off_deg
         t_now = float(a.t[-1])
-        if not self._armed:
-            self._trim(t_now - 2.0)
+        if not self._hinge and not on.any() and np.isnan(self._released):
+            if len(self._parts) > 64:
+                self._trim(t_now - self.keep_s)
             return []
-        if np.isnan(self._upright_since) or t_now - self._upright_since < self.settle_s:
+        latch = hysteresis(on[:, None], off[:, None], np.array([self._hinge]))[:, 0]
+        if self._hinge or latch.any():
+            prev = np.concatenate(([self._hinge], latch[:-1]))
+            rel = np.flatnonzero(prev & ~latch)
+            if rel.size:
+                self._released = float(a.t[rel[-1]])
+        self._hinge = bool(latch[-1])
+        if np.isnan(self._released) or t_now - self._released < self.settle_s:
             return []
+        self._released = np.nan
+        return self._segment(t_now)
+
+    def _segment(self, t_now: float) -> list[RepMetrics]:
         buf = AngleBlock.concat(self._parts)
-        reps = [r for r in segment_reps(buf, self.settings) if r.start_s > self._last_end]
+        reps = segment_reps(buf, self.settings, self._last_end)
         if reps:
             self._last_end = reps[-1].end_s
-        self._armed = False
         self._parts = [buf]
-        self._trim(max(self._last_end, t_now - 2.0))
+        self._trim(max(self._last_end - 1.0, t_now - self.keep_s))
         return reps
 
     def _trim(self, keep_from: float) -> None:
-        # Keep a little history before a rep: its start is walked back up to 0.3 s.
         if not self._parts:
             return
         buf = AngleBlock.concat(self._parts) if len(self._parts) > 1 else self._parts[0]
-        i = int(np.searchsorted(buf.t, keep_from, side="right"))
+        i = int(np.searchsorted(buf.t, keep_from, side="left"))
         self._parts = [buf.take(slice(i, None))] if i < len(buf) else []
 
     def flush(self) -> list[RepMetrics]:
         if not self._parts:
             return []
-        buf = AngleBlock.concat(self._parts)
+        reps = segment_reps(AngleBlock.concat(self._parts), self.settings, self._last_end)
         self._parts = []
-        reps = [r for r in segment_reps(buf, self.settings) if r.start_s > self._last_end]
         if reps:
             self._last_end = reps[-1].end_s
         return reps
@@ -125,11 +132,19 @@ class LivePipeline:
         reps: RepSettings | None = None,
     ) -> None:
         self.engine = PostureEngine(model, engine or EngineSettings())
-        self.load = LoadContext(load or LoadSettings())
+        # Without a profile there is no lift to recognise: auto becomes never (with a warning).
+        load_settings, self.load_warning = effective_load(load or LoadSettings(), model is not None)
+        self.load = LoadContext(load_settings)
         self.alerts = AlertEngine(thresholds or Thresholds(), self.load)
         self.reps = RepTracker(reps)
         self.in_set = False
         self.t_last = np.nan
+
+    @property
+    def rotation_uncertain(self) -> bool:
+        """Rotation alerts are withheld now: the expected rotation error is a large part of
+        the limit (no heading anchor for a while); the GUI greys the rotation light."""
+        return self.alerts.rotation_uncertain
 
     def start_set(self, t_s: float | None = None) -> None:
         """The user started a set (button, key, sensor tap): load on from ``t_s``."""

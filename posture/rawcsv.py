@@ -29,29 +29,73 @@ from posture.records import ROLES, ImuBlock
 BASE_COLUMNS = ("time_s", "sensor", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
 MAG_COLUMNS = ("mag_x", "mag_y", "mag_z")
 PathLike = str | os.PathLike[str]
+# Comment line of files whose sensors share the host's time base (stream, export): analyze
+# then skips the thoracic clock fit (docs/formats.md).
+HOST_CLOCK_COMMENT = "clock: host (both sensors on one time base; no clock fit needed)"
 
 
-def _split_header(data: bytes, path: str) -> tuple[int, list[str], int]:
-    """Return (byte offset just past the header line, header names, 1-based header line)."""
-    offset = 0
+def raw_csv_clock(path: PathLike) -> str | None:
+    """``"host"`` when the file's leading comments carry :data:`HOST_CLOCK_COMMENT`, else None."""
+    with open(path, "rb") as fh:
+        for line in fh:
+            text = line.decode("utf-8", "replace").strip().lstrip("\ufeff")
+            if text and not text.startswith("#"):
+                return None
+            if text.lstrip("#").strip().startswith("clock: host"):
+                return "host"
+    return None
+
+
+MAX_LINE = 64 * 1024  # bytes; a raw CSV line is < 300, so longer is a binary or damaged file
+BOM = b"\xef\xbb\xbf"
+
+
+def _split_header(data: bytes | memoryview, path: str) -> tuple[int, list[str], int]:
+    """Return (byte offset just past the header line, header names, 1-based header line).
+
+    Reads at most :data:`MAX_LINE` bytes per line, so a file without line breaks (a sparse
+    or binary file) is refused without copying it.
+    """
+    buf = memoryview(data)
+    offset = 3 if bytes(buf[:3]) == BOM else 0  # editors on Windows write a BOM
     line_no = 0
-    while offset < len(data):
-        end = data.find(b"\n", offset)
-        end = len(data) if end < 0 else end + 1
+    while offset < len(buf):
+        chunk = bytes(buf[offset : offset + MAX_LINE + 1])
+        end = chunk.find(b"\n")
         line_no += 1
+        if end < 0 and len(chunk) > MAX_LINE:
+            raise DataFormatError(
+                f"line longer than {MAX_LINE // 1024} KiB: not a raw IMU CSV (binary or "
+                "damaged file?)",
+                path=path,
+                line=line_no,
+            )
+        end = len(chunk) if end < 0 else end + 1
         try:
-            stripped = data[offset:end].decode("utf-8").strip()
+            stripped = chunk[:end].decode("utf-8").strip()
         except UnicodeDecodeError:
             raise DataFormatError("not a text (UTF-8) CSV file", path=path, line=line_no) from None
+        offset += end
         if stripped.startswith("#") or not stripped:
-            offset = end
             continue
         names = [c.strip() for c in stripped.split(",")]
-        return end, names, line_no
+        return offset, names, line_no
     raise DataFormatError(
         f"the file has no header and no data; expected a header line '{','.join(BASE_COLUMNS)}'",
         path=path,
     )
+
+
+def _refuse_nul(data: bytes, start: int, first_line: int, path: str) -> None:
+    """NUL bytes (holes of a sparse file, binary data) are never CSV; found at C speed."""
+    at = data.find(b"\x00", start)
+    if at >= 0:
+        line = first_line + data.count(b"\n", start, at)
+        raise DataFormatError(
+            "NUL bytes in the data: a binary or damaged file, not a raw IMU CSV",
+            path=path,
+            line=line,
+        )
 
 
 def _check_header(names: list[str], path: str, line: int) -> bool:
@@ -69,10 +113,14 @@ def _check_header(names: list[str], path: str, line: int) -> bool:
     )
 
 
-def _locate_bad_cell(body: str, ncols: int, first_line: int, path: str) -> DataFormatError:
-    """Slow path: scan line by line for the first malformed row."""
-    for i, line in enumerate(body.splitlines()):
+def _locate_bad_cell(body: memoryview, ncols: int, first_line: int, path: str) -> DataFormatError:
+    """Slow path: scan line by line (one line in memory at a time) for the first bad row."""
+    for i, raw in enumerate(io.BytesIO(body)):
         line_no = first_line + i
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            return DataFormatError("not a text (UTF-8) CSV file", path=path, line=line_no)
         if not line.strip():
             return DataFormatError("empty line inside the data", path=path, line=line_no)
         cells = line.split(",")
@@ -89,8 +137,9 @@ def _locate_bad_cell(body: str, ncols: int, first_line: int, path: str) -> DataF
                 float(cell)
             except ValueError:
                 col = (BASE_COLUMNS + MAG_COLUMNS)[j]
+                shown = cell.strip() if len(cell) <= 40 else cell.strip()[:37] + "..."
                 return DataFormatError(
-                    f"column {col}: '{cell.strip()}' is not a number", path=path, line=line_no
+                    f"column {col}: '{shown}' is not a number", path=path, line=line_no
                 )
     return DataFormatError("the file could not be parsed as CSV", path=path)
 
@@ -119,6 +168,7 @@ def read_raw_csv(path: PathLike, *, require: Iterable[str] = ROLES) -> dict[str,
     body_start, names, header_line = _split_header(data, p)
     with_mag = _check_header(names, p, header_line)
     first_data_line = header_line + 1
+    _refuse_nul(data, body_start, first_data_line, p)
     body = memoryview(data)[body_start:]
     # Cheap check first: only an all-blank body needs the full scan.
     if not bytes(body[:4096]).strip() and not bytes(body).strip():
@@ -140,11 +190,8 @@ def read_raw_csv(path: PathLike, *, require: Iterable[str] = ROLES) -> dict[str,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        try:
-            text = bytes(body).decode("utf-8")
-        except UnicodeDecodeError:
-            raise DataFormatError("not a text (UTF-8) CSV file", path=p) from None
-        raise _locate_bad_cell(text, len(columns), first_data_line, p) from None
+        raise _locate_bad_cell(body, len(columns), first_data_line, p) from None
+    del body, data  # the parsed table holds everything now: keep memory near the data size
     return _table_to_blocks(table, columns, with_mag, first_data_line, p, tuple(require))
 
 
@@ -157,7 +204,9 @@ def _table_to_blocks(
     require: tuple[str, ...],
 ) -> dict[str, ImuBlock]:
     numeric = [c for c in columns if c != "sensor"]
-    arr = np.column_stack([table.column(c).to_numpy() for c in numeric]).astype(np.float64)
+    arr = np.empty((table.num_rows, len(numeric)), dtype=np.float64)
+    for j, c in enumerate(numeric):  # one column at a time: no list of full-size copies
+        arr[:, j] = table.column(c).to_numpy()
     for c in numeric:
         col = table.column(c)
         if col.null_count:
@@ -198,7 +247,8 @@ def _table_to_blocks(
         if back.size:
             k = int(back[0]) + 1
             raise DataFormatError(
-                f"{role} time goes backwards or repeats ({t[k - 1]!r} s then {t[k]!r} s); "
+                f"{role} time goes backwards or repeats ({float(t[k - 1])!r} s then "
+                f"{float(t[k])!r} s); "
                 "rows of one sensor must have strictly increasing time_s",
                 path=path,
                 line=first_line + int(rows[k]),

@@ -145,6 +145,8 @@ class OrientationBlock:
         quat: unit quaternions ``w, x, y, z``, shape ``(N, 4)``.
         rest: the filter's rest flag (sensor still), shape ``(N,)`` bool, or ``None``.
         filled: ``True`` where the sample was interpolated to bridge a short gap, or ``None``.
+        bias_sigma: the filter's gyro-bias uncertainty (1σ, rad/s), shape ``(N,)``, or ``None``.
+        gait_rms: step-bounce RMS of the specific force (m/s², walking ≳ 1), ``(N,)`` or None.
     """
 
     sensor: str
@@ -152,6 +154,8 @@ class OrientationBlock:
     quat: F64
     rest: NDArray[np.bool_] | None = None
     filled: NDArray[np.bool_] | None = None
+    bias_sigma: F64 | None = None
+    gait_rms: F64 | None = None
 
     def __post_init__(self) -> None:
         t = _vec(self.t, "t")
@@ -165,6 +169,9 @@ class OrientationBlock:
                 if v.shape != (n,):
                     raise DataFormatError(f"{name} must have shape ({n},), got {v.shape}")
                 object.__setattr__(self, name, v)
+        for name in ("bias_sigma", "gait_rms"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _vec(getattr(self, name), name, n))
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
@@ -176,6 +183,8 @@ class OrientationBlock:
             self.quat[index],
             None if self.rest is None else self.rest[index],
             None if self.filled is None else self.filled[index],
+            None if self.bias_sigma is None else self.bias_sigma[index],
+            None if self.gait_rms is None else self.gait_rms[index],
         )
 
     @staticmethod
@@ -188,12 +197,19 @@ class OrientationBlock:
         filled = None
         if all(b.filled is not None for b in blocks):
             filled = np.concatenate([b.filled for b in blocks if b.filled is not None])
+        sig = gait = None
+        if all(b.bias_sigma is not None for b in blocks):
+            sig = np.concatenate([b.bias_sigma for b in blocks if b.bias_sigma is not None])
+        if all(b.gait_rms is not None for b in blocks):
+            gait = np.concatenate([b.gait_rms for b in blocks if b.gait_rms is not None])
         return OrientationBlock(
             blocks[0].sensor,
             np.concatenate([b.t for b in blocks]),
             np.concatenate([b.quat for b in blocks]),
             rest,
             filled,
+            sig,
+            gait,
         )
 
 
@@ -222,7 +238,8 @@ class AngleBlock:
         t: times, s, shape ``(N,)`` (lumbar sensor's own time stamps).
         flexion, lateral_flexion, rotation: intrinsic Z-X-Y decomposition, deg.
         thoracic_inclination, lumbar_inclination, hip_angle: deg.
-        rotation_confidence: 0..1, decays with time since the last heading re-zero.
+        rotation_confidence: 0..1 from the expected rotation error E (95 % bound, deg):
+            ``1 / (1 + (E / 2°)²)`` — 0.5 at 2°; see :mod:`posture.anchors`.
         flags: bit mask per sample, ``uint8`` (``FLAG_*`` constants of this module).
     """
 

@@ -21,6 +21,7 @@ from posture.simulator import (
     SimConfig,
     Wearer,
     _channels,
+    _mj,
 )
 
 F64 = NDArray[np.float64]
@@ -142,14 +143,16 @@ def simulate(
     # Hip centre: walking moves forward along the heading with a vertical bob.
     speed = np.zeros_like(tf)
     for a, b in sc.walks:
-        speed += 1.2 * (np.clip((tf - a) / 1.0, 0, 1) - np.clip((tf - b + 1.0) / 1.0, 0, 1))
+        # Smooth (minimum-jerk) speed ramps: a linear ramp's kinks put 1-ms acceleration
+        # spikes into the bob term, which drove the wobble into unphysical gyro spikes.
+        speed += 1.2 * (_mj((tf - a) / 1.0) - _mj((tf - b + 1.0) / 1.0))
     head = np.radians(ch["heading"])
     dtf = 1.0 / FINE_HZ
     hip = np.column_stack(
         (
             np.cumsum(speed * np.cos(head)) * dtf,
             np.cumsum(speed * np.sin(head)) * dtf,
-            0.9 + 0.03 * (speed / 1.2) * np.sin(2 * np.pi * 1.8 * tf),
+            0.9 + 0.03 * (speed / 1.2) * np.sin(2 * np.pi * 1.8 * tf) - ch["hip_drop"],
         )
     )
     hip[:, 0] -= 0.1 * np.sin(np.radians(ch["pelvis_pitch"]))  # hips travel back in a hinge
@@ -174,8 +177,10 @@ def simulate(
         n = int((dur - 0.01) * rate)
         k = np.arange(n)
         if role == THORACIC:
-            drift = 0.0 if cfg.ideal else cfg.clock_drift_ppm * 1e-6
-            off = 0.0 if cfg.ideal else cfg.clock_offset_s
+            # A shared clock stamps both sensors from one time base: no offset, no drift.
+            faulty = not cfg.ideal and cfg.clock == "separate"
+            drift = cfg.clock_drift_ppm * 1e-6 if faulty else 0.0
+            off = cfg.clock_offset_s if faulty else 0.0
             clock = off + (1.0 + drift) * t0_true + k / rate
             t_true = (clock - off) / (1.0 + drift) - t0_true
         else:
@@ -242,6 +247,8 @@ def _truth(
             r["hip_share"],
             r["set_index"],
             r["rounded"],
+            r.get("kind", "lift"),
+            r.get("loaded", True),
         )
         for r in sc.reps
     ]

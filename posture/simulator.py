@@ -30,14 +30,24 @@ from posture import quat as Q
 F64 = NDArray[np.float64]
 G = 9.81
 FINE_HZ = 1000.0
-CHANNELS = ("heading", "pelvis_pitch", "pelvis_roll", "flex", "lat", "rot")
+CHANNELS = ("heading", "pelvis_pitch", "pelvis_roll", "flex", "lat", "rot", "hip_drop")
 Q_UP = Q.from_matrix(np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]]))
-PHASES = ("stand", "calibration", "walk", "lift", "rest", "stretch")
+# Activity labels of the truth (indices are stored per sample: append only).
+PHASES = (
+    "stand", "calibration", "walk", "lift", "rest", "stretch", "catcow", "quadruped",
+    "toe-touch", "side-bend", "twist", "squat", "swing", "pickup", "sit",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class SimConfig:
-    """Simulation settings (SI units). ``ideal=True`` turns every fault off."""
+    """Simulation settings (SI units). ``ideal=True`` turns every fault off.
+
+    ``clock``: ``separate`` (each sensor has its own clock: the thoracic one has
+    ``clock_offset_s`` and ``clock_drift_ppm``) or ``shared`` (both sensors are stamped by one
+    time base, like wired IMUs on one logger: offset and drift are ignored). Rates 50–400 Hz,
+    ``thoracic_rate_hz`` may differ from ``rate_hz``.
+    """
 
     rate_hz: float = 200.0
     thoracic_rate_hz: float | None = None
@@ -54,7 +64,12 @@ class SimConfig:
     clock_drift_ppm: float = 0.0
     drop_prob: float = 0.0
     timestamp_jitter_s: float = 0.0
+    clock: str = "separate"
     ideal: bool = False
+
+    def __post_init__(self) -> None:
+        if self.clock not in ("separate", "shared"):
+            raise ValueError(f"clock must be 'separate' or 'shared', not {self.clock!r}")
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,12 @@ class Event:
 
 @dataclass(frozen=True)
 class Rep:
+    """A true repetition. ``bottom_s`` is the middle of the pause at the bottom.
+
+    ``kind``: ``lift`` (deadlift-type hinge with a load), ``swing`` (kettlebell swing),
+    ``squat`` (body weight) or ``toe-touch`` (warm-up); ``loaded`` says whether a load is held.
+    """
+
     start_s: float
     bottom_s: float
     end_s: float
@@ -95,6 +116,8 @@ class Rep:
     hip_share: float
     set_index: int
     rounded: bool
+    kind: str = "lift"
+    loaded: bool = True
 
 
 @dataclass
@@ -114,6 +137,34 @@ class Script:
         self, channel: str, t0: float, rise: float, hold: float, fall: float, amp: float
     ) -> None:
         self.events.append(Event(channel, t0, rise, hold, fall, amp))
+
+    def rep(
+        self,
+        t: float,
+        down: float,
+        bottom: float,
+        up: float,
+        peak_flexion_deg: float,
+        hip_share: float,
+        set_index: int,
+        rounded: bool,
+        kind: str = "lift",
+        loaded: bool = True,
+    ) -> None:
+        """Record a true rep; the bottom is the middle of the pause (``bottom`` s long)."""
+        self.reps.append(
+            {
+                "start_s": t,
+                "bottom_s": t + down + bottom / 2,
+                "end_s": t + down + bottom + up,
+                "peak_flexion_deg": peak_flexion_deg,
+                "hip_share": hip_share,
+                "set_index": set_index,
+                "rounded": rounded,
+                "kind": kind,
+                "loaded": loaded,
+            }
+        )
 
 
 def _mj(s: F64) -> F64:
@@ -139,7 +190,14 @@ def _stand(s: Script, t: float, dur: float) -> float:
     return t + dur
 
 
-def _catcow(s: Script, t: float, w: Wearer, rng: np.random.Generator, cycles: int = 3) -> float:
+def _catcow(
+    s: Script,
+    t: float,
+    w: Wearer,
+    rng: np.random.Generator,
+    cycles: int = 3,
+    phase: str = "calibration",
+) -> float:
     lean = float(rng.uniform(40, 50))
     s.add("pelvis_pitch", t, 2.0, 2.0 + cycles * 6.0, 2.0, lean)
     t0 = t
@@ -152,7 +210,7 @@ def _catcow(s: Script, t: float, w: Wearer, rng: np.random.Generator, cycles: in
         s.add("pelvis_pitch", t + per * 0.5, per * 0.22, per * 0.06, per * 0.22, -0.25 * w.ext_max)
         t += per
     end = t0 + 2.0 + 2.0 + cycles * 6.0 + 2.0
-    s.phases.append((t0, end, "calibration"))
+    s.phases.append((t0, end, phase))
     return max(end, t) + 0.5
 
 
@@ -177,13 +235,19 @@ def _deadlift_set(
     rounded: set[int],
     lateral: int | None,
     twist: int | None,
+    stoop: frozenset[int] = frozenset(),
 ) -> float:
+    """A loaded set of hinge reps; ``stoop`` reps are rounded with little hip (≈ 27° peak
+    flexion, ≈ 40 % hip share: the back does the lifting)."""
     start = t
     for k in range(reps):
         down, bottom, up = float(rng.uniform(1.2, 1.8)), 0.3, float(rng.uniform(1.2, 1.8))
         pelvis = float(rng.uniform(60, 80))
         flex_extra = float(rng.uniform(20, 35)) if k in rounded else float(rng.uniform(-2, 4))
         flex_s = w.neutral_from_standing - 8.0 + flex_extra  # lifters brace a little arched
+        if k in stoop:
+            pelvis = float(rng.uniform(22, 32))
+            flex_s = w.neutral_from_standing + float(rng.uniform(24, 30))
         s.add("pelvis_pitch", t, down, bottom, up, pelvis)
         s.add("flex", t, down, bottom, up, flex_s)
         if k == lateral:
@@ -205,17 +269,10 @@ def _deadlift_set(
                 float(rng.choice([-1, 1]) * rng.uniform(10, 15)),
             )
         incl = pelvis + flex_s
-        s.reps.append(
-            {
-                "start_s": t,
-                "bottom_s": t + down + bottom / 2,
-                "end_s": t + down + bottom + up,
-                "peak_flexion_deg": flex_s - w.neutral_from_standing,
-                "hip_share": pelvis / incl if incl else 1.0,
-                "set_index": idx,
-                "rounded": k in rounded,
-            }
-        )
+        s.rep(
+            t, down, bottom, up, flex_s - w.neutral_from_standing,
+            pelvis / incl if incl else 1.0, idx, k in rounded or k in stoop,
+        )  # fmt: skip
         t += down + bottom + up + float(rng.uniform(0.6, 1.2))
     s.sets.append((start, t))
     s.loads.append((start, t))
@@ -324,3 +381,7 @@ def simulate(
     from posture.sim_sensors import simulate as _simulate
 
     return _simulate(script, config, duration_s)
+
+
+# The varied activities (warm-ups, squats, swings, sitting, ...) register their scripts here.
+from posture import sim_activities as _sim_activities  # noqa: E402,F401

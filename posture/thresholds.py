@@ -8,6 +8,7 @@ gives absolute limits that override everything.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,10 +111,15 @@ class Thresholds:
     @classmethod
     def from_json_dict(cls, d: Mapping[str, Any]) -> Thresholds:
         try:
-            return cls(
-                {p: (float(a), float(b)) for p, (a, b) in d["limits"].items()},
+            limits = {p: (float(a), float(b)) for p, (a, b) in d["limits"].items()}
+            out = cls(
+                {p: limits[p] for p in PLANES},  # every plane, nothing else
                 float(d.get("hysteresis_deg", 2.0)),
                 float(d.get("min_duration_s", 0.1)),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ThresholdError(f"malformed thresholds ({exc})") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ThresholdError(f"malformed thresholds ({type(exc).__name__}: {exc})") from None
+        values = [v for lim in out.limits.values() for v in lim]
+        if not all(math.isfinite(v) for v in [*values, out.hysteresis_deg, out.min_duration_s]):
+            raise ThresholdError("malformed thresholds (a limit is not a finite number)")
+        return out

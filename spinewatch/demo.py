@@ -11,10 +11,28 @@ from pathlib import Path
 
 import numpy as np
 
+RATE_RANGE_HZ = (50.0, 400.0)  # what the simulator models; bounds the demo's disk use
+MAX_MINUTES = 30.0
+
 
 def run_demo(
     seed: int = 7, minutes: float = 2.0, rate_hz: float = 200.0, out_dir: str | None = None
 ) -> int:
+    """The offline demo. Without ``out_dir`` its files go to a temporary folder that is
+    removed afterwards, also when the demo fails or is interrupted."""
+    from posture.errors import SpinewatchError
+
+    if not RATE_RANGE_HZ[0] <= rate_hz <= RATE_RANGE_HZ[1]:
+        raise SpinewatchError(f"demo rate {rate_hz:g} Hz is outside 50–400 Hz")
+    if not 0 < minutes <= MAX_MINUTES:
+        raise SpinewatchError(f"demo length {minutes:g} min is outside 0–{MAX_MINUTES:g} min")
+    if out_dir:
+        return _run_demo(seed, minutes, rate_hz, Path(out_dir), keep=True)
+    with tempfile.TemporaryDirectory(prefix="spinewatch-demo-") as tmp:
+        return _run_demo(seed, minutes, rate_hz, Path(tmp), keep=False)
+
+
+def _run_demo(seed: int, minutes: float, rate_hz: float, folder: Path, keep: bool) -> int:
     from rich.console import Console
     from rich.table import Table
 
@@ -28,14 +46,13 @@ def run_demo(
     from spinewatch.console import print_profile
 
     con = Console(highlight=False)
-    folder = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="spinewatch-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     cfg = SimConfig(
         rate_hz=rate_hz, seed=seed, clock_offset_s=0.04, clock_drift_ppm=30.0, drop_prob=0.005
     )
     con.print(
         f"[bold]spinewatch demo[/bold]: simulated wearer #{seed}, {rate_hz:.0f} Hz, "
-        f"sensors strapped on at random angles; files in {folder}"
+        "sensors strapped on at random angles" + (f"; files in {folder}" if keep else "")
     )
 
     con.print(
@@ -101,7 +118,10 @@ def run_demo(
             f"  ⚠ at {al['start_s'] - angles.t[0]:6.1f} s  {al['plane'].replace('_', ' ')} "
             f"({al['side']}) peak {al['peak_deg']:+.0f}° for {al['duration_s']:.1f} s"
         )
-    con.print(f"\nfiles: {folder}/calibration.csv, profile.json, session.csv, angles.csv")
+    if keep:
+        con.print(f"\nfiles: {folder}/calibration.csv, profile.json, session.csv, angles.csv")
+    else:
+        con.print("\n(temporary files removed; pass -o FOLDER to keep them)")
     return 0
 
 

@@ -19,15 +19,18 @@ def events_for(
 ) -> dict[str, Any]:
     """Alerts under load and hinge reps of a whole angle block, as the documented JSON."""
     from posture.alerts import LoadSettings, detect_alerts
+    from posture.load import effective_load
     from posture.reps import fatigue_slope, segment_reps
 
     th = thresholds_for(profile, spec)
-    alerts = detect_alerts(angles, th, LoadSettings(mode=load_mode))
+    load, warning = effective_load(LoadSettings(mode=load_mode), profile is not None)
+    alerts = detect_alerts(angles, th, load)
     reps = segment_reps(angles)
     return {
         "schema_version": 1,
         "thresholds": th.to_json_dict(),
-        "load": load_mode,
+        "load": load.mode,  # auto without a profile falls back to never
+        **({"load_warning": warning} if warning else {}),
         "alerts": [a.to_json_dict() for a in alerts],
         "reps": [r.to_json_dict() for r in reps],
         "summary": {

@@ -5,7 +5,9 @@ From Movella's "DOT BLE Services Specification": service base UUID
 characteristic (0x2001: ``[type=1, action (1 start, 0 stop), payload mode]``) and three
 notifying payload characteristics by size: long (0x2002), medium (0x2003), short (0x2004).
 Every payload starts with a u32 sensor timestamp in µs; floats are little-endian float32.
-Real-time streaming is limited to 60 Hz by the sensor.
+Real-time streaming is limited to 60 Hz by the sensor. The output rate is set in the
+configuration service's device control characteristic (0x1002), read-modify-write with the
+"visit index" saying which field changes.
 
 Supported payload modes: orientation quaternion (on-board fusion, short), free acceleration
 (short), complete quaternion (quaternion + free acceleration, medium) and rate quantities
@@ -27,6 +29,8 @@ def uuid(short: int) -> str:
     return f"1517{short:04x}-4947-11e9-8646-d663bd873d93"
 
 
+CONFIG_SERVICE = uuid(0x1000)
+DEVICE_CONTROL_UUID = uuid(0x1002)  # read/write: visit index, ..., output rate (u16 at 24)
 MEASUREMENT_SERVICE = uuid(0x2000)
 CONTROL_UUID = uuid(0x2001)
 LONG_PAYLOAD_UUID = uuid(0x2002)
@@ -34,6 +38,9 @@ MEDIUM_PAYLOAD_UUID = uuid(0x2003)
 SHORT_PAYLOAD_UUID = uuid(0x2004)
 BATTERY_UUID = uuid(0x3001)  # battery service 0x3000: level %, charging flag
 REALTIME_MAX_HZ = 60.0
+OUTPUT_RATES = (1, 4, 10, 12, 15, 20, 30, 60)  # Hz the sensor accepts for real-time streaming
+_VISIT_OUTPUT_RATE = 0x10  # device-control "visit index" bit: only the output rate changes
+_OUTPUT_RATE_OFFSET = 24  # after visit, identify, power (5 bytes), tag length and 16-byte tag
 
 
 @dataclass(frozen=True)
@@ -104,3 +111,20 @@ def encode(t_us: int, mode: PayloadMode, **values: NDArray[np.float64]) -> bytes
 def cmd_measure(mode: PayloadMode, start: bool = True) -> bytes:
     """Control characteristic write that starts (or stops) real-time streaming of ``mode``."""
     return bytes([0x01, 0x01 if start else 0x00, mode.ident])
+
+
+def output_rate_for(hz: float) -> float:
+    """The fastest real-time output rate the sensor accepts that is ≤ ``hz`` (≥ 1 Hz)."""
+    ok = [r for r in OUTPUT_RATES if r <= hz]
+    return float(ok[-1] if ok else OUTPUT_RATES[0])
+
+
+def cmd_output_rate(current: bytes | bytearray, hz: float) -> bytes:
+    """Device control write (from its current value) that sets the output rate to ``hz``."""
+    buf = bytearray(current)
+    if len(buf) < _OUTPUT_RATE_OFFSET + 2:
+        raise PacketError(f"DOT device control of {len(buf)} bytes is too short for a rate")
+    rate = int(output_rate_for(hz))
+    buf[0] = _VISIT_OUTPUT_RATE
+    struct.pack_into("<H", buf, _OUTPUT_RATE_OFFSET, rate)
+    return bytes(buf)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
 
 
@@ -15,6 +16,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "write spine angles relative to the wearer's neutral (degrees)." + OUTPUT_HELP,
     )
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
+    p.add_argument(
+        "--units",
+        metavar="acc=g,gyro=deg/s",
+        type=T.units_spec,
+        help="units of the CSV when not m/s² and rad/s (acc: m/s2, g, mg; gyro: rad/s, "
+        "deg/s); without it, files in g or deg/s are recognised and refused",
+    )
     p.add_argument("--profile", help="calibration profile JSON (without: uncalibrated angles)")
     p.add_argument("-o", "--output", required=True, help="angles CSV to write")
     p.add_argument("--events", help="alerts and reps JSON to write (NaN written as null)")
@@ -22,24 +30,36 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--load",
         choices=("auto", "always", "never"),
         default="auto",
-        help="when the spine counts as under load (default auto: hip-hinge detection)",
+        help="when the spine counts as under load (default auto: hip-hinge lifts, needs "
+        "--profile; see docs/load.md)",
     )
     p.add_argument(
         "--thresholds",
+        type=T.threshold_spec,
         help="absolute alert limits either side of neutral, deg, e.g. "
         "flexion=20,lateral_flexion=15,rotation=10 (override the profile)",
     )
     p.add_argument("--mag", action="store_true", help="9D fusion with the magnetometer")
     add_force_option(p)
+    p.add_argument(
+        "--clock",
+        choices=("auto", "fit", "shared"),
+        default="auto",
+        help="thoracic clock: auto (default) fits offset and drift from the gyroscopes and "
+        "applies them only when confidently non-zero, and trusts files marked 'clock: host'; "
+        "fit always applies the fit; shared assumes one time base",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from calibration import CalibrationProfile
     from posture.anglescsv import write_angles_csv
-    from posture.engine import EngineSettings, analyze
+    from posture.batch import analyze_offline
+    from posture.engine import EngineSettings
     from posture.fusion import FusionSettings
-    from posture.rawcsv import read_raw_csv
+    from posture.rawcsv import raw_csv_clock
+    from posture.units import read_raw_si
     from spinewatch.fileio import (
         OutputError,
         atomic_output,
@@ -56,9 +76,26 @@ def run(args: argparse.Namespace) -> int:
         if same_path(args.events, args.output):
             raise OutputError("--events and -o name the same file; give two file names")
     profile = CalibrationProfile.load(args.profile) if args.profile else None
-    raw = read_raw_csv(args.raw)
+    raw = read_raw_si(args.raw, args.units)
     settings = EngineSettings(fusion=FusionSettings(use_mag=args.mag))
-    angles = analyze(raw, profile.spine_model if profile else None, settings)
+    clock = args.clock
+    if clock == "auto" and raw_csv_clock(args.raw) == "host":
+        clock = "shared"  # written by stream/export: already on host time
+    # The saved record is the batch estimate (whole recording; see README "How it works").
+    angles = analyze_offline(
+        raw,
+        profile.spine_model if profile else None,
+        settings,
+        clock,
+        profile.standing_flexion_deg if profile else None,
+    )
+    if len(angles) == 0:
+        from posture.errors import PostureError
+
+        raise PostureError(
+            f"{args.raw}: no spine angles: the two sensors' samples do not overlap in time "
+            "(record both sensors together for at least a second)"
+        )
     events = None
     if args.events:
         from spinewatch.events import events_for
@@ -74,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
         + f" -> {args.output}"
     )
     if events is not None:
+        if "load_warning" in events:
+            import sys
+
+            print(f"warning: {events['load_warning']}", file=sys.stderr)
         with atomic_output(args.events, checked=True) as tmp:
             tmp.write_text(dumps_json(events) + "\n", encoding="utf-8")
         print(f"{len(events['alerts'])} alerts, {len(events['reps'])} reps -> {args.events}")

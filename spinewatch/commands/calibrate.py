@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
 
 
@@ -17,6 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "cannot be used (exit 2)." + OUTPUT_HELP,
     )
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
+    p.add_argument(
+        "--units",
+        metavar="acc=g,gyro=deg/s",
+        type=T.units_spec,
+        help="units of the CSV when not m/s² and rad/s (acc: m/s2, g, mg; gyro: rad/s, "
+        "deg/s); without it, files in g or deg/s are recognised and refused",
+    )
     p.add_argument("-o", "--output", required=True, help="profile JSON to write")
     p.add_argument("--thoracic-id", default="thoracic", help="sensor id to store for thoracic")
     p.add_argument("--lumbar-id", default="lumbar", help="sensor id to store for lumbar")
@@ -26,12 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from calibration import calibrate
-    from posture.rawcsv import read_raw_csv
+    from posture.units import read_raw_si
     from spinewatch.console import print_profile
     from spinewatch.fileio import atomic_output, check_output
 
     check_output(args.output, inputs=[args.raw], force=args.force)
-    raw = read_raw_csv(args.raw)
+    raw = read_raw_si(args.raw, args.units)
     profile = calibrate(raw, sensor_ids={"thoracic": args.thoracic_id, "lumbar": args.lumbar_id})
     with atomic_output(args.output, checked=True) as tmp:
         profile.save(tmp)

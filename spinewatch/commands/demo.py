@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -14,9 +16,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "bridge; spinewatch prints alerts and reps as they happen and the error against the "
         "truth. --offline analyses a longer recording as fast as possible instead.",
     )
-    p.add_argument("--seed", type=int, default=7, help="simulated wearer (default 7)")
-    p.add_argument("--minutes", type=float, default=2.0, help="session length (default 2)")
-    p.add_argument("--rate", type=float, default=200.0, help="sensor rate, Hz (default 200)")
+    p.add_argument("--seed", type=T.seed, default=7, help="simulated wearer (default 7)")
+    p.add_argument(
+        "--minutes",
+        type=T.float_in(0.0, 30.0, "min", lo_open=True),
+        default=2.0,
+        help="session length with --offline, 0–30 min (default 2)",
+    )
+    p.add_argument(
+        "--rate",
+        type=T.float_in(50.0, 400.0, "Hz"),
+        default=200.0,
+        help="sensor rate with --offline, 50–400 Hz (default 200)",
+    )
     p.add_argument("-o", "--out", help="folder to keep the demo's files in (raw, profile, angles)")
     p.add_argument(
         "--offline",
@@ -24,13 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="analyse a --minutes long recording as fast as possible instead of streaming live",
     )
     p.add_argument(
-        "--seconds", type=float, default=60.0, help="live session length, s (default 60)"
+        "--seconds",
+        type=T.float_in(0.0, 3600.0, "s", lo_open=True),
+        default=60.0,
+        help="live session length, 0–3600 s (default 60)",
     )
     p.add_argument(
         "--fault",
         action="append",
         default=[],
         metavar="NAME=VALUE",
+        type=T.fault_spec,
         help="link fault of the simulated sensors (see 'spinewatch stream --help')",
     )
     p.add_argument(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -30,21 +32,31 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "--seconds",
-        type=float,
+        type=T.positive_seconds,
         default=None,
         help="stop after this many seconds of the session (default: until the window is "
         "closed; 60 with --screenshot)",
     )
     p.add_argument(
         "--speed",
-        type=float,
+        type=T.float_in(0.0, T.SPEED_MAX, lo_open=True),
         default=1.0,
-        help="playback speed of a simulation or replay (default 1; also in the window)",
+        help="playback speed of a simulation or replay, > 0 and ≤ 1000 (default 1; also in the "
+        "window)",
     )
-    p.add_argument("--seed", type=int, default=7, help="simulated wearer (default 7)")
-    p.add_argument("--window", type=float, default=30.0, help="graph window, s (default 30)")
+    p.add_argument("--seed", type=T.seed, default=7, help="simulated wearer (default 7)")
+    p.add_argument(
+        "--window",
+        type=T.float_in(2.0, 600.0, "s"),
+        default=30.0,
+        help="graph window, 2–600 s (default 30)",
+    )
     p.add_argument("--load", choices=("auto", "always", "never"), default="auto")
-    p.add_argument("--thresholds", help="flexion=DEG,lateral_flexion=DEG,rotation=DEG")
+    p.add_argument(
+        "--thresholds",
+        type=T.threshold_spec,
+        help="flexion=DEG,lateral_flexion=DEG,rotation=DEG (each 0–90)",
+    )
     p.add_argument("--no-sound", action="store_true", help="do not beep on alerts")
     p.add_argument(
         "--screenshot",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -18,19 +20,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--profile", help="calibration profile JSON (default: calibrate the simulated wearer first)"
     )
-    p.add_argument("--seconds", type=float, default=60.0, help="how long to run (default 60)")
+    p.add_argument(
+        "--seconds", type=T.positive_seconds, default=60.0, help="how long to run, s (default 60)"
+    )
     p.add_argument(
         "--speed",
-        type=float,
+        type=T.speed,
         default=1.0,
-        help="simulation speed: 1 streams through simulated Bluetooth sensors in real time; "
-        "other values skip the radio (0 = as fast as possible)",
+        help="simulation speed, 0–1000: 1 streams through simulated Bluetooth sensors in real "
+        "time; other values skip the radio (0 = as fast as possible)",
     )
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--seed", type=T.seed, default=7)
     p.add_argument("--load", choices=("auto", "always", "never"), default="auto")
-    p.add_argument("--thresholds", help="flexion=DEG,lateral_flexion=DEG,rotation=DEG")
+    p.add_argument(
+        "--thresholds",
+        type=T.threshold_spec,
+        help="flexion=DEG,lateral_flexion=DEG,rotation=DEG (each 0–90)",
+    )
     p.add_argument("--bell", action="store_true", help="ring the terminal bell on each alert")
-    p.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE", type=T.fault_spec)
     p.set_defaults(func=run)
 
 

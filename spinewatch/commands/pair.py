@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from firmware_bridge.adapters import ADAPTERS
@@ -18,7 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("role", nargs="?", choices=("thoracic", "lumbar"))
     p.add_argument("address", nargs="?", help="BLE address as listed by 'spinewatch scan'")
     p.add_argument("--profile", choices=sorted(ADAPTERS), default="spinewatch")
-    p.add_argument("--rate", type=float, default=None, help="sample rate, Hz")
+    p.add_argument(
+        "--rate",
+        type=T.float_in(0.0, 1000.0, "Hz", lo_open=True),
+        default=None,
+        help="sample rate, Hz (> 0, ≤ 1000; the sensor family may allow fewer)",
+    )
     p.set_defaults(func=run)
 
 
@@ -37,6 +44,14 @@ def run(args: argparse.Namespace) -> int:
         raise BridgeError("give the sensor's address (see 'spinewatch scan')")
     default_rate = {"spinewatch": 200.0, "witmotion": 100.0, "movella-dot": 60.0, "thingy52": 100.0}
     rate = args.rate or default_rate.get(args.profile, 100.0)
+    if args.profile == "witmotion":
+        from firmware_bridge.profiles.witmotion import RATE_CODES
+
+        if rate not in RATE_CODES:
+            raise BridgeError(
+                f"WitMotion sensors run at {', '.join(f'{r:g}' for r in sorted(RATE_CODES))} Hz, "
+                f"not {rate:g}; pick one of these with --rate"
+            )
     path = pairing.with_sensor(args.role, PairedSensor(args.address, args.profile, rate)).save()
     print(f"{args.role} sensor = {args.address} ({args.profile}, {rate:g} Hz); saved in {path}")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -31,12 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="append",
         default=[],
         metavar="NAME=VALUE",
+        type=T.fault_spec,
         help="link fault of simulated Bluetooth sensors (see 'spinewatch stream --help')",
     )
     p.add_argument(
         "--seconds",
-        type=float,
-        help="stop after this much data, s (default: until Ctrl-C; 600 s with --simulate)",
+        type=T.positive_seconds,
+        help="stop after this much data, s, > 0 (default: until Ctrl-C; 600 s with --simulate)",
     )
     p.add_argument("--profile", help="calibration profile JSON (stored in the session)")
     p.add_argument(
@@ -44,11 +47,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--output",
         help="session name (in the sessions folder) or file path (default: date and time)",
     )
-    p.add_argument("--speed", type=float, default=1.0, help="simulation speed (0 = flat out)")
-    p.add_argument("--seed", type=int, default=7, help="simulated wearer")
+    p.add_argument(
+        "--speed", type=T.speed, default=1.0, help="simulation speed, 0–1000 (0 = flat out)"
+    )
+    p.add_argument("--seed", type=T.seed, default=7, help="simulated wearer")
     p.add_argument("--script", default="lifting-session", help="simulator script")
     p.add_argument("--load", choices=("auto", "always", "never"), default="auto")
-    p.add_argument("--thresholds", help="flexion=DEG,lateral_flexion=DEG,rotation=DEG")
+    p.add_argument(
+        "--thresholds",
+        type=T.threshold_spec,
+        help="flexion=DEG,lateral_flexion=DEG,rotation=DEG (each 0–90)",
+    )
     p.add_argument("--quiet", action="store_true", help="do not print alerts as they happen")
     p.set_defaults(func=run)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
 
 
@@ -18,10 +19,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("session", help="session name or file")
     p.add_argument(
-        "--speed", type=float, default=1.0, help="1 = real time, 10 = 10x, 0 = as fast as possible"
+        "--speed",
+        type=T.speed,
+        default=1.0,
+        help="0–1000: 1 = real time, 10 = 10x, 0 = as fast as possible",
     )
     p.add_argument("--profile", help="another calibration profile JSON")
-    p.add_argument("--thresholds", help="flexion=DEG,lateral_flexion=DEG,rotation=DEG")
+    p.add_argument(
+        "--thresholds",
+        type=T.threshold_spec,
+        help="flexion=DEG,lateral_flexion=DEG,rotation=DEG (each 0–90)",
+    )
     p.add_argument("--load", choices=("auto", "always", "never"), help="load context mode")
     p.add_argument("-o", "--output", help="write the replayed angles CSV here")
     p.add_argument("--events", help="write the replayed alerts and reps JSON here")

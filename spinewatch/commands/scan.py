@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -13,7 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "open profile, WitMotion WT901BLE family, Movella DOT) and list address, name, profile "
         "and signal strength. Pair them with 'spinewatch pair ROLE ADDRESS'.",
     )
-    p.add_argument("--seconds", type=float, default=4.0, help="how long to listen (default 4)")
+    p.add_argument(
+        "--seconds",
+        type=T.float_in(0.0, 600.0, "s", lo_open=True),
+        default=4.0,
+        help="how long to listen, 0–600 s (default 4)",
+    )
     p.add_argument("--all", action="store_true", help="list every BLE device, not only sensors")
     p.add_argument(
         "--simulate", action="store_true", help="scan two simulated sensors (no radio needed)"
@@ -49,10 +56,14 @@ def run(args: argparse.Namespace) -> int:
             "to another app?"
         )
         return 1
+    from firmware_bridge.adapters import UNSUPPORTED
+
     print(f"{'address':20s} {'name':22s} {'profile':12s} {'rssi':>5s}  role")
     for f in found:
         rssi = f"{f.rssi_dbm:5d}" if f.rssi_dbm is not None else "    ?"
         print(
             f"{f.address:20s} {f.name[:22]:22s} {f.profile:12s} {rssi}  {paired.get(f.address, '')}"
         )
+    for prof in sorted({f.profile for f in found} & set(UNSUPPORTED)):
+        print(f"{prof}: {UNSUPPORTED[prof]}")
     return 0

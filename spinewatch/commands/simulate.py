@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
 
 
@@ -20,13 +21,41 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("script", choices=sorted(SCRIPTS), help="movement script")
     p.add_argument("-o", "--output", required=True, help="raw CSV to write")
     p.add_argument("--truth", help="ground-truth CSV to write")
-    p.add_argument("--seed", type=int, default=0, help="wearer and noise seed (default 0)")
-    p.add_argument("--rate", type=float, default=200.0, help="sensor rate, Hz (50–400)")
-    p.add_argument("--duration", type=float, help="length in s (scripts that take one)")
+    p.add_argument("--seed", type=T.seed, default=0, help="wearer and noise seed (default 0)")
+    p.add_argument(
+        "--rate", type=T.float_in(50.0, 400.0, "Hz"), default=200.0, help="sensor rate, Hz (50–400)"
+    )
+    p.add_argument(
+        "--duration",
+        type=T.float_in(0.0, 14400.0, "s", lo_open=True),
+        help="length in s, up to 4 h (scripts that take one)",
+    )
     p.add_argument("--ideal", action="store_true", help="no noise, bias, wobble or clock faults")
-    p.add_argument("--clock-offset", type=float, default=0.0, help="thoracic clock offset, s")
-    p.add_argument("--clock-drift-ppm", type=float, default=0.0, help="thoracic clock drift")
-    p.add_argument("--drop", type=float, default=0.0, help="probability a sample is lost")
+    p.add_argument(
+        "--clock-offset",
+        type=T.float_in(-3600.0, 3600.0, "s"),
+        default=0.0,
+        help="thoracic clock offset, ±3600 s",
+    )
+    p.add_argument(
+        "--clock-drift-ppm",
+        type=T.float_in(-1000.0, 1000.0, "ppm"),
+        default=0.0,
+        help="thoracic clock drift, ±1000 ppm",
+    )
+    p.add_argument(
+        "--drop",
+        type=T.float_in(0.0, 0.5),
+        default=0.0,
+        help="probability a sample is lost, 0–0.5",
+    )
+    p.add_argument(
+        "--clock",
+        choices=("separate", "shared"),
+        default="separate",
+        help="separate sensor clocks (default) or one shared time base (no offset or drift)",
+    )
+    p.add_argument("--reps", help="true reps and sets JSON to write")
     add_force_option(p)
     p.set_defaults(func=run)
 
@@ -37,11 +66,13 @@ def run(args: argparse.Namespace) -> int:
     from posture.errors import PostureError
     from posture.rawcsv import write_raw_csv
     from posture.simulator import PHASES, SimConfig, simulate
-    from spinewatch.fileio import OutputError, atomic_output, check_output, same_path
+    from spinewatch.fileio import OutputError, atomic_output, check_output, dumps_json, same_path
 
     if not 50.0 <= args.rate <= 400.0:
         raise PostureError(f"--rate {args.rate:g} Hz is outside 50–400 Hz")
     check_output(args.output, force=args.force)
+    if args.reps:
+        check_output(args.reps, force=args.force)
     if args.truth:
         check_output(args.truth, force=args.force)
         if same_path(args.truth, args.output):
@@ -53,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         clock_offset_s=args.clock_offset,
         clock_drift_ppm=args.clock_drift_ppm,
         drop_prob=args.drop,
+        clock=args.clock,
     )
     res = simulate(args.script, cfg, duration_s=args.duration)
     comments = [
@@ -83,6 +115,18 @@ def run(args: argparse.Namespace) -> int:
             )
             for row, ph in zip(cols, tr.phase, strict=True):
                 fh.write(",".join(f"{v:.6f}" for v in row[:7]) + f",{int(row[7])},{PHASES[ph]}\n")
+    if args.reps:
+        from dataclasses import asdict
+
+        doc = {
+            "schema_version": 1,
+            "script": args.script,
+            "seed": args.seed,
+            "reps": [asdict(r) for r in res.truth.reps],
+            "sets": [{"start_s": a, "end_s": b} for a, b in res.truth.sets],
+        }
+        with atomic_output(args.reps, checked=True) as tmp:
+            tmp.write_text(dumps_json(doc, indent=1) + "\n", encoding="utf-8")
     n = {r: len(b) for r, b in res.raw.items()}
     print(
         f"{args.script}: {n['lumbar']} lumbar + {n['thoracic']} thoracic samples -> "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
 
 
@@ -18,20 +19,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "ends (--seconds, Ctrl-C or SIGTERM)." + OUTPUT_HELP,
     )
     p.add_argument("--simulate", action="store_true", help="simulated sensors over simulated BLE")
-    p.add_argument("--seconds", type=float, default=None, help="stop after N s (default: Ctrl-C)")
+    p.add_argument(
+        "--seconds", type=T.positive_seconds, default=None, help="stop after N s (default: Ctrl-C)"
+    )
     p.add_argument("-o", "--output", required=True, help="raw CSV file to write")
     p.add_argument(
         "--fault",
         action="append",
         default=[],
         metavar="NAME=VALUE",
+        type=T.fault_spec,
         help="link fault of the simulated sensors, repeatable: drop=0.05, burst=0.1, "
         "drift-ppm=50, disconnect-at=5, down-for=2, refuse, absent, garble=0.01, slow=1, "
         "interval-ms=7.5",
     )
-    p.add_argument("--seed", type=int, default=7, help="simulated wearer")
+    p.add_argument("--seed", type=T.seed, default=7, help="simulated wearer")
     p.add_argument("--script", default="lifting-session", help="simulator script")
-    p.add_argument("--every", type=float, default=2.0, help="statistics every N s (default 2)")
+    p.add_argument(
+        "--every",
+        type=T.float_in(0.1, 3600.0, "s"),
+        default=2.0,
+        help="statistics every N s, 0.1–3600 (default 2)",
+    )
     add_force_option(p)
     p.set_defaults(func=run)
 
@@ -46,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     from firmware_bridge.hub import link_report
     from posture.errors import SpinewatchError
-    from posture.rawcsv import write_raw_csv
+    from posture.rawcsv import HOST_CLOCK_COMMENT, write_raw_csv
     from posture.records import ROLES, ImuBlock
     from spinewatch.sources import open_source, stop_on_signals
 
@@ -89,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
     if not blocks:
         raise SpinewatchError("no samples were received; nothing written")
     with atomic_output(args.output, force=args.force) as tmp:
-        write_raw_csv(tmp, blocks, comments=["spinewatch stream (host time, s)"])
+        write_raw_csv(
+            tmp, blocks, comments=["spinewatch stream (host time, s)", HOST_CLOCK_COMMENT]
+        )
     status = source.status()
     print(f"final:\n{link_report(status)}")
     n = {r: len(b) for r, b in blocks.items()}

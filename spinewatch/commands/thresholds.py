@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
 
 
@@ -22,9 +23,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("profile", help="calibration profile JSON")
     p.add_argument("--preset", choices=sorted(PRESETS), help="exercise preset (from your ranges)")
-    p.add_argument("--set", dest="spec", help="flexion=DEG,lateral_flexion=DEG,rotation=DEG")
-    p.add_argument("--min-duration", type=float, help="seconds beyond a limit before alerting")
-    p.add_argument("--hysteresis", type=float, help="degrees back inside before an alert ends")
+    p.add_argument(
+        "--set",
+        dest="spec",
+        type=T.threshold_spec,
+        help="flexion=DEG,lateral_flexion=DEG,rotation=DEG (each 0–90)",
+    )
+    p.add_argument(
+        "--min-duration",
+        type=T.float_in(0.0, 5.0, "s"),
+        help="seconds beyond a limit before alerting, 0–5",
+    )
+    p.add_argument(
+        "--hysteresis",
+        type=T.float_in(0.0, 10.0, "deg"),
+        help="degrees back inside before an alert ends, 0–10",
+    )
     p.add_argument("--reset", action="store_true", help="forget saved thresholds")
     p.add_argument("-o", "--output", help="write the changed profile here instead of in place")
     add_force_option(p)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch import argtypes as T
+
 # The programme for --help, kept here so that building the parser imports nothing heavy
 # (a test checks it against posture.drills.PROGRAM).
 DRILL_LIST = (
@@ -41,11 +43,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="a simulated wearer does the whole programme (or --drill) on a simulated clock",
     )
-    p.add_argument("--seed", type=int, default=0, help="simulated wearer (default 0)")
+    p.add_argument("--seed", type=T.seed, default=0, help="simulated wearer (default 0)")
     p.add_argument("--profile", help="calibration profile JSON (needed with real sensors)")
-    p.add_argument("--rest", type=float, default=60.0, help="rest between sets, s (default 60)")
     p.add_argument(
-        "--load", type=float, action="append", default=[], metavar="KG", help="load of each set"
+        "--rest",
+        type=T.float_in(0.0, 3600.0, "s"),
+        default=60.0,
+        help="rest between sets, 0–3600 s (default 60)",
+    )
+    p.add_argument(
+        "--load",
+        type=T.float_in(0.0, 500.0, "kg"),
+        action="append",
+        default=[],
+        metavar="KG",
+        help="load of each set, 0–500 kg",
     )
     p.add_argument("--no-save", action="store_true", help="do not store the results")
     p.add_argument(

@@ -1,8 +1,9 @@
 """Exports of a session: raw CSV, angles CSV, events CSV, Parquet folder, OpenSim ``.sto``.
 
-The Parquet folder holds ``raw.parquet`` (one row per sample, in arrival order, with the block
-ordinal), ``angles.parquet``, ``events.parquet`` and ``session.json``, for pandas, Polars,
-MATLAB or R.
+The Parquet folder holds only Parquet files — ``raw.parquet`` (one row per sample, in arrival
+order, with the block ordinal), ``angles.parquet`` and ``events.parquet`` — that pyarrow, DuckDB,
+Polars, pandas, MATLAB or R open directly; the session's profile, thresholds, sensors and
+settings travel in each file's key-value metadata.
 
 Every export streams the session window by window, so an 8-hour recording is exported
 without holding it in memory. Times are the recording's own time stamps (never re-based).
@@ -25,7 +26,7 @@ import pyarrow.parquet as pq
 
 from posture.anglescsv import write_angles_csv
 from posture.fusion import FusionSettings, OrientationFilter
-from posture.rawcsv import write_raw_csv
+from posture.rawcsv import HOST_CLOCK_COMMENT, write_raw_csv
 from posture.records import ANGLE_COLUMNS, ROLES, ImuBlock, OrientationBlock
 from spinewatch.fileio import dumps_json
 from spinewatch.sessions.reader import SessionFile
@@ -95,7 +96,7 @@ def export_raw_csv(sf: SessionFile, path: PathLike, window_s: float = 60.0) -> i
     """The raw import format (docs/formats.md); returns the number of rows."""
     with_mag = sf.has_mag_everywhere()
     rows = 0
-    comments = [f"spinewatch session {_one_line(sf.name)} ({sf.status.value})"]
+    comments = [f"spinewatch session {_one_line(sf.name)} ({sf.status.value})", HOST_CLOCK_COMMENT]
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         for k, win in enumerate(_imu_windows(sf, window_s)):
             if not with_mag:
@@ -267,12 +268,6 @@ def _write_sto_rows(
     return int(valid.sum())
 
 
-def write_session_json(sf: SessionFile, path: PathLike) -> None:
-    """The session's meta (profile, settings, rates, status) as JSON with a schema version."""
-    d = {"schema_version": 1, "name": sf.name, "status": sf.status.value, "meta": sf.meta}
-    Path(path).write_text(dumps_json(d) + "\n", encoding="utf-8")
-
-
 # -- Parquet -----------------------------------------------------------------------------------
 RAW_SCHEMA = pa.schema(
     [("time_s", pa.float64()), ("sensor", pa.dictionary(pa.int8(), pa.string()))]
@@ -309,13 +304,105 @@ def _raw_batch(items: list[tuple[int, ImuBlock]]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(cols, schema=RAW_SCHEMA)
 
 
+PARQUET_SCHEMA_VERSION = 2  # 1: a folder with session.json beside the tables
+PARQUET_TABLES = ("raw", "angles", "events")
+
+
+def _json_safe(v: object) -> object:
+    """JSON never carries NaN: non-finite floats become null."""
+    if isinstance(v, float | np.floating):
+        return float(v) if np.isfinite(v) else None
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_safe(x) for x in v]
+    if isinstance(v, np.integer | np.bool_):
+        return v.item()
+    return v
+
+
+def session_metadata(sf: SessionFile, table: str) -> dict[bytes, bytes]:
+    """Parquet key-value metadata: the session's profile, thresholds, sensors and settings.
+
+    Keys: ``spinewatch.schema_version`` (``"2"``), ``spinewatch.table`` and ``spinewatch.session``
+    (JSON: name, status, profile, thresholds, sensors, settings, all of ``meta``).
+    """
+    meta = sf.meta
+    prof = meta.get("profile") or {}
+    doc = {
+        "schema_version": PARQUET_SCHEMA_VERSION,
+        "table": table,
+        "name": sf.name,
+        "status": sf.status.value,
+        "created_unix": meta.get("created_unix"),
+        "profile": meta.get("profile"),
+        "thresholds": meta.get("thresholds"),
+        "sensors": {
+            "rates_hz": meta.get("rates_hz", {}),
+            "ids": prof.get("sensor_ids", {}),
+            "use_mag": meta.get("use_mag", False),
+        },
+        "load_mode": meta.get("load_mode"),
+        "source": meta.get("source"),
+        "meta": {k: v for k, v in meta.items() if k not in ("profile", "thresholds")},
+    }
+    return {
+        b"spinewatch.schema_version": str(PARQUET_SCHEMA_VERSION).encode(),
+        b"spinewatch.table": table.encode(),
+        b"spinewatch.session": dumps_json(_json_safe(doc), indent=None).encode(),
+    }
+
+
+def _with_meta(schema: pa.Schema, kv: dict[bytes, bytes]) -> pa.Schema:
+    return schema.with_metadata({**(schema.metadata or {}), **kv})
+
+
+EVENT_SCHEMA = pa.schema(
+    [
+        (c, pa.string() if c in ("kind", "plane", "side", "text") else pa.float64())
+        if c != "under_load"
+        else (c, pa.bool_())
+        for c in EVENT_COLUMNS
+    ]
+)
+
+
+def events_table(sf: SessionFile) -> pa.Table:
+    """The ``events`` rows with a fixed schema (:data:`EVENT_COLUMNS`), nulls where absent."""
+    rows = event_rows(sf)
+    cols: dict[str, pa.Array] = {}
+    for f in EVENT_SCHEMA:
+        vals = [r.get(f.name) for r in rows]
+        if pa.types.is_floating(f.type):
+            x = np.array([np.nan if v is None else float(v) for v in vals], dtype=float)  # type: ignore[arg-type,type-var]
+            cols[f.name] = pa.array(x, pa.float64(), mask=np.isnan(x))
+        elif pa.types.is_boolean(f.type):
+            cols[f.name] = pa.array(vals, pa.bool_())
+        else:
+            cols[f.name] = pa.array([None if v is None else str(v) for v in vals], pa.string())
+    return pa.table(cols, schema=EVENT_SCHEMA)
+
+
 def export_parquet(sf: SessionFile, folder: str | os.PathLike[str], page: int = 2000) -> list[str]:
-    """Write the folder; returns the file names written."""
+    """Write ``folder/{raw,angles,events}.parquet``; returns the file names written.
+
+    The folder holds Parquet files only, so every reader (pyarrow, DuckDB, Polars, pandas,
+    Spark, R arrow) opens each table directly; the session's metadata travels in each file's
+    key-value metadata (:func:`session_metadata`). Each file is written under a temporary
+    name and renamed.
+    """
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise SessionError(f"{out} is a file; Parquet export writes a folder, give a folder path")
     out.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(out / "raw.parquet", RAW_SCHEMA) as w:
+    written: list[str] = []
+
+    def target(table: str) -> tuple[Path, Path]:
+        final = out / f"{table}.parquet"
+        return final, out / f".{table}.parquet.tmp"
+
+    final, tmp = target("raw")
+    with pq.ParquetWriter(tmp, _with_meta(RAW_SCHEMA, session_metadata(sf, "raw"))) as w:
         items: list[tuple[int, ImuBlock]] = []
         for k, b in sf.iter_blocks():
             if isinstance(b, ImuBlock) and len(b):
@@ -325,19 +412,19 @@ def export_parquet(sf: SessionFile, folder: str | os.PathLike[str], page: int = 
                 items = []
         if items:
             w.write_batch(_raw_batch(items))
-    with pq.ParquetWriter(out / "angles.parquet", ANGLE_SCHEMA) as w:
+    os.replace(tmp, final)
+    written.append(final.name)
+    final, tmp = target("angles")
+    schema = _with_meta(ANGLE_SCHEMA, session_metadata(sf, "angles"))
+    with pq.ParquetWriter(tmp, schema) as w:
         for ang, load in sf.iter_angles():
             cols = [ang.t, *(getattr(ang, c) for c in ANGLE_COLUMNS), ang.flags, load]
-            w.write_batch(
-                pa.RecordBatch.from_arrays([pa.array(c) for c in cols], schema=ANGLE_SCHEMA)
-            )
-    rows = event_rows(sf)
-    keys = sorted({k for r in rows for k in r}, key=lambda k: (k != "kind", k))
-    events = (
-        pa.table({k: [r.get(k) for r in rows] for k in keys})
-        if rows
-        else pa.table({"kind": pa.array([], pa.string())})
-    )
-    pq.write_table(events, out / "events.parquet")
-    write_session_json(sf, out / "session.json")
-    return ["raw.parquet", "angles.parquet", "events.parquet", "session.json"]
+            w.write_batch(pa.RecordBatch.from_arrays([pa.array(c) for c in cols], schema=schema))
+    os.replace(tmp, final)
+    written.append(final.name)
+    final, tmp = target("events")
+    ev = events_table(sf)
+    pq.write_table(ev.replace_schema_metadata(session_metadata(sf, "events")), tmp)
+    os.replace(tmp, final)
+    written.append(final.name)
+    return written

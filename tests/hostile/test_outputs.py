@@ -114,7 +114,7 @@ def test_parquet_export_replaces_a_folder_only_with_force(
     assert code == 2 and "--force" in err
     cli("export", session, "--format", "parquet", "-o", out, "--force", ok=True)
     assert sorted(p.name for p in out.iterdir()) == [
-        "angles.parquet", "events.parquet", "raw.parquet", "session.json"
+        "angles.parquet", "events.parquet", "raw.parquet"
     ]  # fmt: skip
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from posture.anglescsv import read_angles_csv
 from spinewatch.cli import main
@@ -99,10 +100,9 @@ def test_analyze_events_json(tmp_path):
         == 0
     )
     assert json.loads(ev.read_text())["alerts"] == []
-    assert (
+    with pytest.raises(SystemExit) as bad:  # a usage error now, before any work
         main(["analyze", str(ses), "-o", str(ang), "--events", str(ev), "--thresholds", "flex=3"])
-        == 2
-    )
+    assert bad.value.code == 2
 
 
 def test_monitor_simulated_prints_alerts(capsys):
@@ -131,7 +131,9 @@ def test_thresholds_saved_in_profile_are_used(tmp_path, capsys):
     assert th.min_duration_s == 0.2 and th.limits["rotation"] == (-7.0, 7.0)
     assert main(["thresholds", str(prof), "--reset"]) == 0
     assert CalibrationProfile.load(prof).thresholds in (None, {})
-    assert main(["thresholds", str(prof), "--set", "rotation=nope"]) == 2
+    with pytest.raises(SystemExit) as bad:  # a usage error, before the profile is touched
+        main(["thresholds", str(prof), "--set", "rotation=nope"])
+    assert bad.value.code == 2
     assert "not a number" in capsys.readouterr().err
 
 
@@ -144,6 +146,7 @@ def test_stream_simulated_ble_writes_raw_csv(tmp_path, capsys):
     raw = read_raw_csv(out)
     assert 300 < len(raw["lumbar"]) < 420 and 300 < len(raw["thoracic"]) < 420
     assert "lost" in capsys.readouterr().out
-    other = str(tmp_path / "other.csv")
-    assert main(["stream", "--simulate", "-o", other, "--fault", "nonsense=1"]) == 2
+    with pytest.raises(SystemExit) as bad:  # a usage error, before anything connects
+        main(["stream", "--simulate", "-o", str(out), "--fault", "nonsense=1"])
+    assert bad.value.code == 2
     assert "unknown fault" in capsys.readouterr().err

@@ -77,13 +77,16 @@ def test_report_plots_and_tables(recorded: dict, tmp_path: Path, capsys) -> None
 def test_sets_are_found_from_pauses_without_markers(tmp_path: Path) -> None:
     import asyncio
 
+    from calibration import calibrate
     from firmware_bridge.simsource import SimulatedSource
-    from posture.simulator import SimConfig
+    from posture.simulator import SimConfig, simulate
     from spinewatch.sessions.recorder import Recorder
 
     path = tmp_path / "s.sqlite"
     src = SimulatedSource("lifting-session", 180.0, SimConfig(seed=3), speed=0)
-    asyncio.run(Recorder(src, path, None).run())
+    # Reps need calibrated angles (without a profile they are in sensor axes).
+    prof = calibrate(simulate("calibration", SimConfig(seed=3)).raw)
+    asyncio.run(Recorder(src, path, prof).run())
     with SessionFile(path) as sf:
         reps, alerts = sf.reps(), sf.alerts()
         sets = find_sets(sf, reps, alerts)

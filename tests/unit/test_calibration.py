@@ -96,7 +96,7 @@ def test_profile_json_round_trip(tmp_path):
         ("{", "not valid JSON"),
         ("[]", "not a calibration profile"),
         ('{"schema_version": 99}', "schema version 99 is not supported"),
-        ('{"schema_version": 1, "ranges": {}}', "malformed calibration profile"),
+        ('{"schema_version": 1, "ranges": {}}', "field 'mount_thoracic' is missing"),
     ],
 )
 def test_bad_profile_files(tmp_path, content, match):

@@ -1,0 +1,225 @@
+"""Angle accuracy of batch `analyze` and of the live path on varied sessions (issue 12).
+
+Writes docs/benchmarks/accuracy.md. Run:
+
+    uv run python -m benchmarks.bench_accuracy            # full: 7 seeds × 3 rates + shared clocks
+    uv run python -m benchmarks.bench_accuracy --quick    # 1 seed, 3-minute sessions
+
+Each run: simulated calibration → ``calibrate`` → a simulated 10-min ``varied-session``
+(warm-ups, walking bouts of 30–90 s leading straight into deadlift or swing sets with no
+quiet standing) with realistic faults → batch (:func:`posture.batch.analyze_offline`, what
+``analyze`` saves) and live (:func:`posture.engine.analyze`, what live showed) → errors
+against the simulator's truth. Seeds 0–1 were used for tuning, 2–6 are reported apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from benchmarks.bench_engine import realistic
+from benchmarks.collect import machine, write_fragment
+from calibration import calibrate
+from posture.alerts import AlertEngine, LoadContext, LoadSettings
+from posture.alignment import choose_clock
+from posture.anchors import error_from_confidence, rotation_uncertain
+from posture.batch import analyze_offline
+from posture.engine import analyze
+from posture.evaluation import angle_rmse
+from posture.records import LUMBAR, THORACIC, AngleBlock
+from posture.simulator import simulate
+from posture.thresholds import Thresholds
+
+TUNE = (0, 1)
+REPORT = (2, 3, 4, 5, 6)
+RATES = (50.0, 100.0, 200.0)
+TH = Thresholds.parse("flexion=20,lateral_flexion=15,rotation=15")
+SKIP_S = 2.0
+
+
+def _rot_err(a: AngleBlock, truth) -> np.ndarray:  # type: ignore[no-untyped-def]
+    idx = np.clip(np.searchsorted(truth.t, a.t), 0, truth.t.size - 1)
+    e = np.abs(a.rotation - truth.rotation[idx])
+    e[a.t < a.t[0] + SKIP_S] = np.nan
+    return e
+
+
+def run(seed: int, rate: float, clock: str, minutes: float) -> dict[str, float]:
+    cfg = replace(realistic(seed, rate), clock=clock)
+    prof = calibrate(simulate("calibration", cfg).raw)
+    sess = simulate("varied-session", cfg, duration_s=minutes * 60.0)
+    truth = sess.truth
+    out: dict[str, float] = {}
+    # The clock map analyze would use, against the true thoracic lag at the same time.
+    cm = choose_clock(sess.raw[LUMBAR], sess.raw[THORACIC], "auto")
+    true_lag = 0.0
+    if clock == "separate":
+        true_lag = cfg.clock_offset_s + cfg.clock_drift_ppm * 1e-6 * cm.t_mid
+    out["lag_applied_ms"] = 1e3 * abs(cm.lag_at_mid_s)
+    out["lag_err_ms"] = 1e3 * abs(cm.lag_at_mid_s - true_lag)
+    out["lag_sigma_ms"] = 1e3 * cm.lag_sigma_s
+    t0 = time.perf_counter()
+    batch = analyze_offline(
+        sess.raw, prof.spine_model, standing_flexion_deg=prof.standing_flexion_deg
+    )
+    out["batch_s"] = time.perf_counter() - t0
+    r = angle_rmse(batch, truth.angle_block(), skip_s=SKIP_S)
+    out.update({f"b_{k}": v for k, v in r.items()})
+    out["b_rot_max"] = float(np.nanmax(_rot_err(batch, truth)))
+    t0 = time.perf_counter()
+    live = analyze(sess.raw, prof.spine_model)
+    out["live_s"] = time.perf_counter() - t0
+    r = angle_rmse(live, truth.angle_block(), skip_s=SKIP_S)
+    out.update({f"l_{k}": v for k, v in r.items()})
+    e = _rot_err(live, truth)
+    ok = np.isfinite(e)
+    good = ok & (live.rotation_confidence >= 0.5)
+    out["l_rot_max"] = float(np.nanmax(e))
+    out["l_good_share"] = float(good.sum() / max(ok.sum(), 1))
+    out["l_good_p95"] = float(np.percentile(e[good], 95)) if good.any() else np.nan
+    out["l_within_e95"] = float(
+        np.mean(e[ok] <= error_from_confidence(live.rotation_confidence[ok]))
+    )
+    # Rotation alerts (--load always) raised while the confidence says uncertain.
+    eng = AlertEngine(TH, LoadContext(LoadSettings(mode="always")))
+    raised: list = []
+    for i in range(0, len(live), 50):  # live-like blocks
+        up, _ = eng.process(live.take(slice(i, i + 50)))
+        raised += up
+    unsure = rotation_uncertain(live.rotation_confidence, 15.0)[:, 0]
+    rot_alerts = [a for a in raised if a.plane == "rotation"]
+    at = np.searchsorted(live.t, [a.alert_s for a in rot_alerts])
+    out["l_rot_alerts"] = float(len(rot_alerts))
+    out["l_rot_alerts_uncertain"] = float(np.sum(unsure[np.clip(at, 0, len(live) - 1)]))
+    out["l_uncertain_share"] = float(np.mean(unsure[ok]))
+    return out
+
+
+def _row(label: str, r: dict[str, float]) -> str:
+    return (
+        f"| {label} | {r['b_flexion']:.2f}° | {r['b_lateral_flexion']:.2f}° | "
+        f"{r['b_rotation']:.2f}° | {r['b_rot_max']:.2f}° | {r['l_rotation']:.2f}° | "
+        f"{r['l_rot_max']:.2f}° | {r['l_good_p95']:.2f}° ({100 * r['l_good_share']:.0f} %) | "
+        f"{100 * r['l_within_e95']:.1f} % | {r['l_rot_alerts_uncertain']:.0f} / "
+        f"{r['l_rot_alerts']:.0f} | {r['lag_err_ms']:.1f} ± {r['lag_sigma_ms']:.1f} ms |"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    minutes = 3.0 if args.quick else 10.0
+    tune = () if args.quick else TUNE
+    report = (2,) if args.quick else REPORT
+    rows: dict[tuple[str, float], list[dict[str, float]]] = {}
+    lines: list[str] = []
+    head = (
+        "| rate · seed | flexion | lateral | rotation | max rotation | live rotation | "
+        "live max | live p95 while good (share good) | live error ≤ E95 | "
+        "rot. alerts uncertain / all | clock lag error ± σ |\n" + "| --- " * 11 + "|"
+    )
+    for rate in RATES:
+        for seed in (*tune, *report):
+            r = run(seed, rate, "separate", minutes)
+            group = "tune" if seed in tune else "report"
+            rows.setdefault((group, rate), []).append(r)
+            lines.append(_row(f"{rate:.0f} Hz · {seed} ({group})", r))
+            print(lines[-1], flush=True)
+    shared = []
+    for k, seed in enumerate(report):
+        rate = RATES[k % len(RATES)]
+        r = run(seed, rate, "shared", minutes)
+        shared.append((seed, rate, r))
+        print(f"shared {seed} {rate}: applied {r['lag_applied_ms']:.2f} ms", flush=True)
+
+    def summary(group: str) -> list[str]:
+        out = []
+        for rate in RATES:
+            rs = rows.get((group, rate), [])
+            if not rs:
+                continue
+
+            def worst(k: str, rs: list[dict[str, float]] = rs) -> float:
+                return max(r[k] for r in rs)
+
+            verdict = []
+            for k, lim, name in (
+                ("b_flexion", 0.4, "flexion"),
+                ("b_lateral_flexion", 0.4, "lateral"),
+                ("b_rotation", 0.5, "rotation"),
+                ("b_rot_max", 3.0, "max rotation"),
+                ("l_good_p95", 2.0, "live p95"),
+                ("l_rot_alerts_uncertain", 0.0, "alerts while uncertain"),
+            ):
+                if worst(k) > lim:
+                    verdict.append(f"{name} {worst(k):.2f} > {lim}")
+            out.append(
+                f"| {rate:.0f} Hz | {worst('b_flexion'):.2f}° | {worst('b_lateral_flexion'):.2f}° "
+                f"| {worst('b_rotation'):.2f}° | {worst('b_rot_max'):.2f}° | "
+                f"{worst('l_good_p95'):.2f}° | {worst('l_rot_alerts_uncertain'):.0f} | "
+                f"{'meets targets' if not verdict else 'misses: ' + '; '.join(verdict)} |"
+            )
+        return out
+
+    all_r = [r for rs in rows.values() for r in rs]
+    b_over_l = np.median([r["batch_s"] / r["live_s"] for r in all_r])
+    text = [
+        "## Angle accuracy on varied sessions: batch `analyze` and live (issue 12)",
+        "",
+        f"Command: `uv run python -m benchmarks.bench_accuracy{' --quick' if args.quick else ''}`"
+        f" — machine: {machine()} (shared by several jobs while measured).",
+        "",
+        f"{minutes:.0f}-min `varied-session` recordings (simulator: warm-ups, walking bouts of "
+        "30–90 s leading straight into deadlift or kettlebell-swing sets without quiet "
+        "standing, pick-ups, sitting), separate clocks with offset ±80 ms and drift ±50 ppm, "
+        "noise, gyro bias and bias drift, random mounting, soft-tissue wobble, 0.5 % drops. "
+        "Seeds 0–1 tuned on, 2–6 reported. Batch = `analyze` (offline VQF, heading anchors at "
+        "quiet standing and walking, corrections spread between anchors); live = the streaming "
+        "engine. 'Good' = `rotation_confidence` ≥ 0.5 (expected error E95 ≤ 2°); 'uncertain' = "
+        "E95 > 30 % of the rotation limit (rotation alerts withheld). Alerts with "
+        "`--load always` at 20/15/15°. Targets (batch): RMSE flexion and lateral ≤ 0.4°, "
+        "rotation ≤ 0.5°, max rotation error ≤ 3°; live: p95 rotation error while good ≤ 2°, "
+        "no rotation alert while uncertain.",
+        "",
+        head,
+        *lines,
+        "",
+        "Worst of the reported seeds (2–6):",
+        "",
+        "| rate | flexion | lateral | rotation | max rotation | live p95 while good | "
+        "rot. alerts while uncertain | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *summary("report"),
+        "",
+        "Tuning seeds (0–1):",
+        "",
+        "| rate | flexion | lateral | rotation | max rotation | live p95 while good | "
+        "rot. alerts while uncertain | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *summary("tune"),
+        "",
+        "### Shared clock (both sensors stamped by one time base)",
+        "",
+        "`analyze --clock auto` fits the gyro cross-correlation and applies it only when the "
+        "lag is confidently non-zero (3σ). Target: offset applied ≤ 2 ms.",
+        "",
+        "| seed | rate | offset applied | fit σ | batch rotation RMSE |",
+        "| --- | --- | --- | --- | --- |",
+        *[
+            f"| {s} | {rt:.0f} Hz | {r['lag_applied_ms']:.2f} ms | {r['lag_sigma_ms']:.2f} ms | "
+            f"{r['b_rotation']:.2f}° |"
+            for s, rt, r in shared
+        ],
+        "",
+        f"Batch costs {b_over_l:.1f}× the live engine's time on the same recording "
+        "(median ratio; both well over 100× real time).",
+    ]
+    write_fragment("accuracy", "\n".join(text))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""The calibration profile's JSON schema, checked field by field when a profile is read.
+
+A profile steers every alert, so a damaged one must be refused, not half-used: a zero or NaN
+mounting quaternion once gave "0 alerts", ``[5, 0, 0, 0]`` gave −156° flexion while standing,
+and a missing plane or ``"limits": "x"`` gave tracebacks. :func:`check_profile_dict` checks
+types, finite values, unit quaternions (within :data:`QUAT_NORM_TOL`; nothing is normalised
+silently), every plane in ranges and thresholds, and JSON nesting depth, and raises
+:class:`~calibration.profile.CalibrationError` with one line naming the field and what to do.
+
+The checks are domain rules (unit norm, limit signs, planes) that a generic JSON-schema
+library would not express, so they are written out here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from posture.errors import SpinewatchError
+
+PLANES = ("flexion", "lateral_flexion", "rotation")
+QUAT_NORM_TOL = 1e-3  # |‖q‖ − 1| allowed: files hold 17 digits, so more is damage
+MAX_DEPTH = 12  # JSON nesting anywhere in a profile (info holds flat facts)
+QUAT_FIELDS = ("mount_thoracic", "mount_lumbar", "neutral")
+
+
+class ProfileSchemaError(SpinewatchError):
+    """Raised with a field path and a reason; the caller adds the file and the advice."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"field '{field}' {problem}")
+        self.field = field
+
+
+def _show(v: Any) -> str:
+    """Short, printable rendering of a bad value (never a numpy repr)."""
+    text = repr(v) if isinstance(v, str) else str(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def number(v: Any, field: str, lo: float = -math.inf, hi: float = math.inf) -> float:
+    """A finite JSON number in [lo, hi]."""
+    if not _is_number(v):
+        raise ProfileSchemaError(field, f"is {_show(v)}, expected a number")
+    f = float(v)
+    if not math.isfinite(f):
+        raise ProfileSchemaError(field, f"is {_show(v)}, expected a finite number")
+    if not lo <= f <= hi:
+        raise ProfileSchemaError(field, f"is {f:g}, expected a value from {lo:g} to {hi:g}")
+    return f
+
+
+def _obj(v: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(v, Mapping):
+        raise ProfileSchemaError(field, f"is {_show(v)}, expected an object {{...}}")
+    return v
+
+
+def _list(v: Any, field: str, n: int | None = None) -> list[Any]:
+    if not isinstance(v, list | tuple):
+        raise ProfileSchemaError(field, f"is {_show(v)}, expected a list [...]")
+    if n is not None and len(v) != n:
+        raise ProfileSchemaError(field, f"has {len(v)} values, expected {n}")
+    return list(v)
+
+
+def unit_quaternion(v: Any, field: str) -> tuple[float, float, float, float]:
+    """``[w, x, y, z]``, four finite numbers of norm 1 ± :data:`QUAT_NORM_TOL`."""
+    q = [number(c, f"{field}[{i}]") for i, c in enumerate(_list(v, field, 4))]
+    norm = math.sqrt(sum(c * c for c in q))
+    if abs(norm - 1.0) > QUAT_NORM_TOL:
+        raise ProfileSchemaError(
+            field, f"is {_show(v)}, not a unit quaternion [w, x, y, z] (length {norm:.4g})"
+        )
+    return q[0], q[1], q[2], q[3]  # kept as written: the engine normalises
+
+
+def plane_limits(
+    v: Any, field: str, span: float, need_all: bool = True
+) -> dict[str, tuple[float, float]]:
+    """plane → (negative ≤ 0, positive ≥ 0) deg, every plane present, no unknown keys."""
+    d = _obj(v, field)
+    for key in d:
+        if key not in PLANES:
+            raise ProfileSchemaError(
+                f"{field}.{_show(key)}", f"is not a plane (use {', '.join(PLANES)})"
+            )
+    out: dict[str, tuple[float, float]] = {}
+    for p in PLANES:
+        if p not in d:
+            if need_all:
+                raise ProfileSchemaError(f"{field}.{p}", "is missing (every plane needs limits)")
+            continue
+        lo_v, hi_v = _list(d[p], f"{field}.{p}", 2)
+        lo = number(lo_v, f"{field}.{p}[0]", -span, 0.0)
+        hi = number(hi_v, f"{field}.{p}[1]", 0.0, span)
+        if lo == hi:
+            raise ProfileSchemaError(f"{field}.{p}", "is an empty range (both limits 0)")
+        out[p] = (lo, hi)
+    return out
+
+
+def _depth_ok(v: Any, field: str) -> None:
+    stack: list[tuple[Any, int]] = [(v, 1)]
+    while stack:
+        x, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ProfileSchemaError(field, f"is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(x, Mapping):
+            stack.extend((y, depth + 1) for y in x.values())
+        elif isinstance(x, list | tuple):
+            stack.extend((y, depth + 1) for y in x)
+
+
+def check_thresholds(v: Any, field: str = "thresholds") -> dict[str, Any]:
+    """Saved alert thresholds: limits per plane (0–90°), hysteresis 0–10°, debounce 0–5 s."""
+    d = _obj(v, field)
+    if "limits" not in d:
+        raise ProfileSchemaError(f"{field}.limits", "is missing")
+    limits = plane_limits(d["limits"], f"{field}.limits", 90.0)
+    return {
+        "limits": {p: [lo, hi] for p, (lo, hi) in limits.items()},
+        "hysteresis_deg": number(d.get("hysteresis_deg", 2.0), f"{field}.hysteresis_deg", 0, 10),
+        "min_duration_s": number(d.get("min_duration_s", 0.1), f"{field}.min_duration_s", 0, 5),
+    }
+
+
+def check_profile_dict(d: Any, schema_version: int) -> dict[str, Any]:
+    """Every field of a profile JSON object, checked and converted to the dataclass's types.
+
+    Returns keyword arguments for :class:`~calibration.profile.CalibrationProfile`.
+
+    Raises:
+        ProfileSchemaError: the first bad field, with what is wrong with it.
+    """
+    if not isinstance(d, Mapping):
+        raise ProfileSchemaError("(top level)", f"is {_show(d)}, expected a JSON object")
+    _depth_ok(d, "(top level)")
+    if "schema_version" not in d:
+        raise ProfileSchemaError("schema_version", "is missing; is this a spinewatch profile?")
+    version = d["schema_version"]
+    if isinstance(version, str) or not _is_number(version) or version != int(version):
+        raise ProfileSchemaError(
+            "schema_version",
+            f"is {_show(version)}, expected the whole number {schema_version} (without quotes)",
+        )
+    if int(version) != schema_version:
+        raise ProfileSchemaError(
+            "schema_version",
+            f"is {int(version)}: profile schema version {int(version)} is not supported (this "
+            f"spinewatch reads version {schema_version})",
+        )
+    for key in (*QUAT_FIELDS, "ranges"):
+        if key not in d:
+            raise ProfileSchemaError(key, "is missing")
+    sensor_ids = _obj(d.get("sensor_ids", {}), "sensor_ids")
+    for role, sid in sensor_ids.items():
+        if not isinstance(sid, str):
+            raise ProfileSchemaError(f"sensor_ids.{role}", f"is {_show(sid)}, expected text")
+    measured = _list(d.get("measured_planes", ["flexion"]), "measured_planes")
+    for i, p in enumerate(measured):
+        if p not in PLANES:
+            raise ProfileSchemaError(f"measured_planes[{i}]", f"is {_show(p)}, not a plane")
+    comps = _obj(d.get("quality_components", {}), "quality_components")
+    created = d.get("created", "")
+    if not isinstance(created, str):
+        raise ProfileSchemaError("created", f"is {_show(created)}, expected text")
+    thresholds = d.get("thresholds")
+    return {
+        "sensor_ids": dict(sensor_ids),
+        **{k: unit_quaternion(d[k], k) for k in QUAT_FIELDS},
+        "ranges": plane_limits(d["ranges"], "ranges", 180.0),
+        "measured_planes": tuple(measured),
+        "standing_flexion_deg": number(
+            d.get("standing_flexion_deg", 0.0), "standing_flexion_deg", -180, 180
+        ),
+        "quality": number(d.get("quality", 0.0), "quality", 0, 1),
+        "quality_components": {
+            str(k): number(v, f"quality_components.{k}") for k, v in comps.items()
+        },
+        "created": created,
+        "info": dict(_obj(d.get("info", {}), "info")),
+        "thresholds": None if thresholds is None else check_thresholds(thresholds),
+    }

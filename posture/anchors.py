@@ -1,0 +1,267 @@
+"""Relative-heading anchors and the expected rotation error between them.
+
+6D fusion cannot observe heading, so the thorax–pelvis relative heading drifts with the
+difference of the two gyroscopes' residual biases about the vertical. Physics gives anchors
+where the true axial rotation is known:
+
+* quiet upright standing: no axial twist (rotation = 0), sample by sample;
+* walking: over each stride the thorax counter-rotates against the pelvis and back, so the
+  rotation averaged over a few strides is neutral (0). Walking is recognised by the pelvis's
+  vertical bounce at step frequency (band 1–3 Hz of the lumbar specific force) while both
+  segments stay upright.
+
+Between anchors the error grows with the time since the anchor and the gyro-bias uncertainty:
+:func:`rotation_error_deg` turns both into an expected error (95 % bound, deg), which is what
+``rotation_confidence`` encodes: ``conf = 1 / (1 + (E95 / 2°)²)`` — 0.5 at 2°,
+``E95 = 2° · sqrt(1/conf − 1)``.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posture import angles as A
+
+F64 = NDArray[np.float64]
+
+#: Rotation error right at an anchor (1σ, deg): sensor noise, soft tissue, the neutral.
+ANCHOR_SIGMA_DEG = 0.4
+#: Reference error of the confidence mapping: confidence 0.5 at this E95, deg.
+CONF_REF_DEG = 2.0
+#: Rotation alerts are withheld while the expected error exceeds this share of the limit.
+UNCERTAIN_FRACTION = 0.3
+
+
+def rotation_error_deg(dt_s: F64 | float, drift_deg_per_s: F64 | float) -> F64:
+    """Expected rotation error (95 % bound, deg) ``dt_s`` after an anchor.
+
+    ``E95 = 2 · sqrt(σ0² + (σ_rate · dt)²)``: an anchor's own error σ0 plus heading drift at the
+    1σ rate ``drift_deg_per_s`` (the two filters' bias uncertainties about the vertical).
+    ``inf`` before any anchor.
+    """
+    dt = np.asarray(dt_s, dtype=np.float64)
+    r = np.asarray(drift_deg_per_s, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        e = 2.0 * np.sqrt(ANCHOR_SIGMA_DEG**2 + (r * dt) ** 2)
+    return np.where(np.isfinite(dt), e, np.inf)
+
+
+def confidence_from_error(err_deg: F64) -> F64:
+    """``rotation_confidence`` 0..1 from the expected error (deg): 0.5 at 2°, 0 at ``inf``."""
+    return 1.0 / (1.0 + (np.asarray(err_deg) / CONF_REF_DEG) ** 2)
+
+
+def error_from_confidence(conf: F64 | float) -> F64:
+    """Inverse of :func:`confidence_from_error`: expected rotation error (deg), 95 % bound."""
+    c = np.clip(np.asarray(conf, dtype=np.float64), 1e-12, 1.0)
+    return CONF_REF_DEG * np.sqrt(1.0 / c - 1.0)
+
+
+def rotation_uncertain(conf: F64, limit_deg: F64 | float) -> NDArray[np.bool_]:
+    """Where the expected rotation error is a large part of the limit (alerts withheld).
+
+    Args:
+        conf: ``rotation_confidence`` ``(N,)``; limit_deg: the rotation limit(s), deg,
+            broadcast against ``conf[:, None]`` (e.g. ``(2,)`` for both sides → ``(N, 2)``).
+    """
+    err = error_from_confidence(np.asarray(conf))
+    return np.asarray(err[:, None] > UNCERTAIN_FRACTION * np.atleast_1d(limit_deg)[None, :])
+
+
+def accept_within_guard(
+    needed: F64,
+    cur: float | None,
+    guard_rad: float,
+    t: F64 | None = None,
+    drift_deg_per_s: float = 0.0,
+) -> NDArray[np.bool_]:
+    """Accept anchor corrections (rad) that stay within the guard of the current one.
+
+    Heading drift between anchors is slow, so a large apparent rotation at an anchor is a
+    real twist and is kept, not zeroed — unless the expected drift since the last accepted
+    anchor (times ``t``, s, at ``drift_deg_per_s``) is itself larger than ``guard_rad``: then
+    that expected error is the guard, so a long stretch without anchors cannot lock them out.
+    Sequential (each accepted value moves the reference), looping over the candidates only.
+    """
+    out = np.zeros(needed.size, dtype=bool)
+    times = [0.0] * needed.size if t is None else t.tolist()
+    t_last: float | None = None
+    for i, (d, ti) in enumerate(zip(needed.tolist(), times, strict=True)):
+        g = guard_rad
+        if t is not None and t_last is not None:
+            g = max(g, float(np.radians(rotation_error_deg(ti - t_last, drift_deg_per_s))))
+        if cur is None or abs((d - cur + np.pi) % (2 * np.pi) - np.pi) <= g:
+            out[i] = True
+            cur = d
+            t_last = ti
+    return out
+
+
+def _box(x: F64, n: int) -> F64:
+    """Centred moving sum over ``n`` samples (zero beyond the ends)."""
+    c = np.concatenate(([0.0], np.cumsum(x)))
+    h = n // 2
+    i = np.arange(x.size)
+    lo = np.clip(i - h, 0, x.size)
+    hi = np.clip(i - h + n, 0, x.size)
+    return c[hi] - c[lo]
+
+
+def gait_mask(
+    t: F64, acc_lumbar: F64, upright: NDArray[np.bool_], min_rms: float = 1.0
+) -> NDArray[np.bool_]:
+    """Walking samples (batch, non-causal): step-frequency bounce while upright.
+
+    Args:
+        t: lumbar times, s ``(N,)``; acc_lumbar: lumbar specific force, m/s² ``(N, 3)``;
+        upright: both segments near upright ``(N,)``; min_rms: band RMS that counts, m/s².
+    """
+    n = t.size
+    if n < 16:  # sosfiltfilt needs more samples than its 15-sample padding (h17b fuzz)
+        return np.zeros(n, bool)
+    from scipy.signal import butter, sosfiltfilt
+
+    fs = 1.0 / float(np.median(np.diff(t)))
+    if fs < 8.0:
+        return np.zeros(n, bool)
+    mag = np.linalg.norm(acc_lumbar, axis=1)
+    sos = butter(2, [1.0, min(3.0, 0.45 * fs)], btype="band", fs=fs, output="sos")
+    band = sosfiltfilt(sos, mag - mag.mean())
+    k = max(1, int(2.0 * fs))
+    rms = np.sqrt(_box(band * band, k) / k)
+    walk = (rms > min_rms) & upright
+    # Keep runs of at least 4 s (short bursts are not gait).
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], walk.astype(np.int8), [0]))))
+    starts, stops = edges[0::2], edges[1::2]
+    out = np.zeros(n, bool)
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        if t[b - 1] - t[a] >= 4.0:
+            out[a:b] = True
+    return out
+
+
+def gait_anchor_deltas(
+    t: F64,
+    acc_lumbar: F64,
+    q_l: F64,
+    q_t: F64,
+    neutral: F64,
+    guess: F64,
+    upright: NDArray[np.bool_],
+    window_s: float = 4.0,
+) -> tuple[NDArray[np.bool_], F64]:
+    """Walking anchors (batch): where, and the heading correction that zeroes mean rotation.
+
+    The per-sample correction that would zero the rotation swings with each stride; a
+    triangular average over ``window_s`` (a few strides, side lobes falling as 1/f²) gives
+    its mean. Only samples whose whole window lies inside the walking bout are anchors.
+
+    Returns:
+        ``(anchor mask (N,), correction rad (N,))``; the correction is NaN off the mask.
+    """
+    n = t.size
+    out = np.full(n, np.nan)
+    walk = gait_mask(t, acc_lumbar, upright)
+    if not walk.any():
+        return walk, out
+    fs = 1.0 / float(np.median(np.diff(t)))
+    d = np.zeros(n)
+    d[walk] = np.unwrap(A.rezero_delta(q_l[walk], q_t[walk], neutral, guess[walk]))
+    k = max(1, int(0.5 * window_s * fs))
+    w = walk.astype(float)
+    num = _box(_box(d * w, k), k)
+    den = _box(_box(w, k), k)
+    full = den >= k * k - 0.5  # the whole triangular window inside the bout
+    anchor = walk & full
+    out[anchor] = np.angle(np.exp(1j * num[anchor] / den[anchor]))
+    return anchor, out
+
+
+#: Step-bounce RMS of the lumbar specific force that counts as walking, m/s².
+GAIT_MIN_RMS = 1.0
+
+
+class GaitDetector:
+    """Causal step-bounce detector on one sensor's specific force (live; explicit state).
+
+    |acc| minus its slow mean (2 s), low-passed at ~3 Hz, and its RMS over ~1 s: walking
+    bounces the pelvis at step frequency by several m/s²; hinges, twists and bends do not.
+    One scalar step per sample, so per-sample and block use give identical numbers.
+    """
+
+    def __init__(self, rate_hz: float) -> None:
+        ts = 1.0 / rate_hz
+        self._a_g = ts / (2.0 + ts)
+        self._a_lp = ts / (0.05 + ts)
+        self._a_e = ts / (1.0 + ts)
+        self._g: float | None = None
+        self._lp = 0.0
+        self._e = 0.0
+        self.rms = 0.0
+
+    def step(self, ax: float, ay: float, az: float) -> float:
+        """Feed one sample (m/s²); return the current bounce RMS, m/s²."""
+        m = math.sqrt(ax * ax + ay * ay + az * az)
+        if self._g is None:
+            self._g = m
+        self._g += self._a_g * (m - self._g)
+        self._lp += self._a_lp * ((m - self._g) - self._lp)
+        self._e += self._a_e * (self._lp * self._lp - self._e)
+        self.rms = math.sqrt(self._e)
+        return self.rms
+
+    def process(self, acc: F64) -> F64:
+        """Bounce RMS after each sample of ``acc`` ``(N, 3)``, m/s² ``(N,)``."""
+        out = np.empty(acc.shape[0])
+        step = self.step
+        for i, (ax, ay, az) in enumerate(acc.tolist()):
+            out[i] = step(ax, ay, az)
+        return out
+
+
+class GaitAverager:
+    """Live walking anchor: the mean relative-heading correction over strides.
+
+    The correction that would zero the rotation swings with each stride; two cascaded
+    exponential averages (``tau_s`` each, on the unit circle) pass its mean and suppress the
+    stride swing (to ~1 % at 0.9 Hz). After ``settle_s`` of continuous walking the average is
+    an anchor. Any non-walking sample or a gap over 0.5 s restarts it.
+    """
+
+    def __init__(self, tau_s: float = 1.5, settle_s: float = 5.0) -> None:
+        self.tau_s = tau_s
+        self.settle_s = settle_s
+        self._t0: float | None = None
+        self._t_last = 0.0
+        self._z1 = 0j
+        self._z2 = 0j
+
+    @property
+    def active(self) -> bool:
+        return self._t0 is not None
+
+    def reset(self) -> None:
+        self._t0 = None
+
+    def step(self, t: float, walking: bool, d: float) -> float | None:
+        """Feed one sample: walking flag and the correction ``d`` (rad) that zeroes its
+        rotation. Returns the averaged correction once settled, else None."""
+        if not walking or (self._t0 is not None and t - self._t_last > 0.5):
+            self._t0 = None
+            if not walking:
+                return None
+        z = cmath.exp(1j * d)
+        if self._t0 is None:
+            self._t0, self._z1, self._z2 = t, z, z
+        else:
+            a = (t - self._t_last) / (self.tau_s + t - self._t_last)
+            self._z1 += a * (z - self._z1)
+            self._z2 += a * (self._z1 - self._z2)
+        self._t_last = t
+        if t - self._t0 < self.settle_s:
+            return None
+        return cmath.phase(self._z2)

@@ -1,0 +1,190 @@
+"""When the spine counts as under load: manual sets, and the ``auto`` lift detector.
+
+Trunk and hip angles alone cannot tell whether a load is held, so ``auto`` uses what differs
+between a lift and unloaded bending, causally (sample by sample, the same in any chunking):
+
+* a **hinge** is the trunk (thoracic inclination) tilted forward past ``trunk_on_deg``,
+  released below ``trunk_off_deg``;
+* **lift-like** at a sample: the hips do the work and the lumbar spine stays — pelvis tilt
+  ≥ ``lift_hip_share`` × thoracic inclination, with the trunk past ``lift_trunk_deg`` and the
+  pelvis past ``lift_hip_deg`` (a cat-cow, a toe touch or a slump moves the spine, not the
+  pelvis; a squat or sitting down keeps the trunk more upright);
+* **rep structure**: a hinge is a rep only while it lasts ≤ ``max_rep_s``; a standing or
+  quadruped cat-cow holds the trunk forward far longer and stops counting;
+* a **set**: a hinge that starts within ``set_gap_s`` of the end of a lift rep belongs to the
+  same set and is loaded from its start to its end, however rounded it gets. The first hinge
+  of a set is loaded only while it is lift-like (within ``first_rep_s`` of its start), so a
+  first rep that is rounded from the start is not under load. Between reps of a set the load
+  stays on for ``hold_s``.
+
+Manual sets (button, Space, Enter, a tap on a sensor: "lifting now") are loaded whatever the
+mode. See docs/load.md for what ``auto`` can and cannot know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posture.records import AngleBlock
+
+MODES = ("auto", "always", "never")
+
+
+def hysteresis(
+    on: NDArray[np.bool_], off: NDArray[np.bool_], state0: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Latch per column: True after an ``on`` sample, False after an ``off`` sample.
+
+    Shapes ``(N, C)``; ``state0`` ``(C,)`` is the state before the first row. ``on`` wins when
+    both are set.
+    """
+    n = on.shape[0]
+    ev = np.where(on, 1, np.where(off, 0, -1))
+    idx = np.where(ev >= 0, np.arange(n)[:, None], -1)
+    np.maximum.accumulate(idx, axis=0, out=idx)
+    latched = np.take_along_axis(ev, np.maximum(idx, 0), axis=0) == 1
+    return np.where(idx >= 0, latched, state0[None, :])
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """When the spine counts as under load (angles in deg, times in s).
+
+    Attributes:
+        mode: ``auto`` (lift detection, plus manual sets), ``always`` or ``never`` (manual
+            sets only).
+        trunk_on_deg, trunk_off_deg: thoracic forward inclination that starts / ends a hinge.
+        lift_trunk_deg, lift_hip_deg, lift_hip_share: a lift-like hinge (see module doc).
+        max_rep_s: longer hinges are not reps (cat-cow, quadruped, bending over to tidy up).
+        first_rep_s: how long the first hinge of a set may count as lift-like.
+        set_gap_s: a hinge starting this soon after a lift rep belongs to the same set.
+        hold_s: load kept on after a lift rep ends (standing between reps).
+    """
+
+    mode: str = "auto"
+    trunk_on_deg: float = 30.0
+    trunk_off_deg: float = 12.0
+    lift_trunk_deg: float = 45.0
+    lift_hip_deg: float = 20.0
+    lift_hip_share: float = 0.7
+    max_rep_s: float = 6.0
+    first_rep_s: float = 4.0
+    set_gap_s: float = 6.0
+    hold_s: float = 1.0
+
+
+class LoadContext:
+    """Streaming load detector with manual set markers (state carries across blocks)."""
+
+    def __init__(self, settings: LoadSettings | None = None):
+        self.settings = settings or LoadSettings()
+        if self.settings.mode not in MODES:
+            raise ValueError(f"load mode must be auto, always or never, not {self.settings.mode!r}")
+        self._hinge = np.zeros(1, dtype=bool)
+        self._start = np.nan  # start of the current hinge
+        self._armed = False  # the current hinge belongs to a set
+        self._lift = False  # the current hinge has been lift-like
+        self._last_lift_end = -np.inf
+        self._sets: list[tuple[float, float]] = []
+
+    def add_set(self, start_s: float, end_s: float = np.inf) -> None:
+        """A set started by the user (button, key, CLI) from ``start_s`` to ``end_s``."""
+        self._sets.append((start_s, end_s))
+
+    def end_set(self, end_s: float) -> None:
+        if self._sets and not np.isfinite(self._sets[-1][1]):
+            self._sets[-1] = (self._sets[-1][0], end_s)
+
+    def update(self, a: AngleBlock) -> NDArray[np.bool_]:
+        """Load flag per sample of the block, shape ``(N,)``."""
+        n = len(a)
+        manual = np.zeros(n, dtype=bool)
+        for s, e in self._sets:
+            manual |= (a.t >= s) & (a.t <= e)
+        mode = self.settings.mode
+        if mode == "always":
+            return np.ones(n, dtype=bool)
+        if mode == "never" or n == 0:
+            return manual
+        return self._auto(a) | manual
+
+    def _auto(self, a: AngleBlock) -> NDArray[np.bool_]:
+        cfg = self.settings
+        t, trunk = a.t, a.thoracic_inclination
+        with np.errstate(invalid="ignore"):
+            if not self._hinge[0]:
+                on = trunk > cfg.trunk_on_deg
+                if not on.any():  # the common case: upright, no hinge in this block
+                    return t <= self._last_lift_end + cfg.hold_s
+            else:
+                off = trunk < cfg.trunk_off_deg
+                if not off.any():  # the whole block inside the current hinge
+                    return self._in_hinge(a, slice(0, len(a)))
+                on = trunk > cfg.trunk_on_deg
+            off = trunk < cfg.trunk_off_deg
+        hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
+        out = np.zeros(len(a), dtype=bool)
+        d = np.diff(np.concatenate(([self._hinge[0]], hinge)).astype(np.int8))
+        starts = np.flatnonzero(d == 1)
+        ends = np.flatnonzero(d == -1)  # first sample after the hinge
+        i = 0
+        # Walk the block hinge by hinge (a handful per block): upright stretches keep the load
+        # on for hold_s after a lift rep; hinges are loaded by the set/lift rules.
+        while i < len(a):
+            if self._hinge[0]:
+                e_next = ends[ends >= i]
+                j = int(e_next[0]) if e_next.size else len(a)
+                out[i:j] = self._in_hinge(a, slice(i, j))
+                if j < len(a):  # the hinge ended at sample j
+                    if (self._armed or self._lift) and t[j] - self._start <= cfg.max_rep_s:
+                        self._last_lift_end = float(t[j])
+                    self._hinge[0] = False
+                i = j
+            else:
+                s_next = starts[starts >= i]
+                j = int(s_next[0]) if s_next.size else len(a)
+                out[i:j] = t[i:j] <= self._last_lift_end + cfg.hold_s
+                if j < len(a):  # a hinge starts at sample j
+                    self._hinge[0] = True
+                    self._start = float(t[j])
+                    self._armed = self._start - self._last_lift_end <= cfg.set_gap_s
+                    self._lift = False
+                i = j
+        return out
+
+    def _in_hinge(self, a: AngleBlock, seg: slice) -> NDArray[np.bool_]:
+        """Load flags of samples ``seg`` inside the current hinge (updates ``_lift``)."""
+        cfg = self.settings
+        el = a.t[seg] - self._start
+        if self._armed:
+            return el <= cfg.max_rep_s
+        trunk, hip = a.thoracic_inclination[seg], a.hip_angle[seg]
+        with np.errstate(invalid="ignore"):
+            lift = (
+                (el <= cfg.first_rep_s)
+                & (trunk >= cfg.lift_trunk_deg)
+                & (hip >= cfg.lift_hip_deg)
+                & (hip >= cfg.lift_hip_share * trunk)
+            )
+        self._lift |= bool(lift.any())
+        return lift
+
+
+UNCALIBRATED_AUTO = (
+    "--load auto needs a calibration profile (without one, angles are in sensor axes and a "
+    "hinge cannot be recognised): no automatic load; pass --profile, mark sets by hand or "
+    "use --load always"
+)
+
+
+def effective_load(settings: LoadSettings, calibrated: bool) -> tuple[LoadSettings, str | None]:
+    """``auto`` falls back to ``never`` without a calibration profile; returns (settings,
+    the warning to show or None)."""
+    if settings.mode == "auto" and not calibrated:
+        from dataclasses import replace
+
+        return replace(settings, mode="never"), UNCALIBRATED_AUTO
+    return settings, None
