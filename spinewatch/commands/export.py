@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from spinewatch.sessions.exports import FORMATS
+from spinewatch.lazy import LazyChoices
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,7 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "See docs/formats.md.",
     )
     p.add_argument("session", help="session name or file")
-    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument(
+        "--format",
+        choices=LazyChoices("spinewatch.sessions.exports:FORMATS"),
+        metavar="FORMAT",
+        required=True,
+        help="%(choices)s",
+    )
     p.add_argument("-o", "--output", required=True, help="file (folder for parquet) to write")
     p.set_defaults(func=run)
 
