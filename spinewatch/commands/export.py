@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spinewatch.lazy import LazyChoices
+from spinewatch.progress import add_quiet_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,14 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="%(choices)s",
     )
     p.add_argument("-o", "--output", required=True, help="file (folder for parquet) to write")
+    add_quiet_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from spinewatch.progress import progress, track_session
     from spinewatch.sessions.exports import export
     from spinewatch.sessions.reader import SessionFile
     from spinewatch.sessions.store import resolve
 
     with SessionFile(resolve(args.session)) as sf:
-        print(export(sf, args.format, args.output))
+        with progress(f"export {args.format}", sf.summary().duration_s, quiet=args.quiet) as up:
+            track_session(sf, up)
+            done = export(sf, args.format, args.output)
+        print(done)
     return 0
