@@ -43,6 +43,7 @@ def test_user_errors_are_one_line(capsys) -> None:  # type: ignore[no-untyped-de
     assert main(["report", "nothing", "-o", "r.html"]) == 2
 
 
+@pytest.mark.realtime
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) -> None:
@@ -55,6 +56,8 @@ def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) 
         "record",
         "--simulate",
         "--quiet",
+        "--seconds",  # longer than the test runs; simulating the default 600 s costs seconds
+        "60",
         "-o",
         str(path),
     ]
@@ -77,6 +80,7 @@ def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) 
     assert not Path(f"{path}-wal").exists()
 
 
+@pytest.mark.realtime
 @pytest.mark.timeout(120)
 def test_terminal_enter_marks_sets_and_saves_notes(tmp_path: Path) -> None:
     import pty
@@ -91,6 +95,8 @@ def test_terminal_enter_marks_sets_and_saves_notes(tmp_path: Path) -> None:
         "record",
         "--simulate",
         "--quiet",
+        "--seconds",  # longer than the test runs; simulating the default 600 s costs seconds
+        "60",
         "-o",
         str(path),
     ]
