@@ -20,6 +20,7 @@ The second-order sections of the one design the project uses are stored
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,11 +59,17 @@ def _impulse_response(sos_key: tuple[tuple[float, ...], ...]) -> F64:
     return np.fft.irfft(h, m)
 
 
-def _zero_state(h: F64, x: F64) -> F64:
-    """Causal convolution ``y[k] = Σ_{j≤k} h[j] x[k-j]`` for ``k < len(x)``."""
-    n = x.size
+@lru_cache(maxsize=32)
+def _response_fft(sos_key: tuple[tuple[float, ...], ...], n: int) -> tuple[int, NDArray[Any]]:
+    """FFT length and spectrum of the impulse response cut at ``n`` samples."""
     m = 1 << int(np.ceil(np.log2(2 * n)))  # ≥ 2n: no circular wrap-around
-    return np.fft.irfft(np.fft.rfft(x, m) * np.fft.rfft(h[:n], m), m)[:n]
+    return m, np.fft.rfft(_impulse_response(sos_key)[:n], m)
+
+
+def _zero_state(sos_key: tuple[tuple[float, ...], ...], x: F64) -> F64:
+    """Causal convolution ``y[k] = Σ_{j≤k} h[j] x[k-j]`` for ``k < len(x)``."""
+    m, h_f = _response_fft(sos_key, x.size)
+    return np.fft.irfft(np.fft.rfft(x, m) * h_f, m)[: x.size]
 
 
 def sosfiltfilt(sos: F64, x: F64) -> F64:
@@ -78,12 +85,12 @@ def sosfiltfilt(sos: F64, x: F64) -> F64:
     pad = 3 * (2 * len(sos) + 1 - n_zero)
     if x.size <= pad:
         raise ValueError(f"the input must be longer than {pad} samples, got {x.size}")
-    h = _impulse_response(tuple(tuple(float(v) for v in row) for row in sos))
+    key = tuple(tuple(float(v) for v in row) for row in sos)
     dc = float(np.prod(sos[:, :3].sum(axis=1) / sos[:, 3:].sum(axis=1)))
     ext = np.concatenate((2 * x[0] - x[pad:0:-1], x, 2 * x[-1] - x[-2 : -pad - 2 : -1]))
-    y = _zero_state(h, ext - ext[0]) + ext[0] * dc
+    y = _zero_state(key, ext - ext[0]) + ext[0] * dc
     r = y[::-1]
-    y = (_zero_state(h, r - r[0]) + r[0] * dc)[::-1]
+    y = (_zero_state(key, r - r[0]) + r[0] * dc)[::-1]
     return np.asarray(y[pad:-pad])
 
 
