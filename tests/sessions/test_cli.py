@@ -44,7 +44,7 @@ def test_user_errors_are_one_line(capsys) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.mark.realtime
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) -> None:
     path = tmp_path / "stop.sqlite"
@@ -81,7 +81,7 @@ def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) 
 
 
 @pytest.mark.realtime
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(600)
 def test_terminal_enter_marks_sets_and_saves_notes(tmp_path: Path) -> None:
     import pty
     import time
