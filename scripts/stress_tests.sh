@@ -22,7 +22,8 @@ cleanup() {
     for pid in "${burners[@]}"; do kill "$pid" 2>/dev/null; done
     wait 2>/dev/null
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM  # (the EXIT trap then stops the burners)
 for _ in 1 2; do
     ( while :; do :; done ) &
     burners+=("$!")
