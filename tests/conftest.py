@@ -6,11 +6,16 @@ blocks): tests that change one make their own copy.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import pytest
+
+# Qt offscreen for every test that opens a widget (not only tests/gui): with xdist, a worker may
+# run tests/sessions/test_gui_sink.py without ever loading tests/gui/conftest.py.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @lru_cache(maxsize=32)
