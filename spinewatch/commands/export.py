@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from spinewatch.sessions.exports import FORMATS
+from spinewatch.lazy import LazyChoices
+from spinewatch.progress import add_quiet_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,16 +18,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "See docs/formats.md.",
     )
     p.add_argument("session", help="session name or file")
-    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument(
+        "--format",
+        choices=LazyChoices("spinewatch.sessions.exports:FORMATS"),
+        metavar="FORMAT",
+        required=True,
+        help="%(choices)s",
+    )
     p.add_argument("-o", "--output", required=True, help="file (folder for parquet) to write")
+    add_quiet_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from spinewatch.progress import progress, track_session
     from spinewatch.sessions.exports import export
     from spinewatch.sessions.reader import SessionFile
     from spinewatch.sessions.store import resolve
 
     with SessionFile(resolve(args.session)) as sf:
-        print(export(sf, args.format, args.output))
+        with progress(f"export {args.format}", sf.summary().duration_s, quiet=args.quiet) as up:
+            track_session(sf, up)
+            done = export(sf, args.format, args.output)
+        print(done)
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from spinewatch.progress import add_quiet_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -15,15 +17,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("session", help="session name or file")
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    add_quiet_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from spinewatch.progress import progress, track_session
     from spinewatch.sessions import SessionFile, resolve
     from spinewatch.sessions.report import write_report
 
     with SessionFile(resolve(args.session)) as sf:
         s = sf.summary()
-        write_report(sf, args.output)
+        with progress("report", s.duration_s, quiet=args.quiet) as up:
+            track_session(sf, up)
+            write_report(sf, args.output)
     print(f"report of {s.name} ({s.reps} reps, {s.alerts} alerts) -> {args.output}")
     return 0
