@@ -11,7 +11,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAGMENTS = ROOT / "docs" / "benchmarks"
-ORDER = ["engine", "bridge", "alerts", "gui", "sessions"]
+ORDER = [
+    "accuracy", "engine", "alerts", "drills", "live", "startup", "csv_memory", "bridge", "gui",
+    "sessions", "archive",
+]  # fmt: skip
 
 
 def write_fragment(name: str, text: str) -> Path:

@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import find_peaks
 
 from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationProfile
 from posture import angles as A
@@ -247,6 +246,8 @@ def calibrate(
     n_smooth = max(1, int(0.1 * rates[LUMBAR]))
     f_sm = _moving_mean(f_cc, n_smooth)
     dist = max(1, int(1.0 * rates[LUMBAR]))
+    from scipy.signal import find_peaks  # heavy (pulls scipy.stats): only when calibrating
+
     peaks, _ = find_peaks(f_sm, prominence=s.min_prominence_deg, distance=dist)
     troughs, _ = find_peaks(-f_sm, prominence=s.min_prominence_deg, distance=dist)
     fmax = float(f_sm.max())

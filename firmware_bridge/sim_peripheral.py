@@ -5,6 +5,10 @@ service (data notify, control write, info read) and the standard battery service
 streams one sensor's samples paced to the event-loop clock, with the faults of real links
 (:class:`Faults`). It records the true host time of every sample it sends so tests can
 check the bridge's reconstructed time stamps.
+
+Its clock and sleep are the running event loop's (``loop.time()``, ``asyncio.sleep``): real
+time on an ordinary loop; on a :class:`~firmware_bridge.simclock.SimulatedTimeLoop` the same
+code streams faster than real time with exact, repeatable timing.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ delivers int16 counts times the sensor's scale (the spinewatch firmware's ±16 g
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -20,6 +19,7 @@ from numpy.typing import NDArray
 
 from firmware_bridge.api import Block, LinkState, LinkStatus
 from firmware_bridge.profiles.spinewatch import MAG_LSB_UT, G
+from firmware_bridge.simclock import loop_clock
 from posture.records import ROLES, ImuBlock
 from posture.simulator import SimConfig, simulate
 
@@ -49,7 +49,8 @@ class SimulatedSource:
         chunk_s: notification period, s.
         lose: ``{role: (at_s, for_s)}``: the role's sensor goes silent ``at_s`` after the
             start for ``for_s`` seconds, then reconnects.
-        clock: a monotonic clock, s (injected in tests).
+        clock: a monotonic clock, s (default: the running event loop's, which is
+            ``time.monotonic`` on a real loop and simulated time on a ``SimulatedTimeLoop``).
         result: a pre-computed ``SimResult`` to stream instead of simulating.
         counts: quantise the samples to sensor counts (``result.raw`` then holds what is sent).
     """
@@ -64,7 +65,7 @@ class SimulatedSource:
         chunk_s: float = 0.02,
         burst_s: float = 1.0,
         lose: Mapping[str, tuple[float, float]] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = loop_clock,
         result: object | None = None,
         counts: bool = True,
     ) -> None:

@@ -19,6 +19,7 @@ from firmware_bridge.bumble_backend import BumbleClient, BumbleScanner, VirtualR
 from firmware_bridge.hub import SensorHub
 from firmware_bridge.link import LinkSettings, SensorLink
 from firmware_bridge.sim_peripheral import Faults, SimPeripheral
+from firmware_bridge.simclock import loop_clock
 from posture.records import ImuBlock
 from posture.simulator import SimConfig, simulate
 
@@ -78,8 +79,10 @@ class SimulatedBleSource(SensorHub):
             )
             self.peripherals[role] = per
             adapter = SpinewatchAdapter(role, blk.nominal_rate(), batch=batch)
+            # Arrival times on the loop's clock, which paces the peripherals: the same as
+            # time.monotonic on a real loop, simulated time on a SimulatedTimeLoop.
             links[role] = SensorLink(
-                role, per.address, adapter, radio_kwargs(self.radio), settings, per.name
+                role, per.address, adapter, radio_kwargs(self.radio), settings, per.name, loop_clock
             )
         super().__init__(links)
 

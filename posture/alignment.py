@@ -84,10 +84,10 @@ def _uniform(t: F64, v: F64, grid: F64) -> F64:
 
 def _band(x: F64, fs: float) -> F64:
     """0.2–4 Hz band: body movements both segments share; drops drift and tissue wobble."""
-    from scipy.signal import butter, sosfiltfilt
+    # scipy.signal's butter + sosfiltfilt, to rounding, without its ~1 s import.
+    from posture.iirfilter import band_filtfilt
 
-    sos = butter(2, [0.2, 4.0], btype="band", fs=fs, output="sos")
-    return np.asarray(sosfiltfilt(sos, x))
+    return band_filtfilt(x, fs, 0.2, 4.0)
 
 
 def _windows(

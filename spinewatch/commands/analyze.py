@@ -6,6 +6,7 @@ import argparse
 
 from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
+from spinewatch.progress import add_quiet_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,10 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "applies them only when confidently non-zero, and trusts files marked 'clock: host'; "
         "fit always applies the fit; shared assumes one time base",
     )
+    add_quiet_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from calibration import CalibrationProfile
     from posture.anglescsv import write_angles_csv
     from posture.batch import analyze_offline
@@ -67,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         dumps_json,
         same_path,
     )
+    from spinewatch.progress import progress
 
     # Every output is checked before the (possibly long) work starts.
     inputs = (args.raw, args.profile)
@@ -76,33 +81,40 @@ def run(args: argparse.Namespace) -> int:
         if same_path(args.events, args.output):
             raise OutputError("--events and -o name the same file; give two file names")
     profile = CalibrationProfile.load(args.profile) if args.profile else None
-    raw = read_raw_si(args.raw, args.units)
-    settings = EngineSettings(fusion=FusionSettings(use_mag=args.mag))
-    clock = args.clock
-    if clock == "auto" and raw_csv_clock(args.raw) == "host":
-        clock = "shared"  # written by stream/export: already on host time
-    # The saved record is the batch estimate (whole recording; see README "How it works").
-    angles = analyze_offline(
-        raw,
-        profile.spine_model if profile else None,
-        settings,
-        clock,
-        profile.standing_flexion_deg if profile else None,
-    )
-    if len(angles) == 0:
-        from posture.errors import PostureError
-
-        raise PostureError(
-            f"{args.raw}: no spine angles: the two sensors' samples do not overlap in time "
-            "(record both sensors together for at least a second)"
+    size_mb = os.path.getsize(args.raw) / 1e6 if os.path.isfile(args.raw) else 0.0
+    with progress("analyze", size_mb, unit="MB", quiet=args.quiet) as step:
+        # In stages (the batch analysis is one call), in MB of the raw file.
+        step(0.0, "reading")
+        raw = read_raw_si(args.raw, args.units)
+        step(0.2 * size_mb, "fusion and angles")
+        settings = EngineSettings(fusion=FusionSettings(use_mag=args.mag))
+        clock = args.clock
+        if clock == "auto" and raw_csv_clock(args.raw) == "host":
+            clock = "shared"  # written by stream/export: already on host time
+        # The saved record is the batch estimate (whole recording; see README "How it works").
+        angles = analyze_offline(
+            raw,
+            profile.spine_model if profile else None,
+            settings,
+            clock,
+            profile.standing_flexion_deg if profile else None,
         )
-    events = None
-    if args.events:
-        from spinewatch.events import events_for
+        if len(angles) == 0:
+            from posture.errors import PostureError
 
-        events = events_for(angles, profile, args.load, args.thresholds)
-    with atomic_output(args.output, checked=True) as tmp:
-        write_angles_csv(tmp, angles)
+            raise PostureError(
+                f"{args.raw}: no spine angles: the two sensors' samples do not overlap in time "
+                "(record both sensors together for at least a second)"
+            )
+        events = None
+        if args.events:
+            from spinewatch.events import events_for
+
+            events = events_for(angles, profile, args.load, args.thresholds)
+        step(0.85 * size_mb, "writing")
+        with atomic_output(args.output, checked=True) as tmp:
+            write_angles_csv(tmp, angles)
+        step(size_mb)
     n_gap = int((angles.flags & 1).astype(bool).sum())
     print(
         f"{len(angles)} samples, {angles.t[-1] - angles.t[0]:.1f} s"

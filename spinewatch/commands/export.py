@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
-from spinewatch.sessions.exports import FORMATS
+from spinewatch.lazy import LazyChoices
+from spinewatch.progress import add_quiet_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -20,14 +21,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "' against spreadsheet formula injection." + OUTPUT_HELP,
     )
     p.add_argument("session", help="session name or file")
-    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument(
+        "--format",
+        choices=LazyChoices("spinewatch.sessions.exports:FORMATS"),
+        metavar="FORMAT",
+        required=True,
+        help="%(choices)s",
+    )
     p.add_argument("-o", "--output", required=True, help="file (folder for parquet) to write")
     add_force_option(p)
+    add_quiet_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from spinewatch.fileio import atomic_output, check_output
+    from spinewatch.progress import progress, track_session
     from spinewatch.sessions.exports import export
     from spinewatch.sessions.reader import SessionFile
     from spinewatch.sessions.store import resolve, session_files
@@ -36,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     folder = args.format == "parquet"
     check_output(args.output, inputs=session_files(path), force=args.force, folder=folder)
     with SessionFile(path) as sf, atomic_output(args.output, folder=folder, checked=True) as tmp:
-        msg = export(sf, args.format, tmp)
-    print(msg.replace(str(tmp), str(args.output)))
+        with progress(f"export {args.format}", sf.summary().duration_s, quiet=args.quiet) as up:
+            track_session(sf, up)
+            done = export(sf, args.format, tmp)
+    print(done.replace(str(tmp), str(args.output)))
     return 0

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 
 from spinewatch import argtypes as T
+from spinewatch.lazy import LazyChoices
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from firmware_bridge.adapters import ADAPTERS
-
     p = sub.add_parser(
         "pair",
         help="assign a sensor (by address) to the thoracic or lumbar role",
@@ -19,7 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("role", nargs="?", choices=("thoracic", "lumbar"))
     p.add_argument("address", nargs="?", help="BLE address as listed by 'spinewatch scan'")
-    p.add_argument("--profile", choices=sorted(ADAPTERS), default="spinewatch")
+    p.add_argument(
+        "--profile",
+        choices=LazyChoices("firmware_bridge.adapters:ADAPTERS"),
+        metavar="PROFILE",
+        default="spinewatch",
+        help="%(choices)s (default %(default)s)",
+    )
     p.add_argument(
         "--rate",
         type=T.float_in(0.0, 1000.0, "Hz", lo_open=True),

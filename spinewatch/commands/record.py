@@ -68,8 +68,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
+    import numpy as np
+
     from calibration import CalibrationProfile
     from spinewatch.events import thresholds_for
+    from spinewatch.progress import progress
     from spinewatch.sessions.recorder import Recorder, open_source
     from spinewatch.sessions.store import resolve
 
@@ -111,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
     streaming = [False]
 
     def show(up: object) -> None:
+        if np.isfinite(rec.t1):
+            bar(rec.t1 - rec.t0)
         if not streaming[0] and rec.t1 == rec.t1:  # first data (t1 is NaN before)
             streaming[0] = True
             print(
@@ -155,7 +160,10 @@ def run(args: argparse.Namespace) -> int:
             print("Enter: start/end a set; type a note and Enter to save it", flush=True)
         return await rec.run(seconds, stop, show)
 
-    res = asyncio.run(main())
+    # A bar only when recording flat out (--speed 0): at live pace the stream is the progress.
+    flat_out = args.simulate and args.speed == 0 and not args.ble
+    with progress("record", seconds or 0.0, quiet=args.quiet or not flat_out) as bar:
+        res = asyncio.run(main())
     print(
         f"{res.status.value}: {res.t1 - res.t0:.1f} s, {res.blocks} blocks, "  # type: ignore[attr-defined]
         f"{res.alerts} alerts, {res.reps} reps -> {res.path}"  # type: ignore[attr-defined]

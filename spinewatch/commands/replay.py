@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from posture.thresholds import Thresholds
     from spinewatch.events import thresholds_for
     from spinewatch.fileio import OutputError, atomic_output, check_output, dumps_json, same_path
+    from spinewatch.progress import progress
     from spinewatch.sessions import SessionFile, resolve
     from spinewatch.sessions.replay import replay_session
     from spinewatch.sessions.store import session_files
@@ -71,9 +72,18 @@ def run(args: argparse.Namespace) -> int:
             for al in getattr(up, "raised", ()):
                 print(f"{al.alert_s:10.2f} s  ALERT  {al.plane.replace('_', ' ')} ({al.side})")
 
-        res = replay_session(
-            sf, load_mode=args.load, speed=args.speed, on_update=None if args.quiet else show, **kw
-        )  # type: ignore[arg-type]
+        s = sf.summary()
+        with progress("replay", s.duration_s, quiet=args.quiet or args.speed > 0) as bar:
+
+            def on_update(up: Any) -> None:
+                if len(up.angles):
+                    bar(float(up.angles.t[-1]) - s.t0)
+                if not args.quiet:
+                    show(up)
+
+            res = replay_session(
+                sf, load_mode=args.load, speed=args.speed, on_update=on_update, **kw
+            )  # type: ignore[arg-type]
         print(
             f"replayed {len(res.angles)} angle samples: {len(res.alerts)} alerts, "
             f"{len(res.reps)} reps"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
+from spinewatch.progress import add_quiet_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -20,11 +21,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("session", help="session name or file")
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
     add_force_option(p)
+    add_quiet_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from spinewatch.fileio import atomic_output, check_output
+    from spinewatch.progress import progress, track_session
     from spinewatch.sessions import SessionFile, resolve
     from spinewatch.sessions.report import write_report
     from spinewatch.sessions.store import session_files
@@ -33,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output, inputs=session_files(path), force=args.force)
     with SessionFile(path) as sf:
         s = sf.summary()
-        with atomic_output(args.output, checked=True) as tmp:
-            write_report(sf, tmp)
+        with progress("report", s.duration_s, quiet=args.quiet) as up:
+            track_session(sf, up)
+            with atomic_output(args.output, checked=True) as tmp:
+                write_report(sf, tmp)
     print(f"report of {s.name} ({s.reps} reps, {s.alerts} alerts) -> {args.output}")
     return 0

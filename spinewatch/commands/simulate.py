@@ -6,11 +6,10 @@ import argparse
 
 from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
+from spinewatch.lazy import LazyChoices
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from posture.simulator import SCRIPTS
-
     p = sub.add_parser(
         "simulate",
         help="simulated wearer: raw IMU CSV plus ground truth",
@@ -18,7 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "noise, bias, mounting and clock faults of real sensors, and its ground truth."
         + OUTPUT_HELP,
     )
-    p.add_argument("script", choices=sorted(SCRIPTS), help="movement script")
+    p.add_argument(
+        "script",
+        choices=LazyChoices("posture.simulator:SCRIPTS"),
+        metavar="SCRIPT",
+        help="movement script: %(choices)s",
+    )
     p.add_argument("-o", "--output", required=True, help="raw CSV to write")
     p.add_argument("--truth", help="ground-truth CSV to write")
     p.add_argument("--seed", type=T.seed, default=0, help="wearer and noise seed (default 0)")

@@ -51,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output, force=args.force)  # before connecting or streaming, not after
     import asyncio
     import contextlib
-    import time
 
     from firmware_bridge.hub import link_report
     from posture.errors import SpinewatchError
@@ -72,21 +71,22 @@ def run(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         stop = stop_on_signals()
+        clock = asyncio.get_running_loop().time  # time.monotonic, or simulated time in tests
         await source.start()
-        t0 = time.monotonic()
+        t0 = clock()
         next_report = t0 + args.every
         try:
             while not stop.is_set() and not source.finished:
-                if seconds and time.monotonic() - t0 >= seconds:
+                if seconds and clock() - t0 >= seconds:
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 0.05)
                 for b in source.read():
                     if isinstance(b, ImuBlock):
                         got.setdefault(b.sensor, []).append(b)
-                if time.monotonic() >= next_report:
+                if clock() >= next_report:
                     next_report += args.every
-                    print(f"-- {time.monotonic() - t0:5.1f} s\n{link_report(source.status())}")
+                    print(f"-- {clock() - t0:5.1f} s\n{link_report(source.status())}")
         finally:
             for b in source.read():
                 if isinstance(b, ImuBlock):

@@ -223,14 +223,17 @@ class Recorder:
             pipe = self.pipeline
             assert pipe is not None
             while stop is None or not stop.is_set():
-                for b in src.read():
+                blocks = src.read()
+                for b in blocks:
                     up = self.consume(b, link_every_s)
                     if on_update is not None:
                         on_update(up)
                 w.check()
                 if src.finished or (seconds is not None and self.t1 - self.t0 >= seconds):
                     break
-                await asyncio.sleep(poll_s)
+                # Poll again at once after data (a flat-out source has more waiting; a live one
+                # answers the next read with nothing), else sleep a poll period.
+                await asyncio.sleep(0.0 if blocks else poll_s)
                 # A flat-out source (simulation or replay at speed 0) can outrun the disk; let
                 # the writer catch up. This awaits, so a live bridge in the same event loop keeps
                 # receiving; at live pace the backlog stays far below the limit.

@@ -1,9 +1,16 @@
-"""The bridge end to end against simulated peripherals speaking real GATT (bumble)."""
+"""The bridge end to end against simulated peripherals speaking real GATT (bumble).
+
+The tests run on simulated time (:func:`firmware_bridge.simclock.run_simulated`): the same
+peripherals, links, timeouts and back-off, faster than real time and with exact timing, so the
+time-stamp assertions hold however busy the machine is. How precise the time stamps are under
+real scheduling is a benchmark figure (``benchmarks/bench_bridge.py``); one real-time smoke
+test (``realtime``) checks the same path on the wall clock without asserting precision.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,11 +19,13 @@ from firmware_bridge.api import LinkState, SampleSource, SensorNotFoundError
 from firmware_bridge.hub import scan
 from firmware_bridge.link import LinkSettings
 from firmware_bridge.sim_peripheral import Faults
+from firmware_bridge.simclock import run_simulated
 from firmware_bridge.simulated import SimulatedBleSource, scanner_kwargs
 from posture.records import ImuBlock
 from posture.simulator import SimConfig, simulate
 
-pytestmark = pytest.mark.timeout(60)
+# A hang guard, not a speed limit: generous, as the tests must pass on a busy machine.
+pytestmark = pytest.mark.timeout(600)
 
 
 async def run_source(src: SimulatedBleSource, watch=None) -> list[ImuBlock]:
@@ -35,6 +44,16 @@ async def run_source(src: SimulatedBleSource, watch=None) -> list[ImuBlock]:
     return blocks
 
 
+async def timed(coro: Any, took: list[float]) -> Any:
+    """Await ``coro``; append how long it took on the loop's clock (s), even if it raises."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    try:
+        return await coro
+    finally:
+        took.append(loop.time() - t0)
+
+
 def by_role(blocks: list[ImuBlock], role: str) -> ImuBlock:
     return ImuBlock.concat([b for b in blocks if b.sensor == role])
 
@@ -42,7 +61,7 @@ def by_role(blocks: list[ImuBlock], role: str) -> ImuBlock:
 def test_clean_link_loses_nothing_and_times_match_truth() -> None:
     src = SimulatedBleSource("standing", 3.0, SimConfig(seed=2))
     assert isinstance(src, SampleSource)
-    blocks = asyncio.run(run_source(src))
+    blocks = run_simulated(run_source(src))
     for role in ("thoracic", "lumbar"):
         b = by_role(blocks, role)
         per = src.peripherals[role]
@@ -58,7 +77,7 @@ def test_clean_link_loses_nothing_and_times_match_truth() -> None:
 def test_drops_counted_exactly_and_clock_drift_fitted() -> None:
     faults = {r: Faults(drop=0.05, drift_ppm=ppm) for r, ppm in (("thoracic", 50), ("lumbar", -50))}
     src = SimulatedBleSource("walking", 12.0, SimConfig(seed=3), faults=faults)
-    blocks = asyncio.run(run_source(src))
+    blocks = run_simulated(run_source(src))
     for role in ("thoracic", "lumbar"):
         b = by_role(blocks, role)
         per = src.peripherals[role]
@@ -70,6 +89,25 @@ def test_drops_counted_exactly_and_clock_drift_fitted() -> None:
         err = np.abs(b.t - src.truth_host_time(role, b.seq))
         late = b.t > b.t[0] + 10.0  # the must-show: within 2 ms after 10 s of fitting
         assert err[late].max() < 0.002
+    fitted = {r: src.status()[r].drift_ppm for r in ("thoracic", "lumbar")}
+    assert fitted["thoracic"] > 0 > fitted["lumbar"]
+
+
+@pytest.mark.realtime
+def test_realtime_smoke_drops_counted_exactly_on_the_wall_clock() -> None:
+    """The same path on the real clock: counts are exact however the host schedules; the
+    time-stamp precision here is measured by benchmarks/bench_bridge.py, not asserted."""
+    faults = {r: Faults(drop=0.05, drift_ppm=ppm) for r, ppm in (("thoracic", 50), ("lumbar", -50))}
+    src = SimulatedBleSource("walking", 6.0, SimConfig(seed=3), faults=faults)
+    blocks = asyncio.run(run_source(src))
+    got = {r for r in ("thoracic", "lumbar") if any(x.sensor == r for x in blocks)}
+    assert got  # on a very busy machine one sensor may connect only after its stream ended
+    for role in sorted(got):
+        b = by_role(blocks, role)
+        per = src.peripherals[role]
+        i0, i1 = np.searchsorted(per.block.seq, [b.seq[0], b.seq[-1]])
+        assert src.status()[role].dropped == int((~per.sent[i0 : i1 + 1]).sum()) > 0
+        assert np.all(np.diff(b.t) > 0) and len(b) > 0  # a slow connect may miss the start
 
 
 def test_link_killed_mid_stream_resumes_and_flags_the_gap() -> None:
@@ -80,7 +118,7 @@ def test_link_killed_mid_stream_resumes_and_flags_the_gap() -> None:
         faults={"lumbar": Faults(disconnect_at=1.5, down_for=1.0)},
     )
     states: list[LinkState] = []
-    blocks = asyncio.run(run_source(src, lambda s: states.append(s.status()["lumbar"].state)))
+    blocks = run_simulated(run_source(src, lambda s: states.append(s.status()["lumbar"].state)))
     assert LinkState.LOST in states or LinkState.RECONNECTING in states
     st = src.status()
     assert st["lumbar"].reconnects == 1 and st["thoracic"].reconnects == 0
@@ -111,7 +149,7 @@ def test_engine_flags_the_reconnect_gap() -> None:
         SimConfig(seed=5),
         faults={"thoracic": Faults(disconnect_at=1.0, down_for=0.8)},
     )
-    blocks = asyncio.run(run_source(src))
+    blocks = run_simulated(run_source(src))
     eng = PostureEngine(
         None, EngineSettings(lumbar_rate_hz=200, thoracic_rate_hz=200, clock=ClockMap(0.0, 0.0))
     )
@@ -130,10 +168,10 @@ def test_absent_sensor_fails_clearly_and_quickly() -> None:
         faults={"thoracic": Faults(absent=True)},
         settings=LinkSettings(connect_timeout_s=2.0, attempt_timeout_s=1.0),
     )
-    t0 = time.monotonic()
+    took: list[float] = []
     with pytest.raises(SensorNotFoundError, match="thoracic sensor .* did not connect within 2 s"):
-        asyncio.run(src.start())
-    assert time.monotonic() - t0 < 4.0
+        run_simulated(timed(src.start(), took))
+    assert 2.0 <= took[0] < 4.0
     assert LinkSettings().connect_timeout_s <= 10.0
 
 
@@ -145,11 +183,11 @@ def test_refusing_and_slow_sensors_fail_without_hanging() -> None:
         faults={"lumbar": Faults(refuse=True), "thoracic": Faults(slow=5.0)},
         settings=LinkSettings(connect_timeout_s=2.0, attempt_timeout_s=1.0, gatt_timeout_s=0.5),
     )
-    t0 = time.monotonic()
+    took: list[float] = []
     with pytest.raises(SensorNotFoundError) as exc:
-        asyncio.run(src.start())
+        run_simulated(timed(src.start(), took))
     assert "lumbar" in str(exc.value) and "thoracic" in str(exc.value)
-    assert time.monotonic() - t0 < 6.0
+    assert took[0] < 6.0
 
 
 def test_scan_lists_simulated_sensors_with_their_profile() -> None:
@@ -162,7 +200,7 @@ def test_scan_lists_simulated_sensors_with_their_profile() -> None:
             await p.stop()
         return src, found
 
-    src, found = asyncio.run(go())
+    src, found = run_simulated(go())
     assert {f.name for f in found} == {"spinewatch-thoracic", "spinewatch-lumbar"}
     assert {f.address for f in found} == {p.address for p in src.peripherals.values()}
     assert all(f.profile == "spinewatch" for f in found)
@@ -170,7 +208,7 @@ def test_scan_lists_simulated_sensors_with_their_profile() -> None:
 
 def test_garbled_packets_are_counted_and_the_stream_goes_on() -> None:
     src = SimulatedBleSource("standing", 3.0, SimConfig(seed=7), faults=Faults(garble=0.1))
-    blocks = asyncio.run(run_source(src))
+    blocks = run_simulated(run_source(src))
     for role in ("thoracic", "lumbar"):
         ad = src.links[role].adapter
         assert ad.bad_packets > 5
@@ -192,7 +230,7 @@ def test_haptic_signal_and_sensor_tap() -> None:
         await src.stop()
         return ok, lum.signals, taps
 
-    ok, signals, taps = asyncio.run(go())
+    ok, signals, taps = run_simulated(go())
     assert ok and len(signals) == 1 and signals[0][1] == 1
     assert len(taps) == 1 and taps[0][0] == "lumbar"
 
@@ -212,7 +250,7 @@ def test_live_angles_through_ble_match_the_truth_and_batch() -> None:
     src = SimulatedBleSource("deadlift-set", 15.0, cfg, faults=Faults(drop=0.02))
     es = EngineSettings(lumbar_rate_hz=200, thoracic_rate_hz=200, clock=ClockMap(0.0, 0.0))
     pipe = LivePipeline(prof.spine_model, engine=es)
-    blocks = asyncio.run(run_source(src))
+    blocks = run_simulated(run_source(src))
     live = AngleBlock.concat([pipe.push(b).angles for b in blocks] + [pipe.flush().angles])
     raw = {r: by_role(blocks, r) for r in ("thoracic", "lumbar")}
     batch = analyze(raw, prof.spine_model, es)

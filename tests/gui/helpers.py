@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from functools import cache
 
-from calibration import CalibrationProfile, calibrate
+from calibration import CalibrationProfile
 from firmware_bridge.api import Block, LinkState, LinkStatus
 from posture.records import ROLES
-from posture.simulator import SimConfig, simulate
 
 
 class FakeClock:
@@ -82,6 +80,7 @@ def start(source: object) -> None:
     asyncio.run(source.start())  # type: ignore[attr-defined]
 
 
-@cache
 def profile(seed: int = 7) -> CalibrationProfile:
-    return calibrate(simulate("calibration", SimConfig(seed=seed)).raw)
+    from tests.conftest import _profile  # the session-wide cache of simulated profiles
+
+    return _profile(seed, 200.0)  # type: ignore[no-any-return]

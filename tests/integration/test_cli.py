@@ -137,8 +137,13 @@ def test_thresholds_saved_in_profile_are_used(tmp_path, capsys):
     assert "not a number" in capsys.readouterr().err
 
 
-def test_stream_simulated_ble_writes_raw_csv(tmp_path, capsys):
+def test_stream_simulated_ble_writes_raw_csv(tmp_path, capsys, monkeypatch):
+    import asyncio
+
+    from firmware_bridge.simclock import run_simulated
     from posture.rawcsv import read_raw_csv
+
+    monkeypatch.setattr(asyncio, "run", run_simulated)  # the command on simulated time
 
     out = tmp_path / "raw.csv"
     args = ["stream", "--simulate", "--seconds", "2", "-o", str(out), "--fault", "drop=0.05"]

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from calibration import calibrate
 from firmware_bridge.simsource import SimulatedSource
-from posture.simulator import SimConfig, simulate
+from posture.simulator import SimConfig
 from spinewatch.events import thresholds_for
 from spinewatch.sessions.recorder import Recorder
 
@@ -20,8 +19,8 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def profile():  # type: ignore[no-untyped-def]
-    return calibrate(simulate("calibration", SimConfig(seed=3)).raw)
+def profile(sim_profile):  # type: ignore[no-untyped-def]
+    return sim_profile(3)
 
 
 @pytest.fixture(scope="session")

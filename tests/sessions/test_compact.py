@@ -160,7 +160,8 @@ def _exports(path: Path, out: Path) -> dict[str, bytes]:
 
     for part in ("raw", "angles", "events"):
         t = pq.read_table(out / "pq" / f"{part}.parquet")
-        got[part + ".parquet"] = repr((t.schema, t.to_pydict())).encode()
+        # (without the key-value metadata: it holds the writer pid and creation time)
+        got[part + ".parquet"] = repr((t.schema.remove_metadata(), t.to_pydict())).encode()
     return got
 
 

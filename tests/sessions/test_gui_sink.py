@@ -7,21 +7,21 @@ import asyncio
 
 import numpy as np
 
-from calibration import calibrate, thresholds_for
+from calibration import thresholds_for
 from firmware_bridge.simsource import SimulatedSource
 from gui.app import make_pipeline
 from gui.controller import LiveController
 from posture.records import ImuBlock
-from posture.simulator import SimConfig, simulate
+from posture.simulator import SimConfig
 from spinewatch.sessions import SessionFile
 from spinewatch.sessions.recorder import SessionSink
 from spinewatch.sessions.replay import replay_session
 from spinewatch.sessions.store import SessionStatus
 
 
-def test_gui_recording_is_a_complete_replayable_session(qtbot, tmp_path) -> None:
+def test_gui_recording_is_a_complete_replayable_session(qtbot, tmp_path, sim_profile) -> None:
     cfg = SimConfig(seed=7)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = sim_profile(7)
     th = thresholds_for(prof)
     src = SimulatedSource("lifting-session", 60.0, cfg, speed=0, burst_s=0.5)
     asyncio.run(src.start())

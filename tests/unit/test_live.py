@@ -7,7 +7,6 @@ import asyncio
 import numpy as np
 import pytest
 
-from calibration import calibrate
 from firmware_bridge.api import LinkState, SampleSource
 from firmware_bridge.simsource import SimulatedSource
 from posture.alerts import LoadSettings, detect_alerts
@@ -21,9 +20,9 @@ from spinewatch.events import thresholds_for
 
 
 @pytest.fixture(scope="module")
-def run() -> dict:
+def run(sim_profile) -> dict:  # type: ignore[no-untyped-def]
     cfg = SimConfig(seed=3)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = sim_profile(3)
     src = SimulatedSource("lifting-session", 90.0, cfg, speed=0, burst_s=0.5)
     assert isinstance(src, SampleSource)
     th = thresholds_for(prof, None)

@@ -1,0 +1,142 @@
+"""Start-up benchmark: ``spinewatch --help`` and ``spinewatch analyze`` of a 10-min recording.
+
+Wall time from process start to exit of the installed ``spinewatch`` command, bytecode cached
+(one untimed warm-up run first), 5 runs per repeat, 3 repeats: the median of each repeat, and
+the median and spread of those. ``--ref REV`` also measures a git revision (checked out into a
+temporary worktree and put first on PYTHONPATH) so that before and after share the machine's
+load. Writes docs/benchmarks/startup.md. Run:
+
+    uv run python -m benchmarks.bench_startup [--ref main] [--runs 5] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.collect import machine, write_fragment
+
+ROOT = Path(__file__).resolve().parents[1]
+SPINEWATCH = str(Path(sys.executable).with_name("spinewatch"))
+
+
+def make_data(folder: Path) -> tuple[Path, Path]:
+    """A 10-min two-sensor 200 Hz recording and a calibration profile of the same wearer."""
+    from calibration import calibrate
+    from posture.rawcsv import write_raw_csv
+    from posture.simulator import SimConfig, simulate
+
+    raw, prof = folder / "raw600.csv", folder / "profile.json"
+    cfg = SimConfig(seed=7, rate_hz=200.0)
+    write_raw_csv(raw, simulate("lifting-session", cfg, duration_s=600.0).raw)
+    calibrate(simulate("calibration", cfg).raw).save(prof)
+    return raw, prof
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of ``cmd``, s."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def measure(
+    cmd: list[str], env: dict[str, str], cwd: Path, runs: int, repeats: int
+) -> tuple[float, float, float, float]:
+    """Median of the repeats' median wall times, the smallest and largest repeat median, and
+    the median CPU time over all runs (s)."""
+    timed(cmd, env, cwd)  # warm-up: compiles and caches bytecode, fills the page cache
+    meds, cpu = [], []
+    for _ in range(repeats):
+        runs_ = [timed(cmd, env, cwd) for _ in range(runs)]
+        meds.append(statistics.median(w for w, _ in runs_))
+        cpu.extend(c for _, c in runs_)
+    return statistics.median(meds), min(meds), max(meds), statistics.median(cpu)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--ref", help="also measure this git revision (e.g. main)")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="spinewatch-startup-"))
+    trees: list[tuple[str, Path]] = [("this tree", ROOT)]
+    try:
+        raw, prof = make_data(tmp)
+        if args.ref:
+            ref_tree = tmp / "ref"
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(ref_tree), args.ref],
+                cwd=ROOT, check=True, capture_output=True,
+            )  # fmt: skip
+            trees.insert(0, (args.ref, ref_tree))
+        cases = [
+            ("`spinewatch --help`", [SPINEWATCH, "--help"]),
+            (
+                "`spinewatch analyze` 10 min, 2 × 200 Hz, with profile",
+                [SPINEWATCH, "analyze", str(raw), "--profile", str(prof), "-o", str(tmp / "a.csv")],
+            ),
+        ]
+        rows = []
+        load0 = os.getloadavg()[0]
+        for label, tree in trees:
+            env = dict(os.environ, PYTHONPATH=str(tree))
+            env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode cached, as installed
+            for name, cmd in cases:
+                med, lo, hi, cpu = measure(cmd, env, tmp, args.runs, args.repeats)
+                rows.append(f"| {label} | {name} | {med:.2f} | {lo:.2f}–{hi:.2f} | {cpu:.2f} |")
+                print(rows[-1], flush=True)
+        load1 = os.getloadavg()[0]
+    finally:
+        if args.ref:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tmp / "ref")],
+                cwd=ROOT, capture_output=True,
+            )  # fmt: skip
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    cmdline = "uv run python -m benchmarks.bench_startup" + (
+        f" --ref {args.ref}" if args.ref else ""
+    )
+    text = "\n".join(
+        [
+            "## Start-up",
+            "",
+            f"`{cmdline}` ({machine()}; load average {load0:.1f} at the start, "
+            f"{load1:.1f} at the end).",
+            "",
+            "Wall time of the installed `spinewatch` command from process start to exit, bytecode "
+            f"cached, median of {args.runs} runs, {args.repeats} repeats (median of the repeat "
+            "medians, and their spread); CPU is user + system time of the process, which a busy "
+            "machine inflates far less than wall time. Targets: `--help` ≤ 0.3 s, "
+            "`analyze` ≤ 1.0 s.",
+            "",
+            "| code | command | wall, median (s) | spread of repeats (s) | CPU, median (s) |",
+            "|---|---|---:|---:|---:|",
+            *rows,
+            "",
+            "`--help` imports no numpy, scipy, pyarrow, PySide6, bleak, bumble or the simulator "
+            "(tests/unit/test_cli_startup.py); `analyze` imports no scipy: its one band-pass "
+            "(clock alignment) runs as an FFT convolution giving scipy.signal's numbers to "
+            "rounding (posture/iirfilter.py, tests/unit/test_iirfilter.py), and the "
+            "calibration's peak finder is imported only when calibrating.",
+        ]
+    )
+    print(write_fragment("startup", text))
+
+
+if __name__ == "__main__":
+    main()
