@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
@@ -78,7 +79,8 @@ def _rich_table(rows: Sequence[Row], title: str) -> str:
                 _num(r["flexion_drift_deg"], "+.1f"),
             )
     out = io.StringIO()
-    width = max(120, shutil.get_terminal_size((160, 24)).columns)
+    # Piped output never wraps (a script reads it); a terminal gets at least the table's width.
+    width = max(160, shutil.get_terminal_size((160, 24)).columns) if sys.stdout.isatty() else 240
     Console(file=out, width=width, highlight=False).print(table)
     return out.getvalue()
 
