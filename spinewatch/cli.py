@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped: messages can quote file contents (an SQLite
+    error naming a damaged token), which must neither break the one-line rule nor reach the
+    terminal as control sequences."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -53,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with sigterm_as_interrupt() if args.command != "gui" else contextlib.nullcontext():
             code = args.func(args)
     except SpinewatchError as exc:
-        print(f"spinewatch: error: {exc}", file=sys.stderr)
+        print(f"spinewatch: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         print("spinewatch: " + ("terminated" if isinstance(exc, Terminated) else "interrupted"),

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from spinewatch.cli import one_line
     from spinewatch.sessions import SessionError, SessionFile, resolve, sessions_dir
 
     con = Console(highlight=False)
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                     s = sf.summary()
             except SessionError as exc:
                 reason = str(exc).removeprefix(f"{f}: ")
-                table.add_row(f.stem, "", "", "", "", "", f"damaged: {reason}")
+                table.add_row(f.stem, "", "", "", "", "", f"damaged: {one_line(reason)}")
                 continue
             table.add_row(
                 s.name,

@@ -106,3 +106,12 @@ def test_subprocess_runs_are_one_line_and_bounded(tmp_path: Path, data: bytes) -
         assert "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
     assert s.read_bytes() == data
+
+
+def test_error_with_a_newline_from_the_file_stays_one_line() -> None:
+    # Found by the property test: SQLite quoted a flipped byte ("\n") of the schema.
+    from spinewatch.cli import one_line
+
+    assert one_line('malformed schema - unrecognized token: "\n\x1b[2J"') == (
+        'malformed schema - unrecognized token: "\\n\\x1b[2J"'
+    )
