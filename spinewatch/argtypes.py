@@ -171,3 +171,14 @@ def units_spec(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def add_units_option(p: argparse.ArgumentParser) -> None:
+    """``--units``, shared by the commands that read a raw CSV (analyze, calibrate)."""
+    p.add_argument(
+        "--units",
+        metavar="acc=g,gyro=deg/s",
+        type=units_spec,
+        help="units of the CSV when not m/s² and rad/s (acc: m/s2, g, mg; gyro: rad/s, "
+        "deg/s); without it, files in g or deg/s are recognised and refused",
+    )

@@ -28,6 +28,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from posture.alerts import Alert
+from posture.jsonsafe import json_safe
 from posture.records import AngleBlock, ImuBlock, OrientationBlock
 from posture.reps import RepMetrics
 from posture.thresholds import Thresholds
@@ -38,20 +39,8 @@ SET_GAP_S = 20.0  # reps further apart than this start a new set (sessions witho
 REP_FIELDS = tuple(RepMetrics.__dataclass_fields__)
 
 
-def json_safe(v: Any) -> Any:
-    """JSON never carries NaN or infinities: they become null."""
-    if isinstance(v, float | np.floating):
-        return float(v) if np.isfinite(v) else None
-    if isinstance(v, dict):
-        return {str(k): json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [json_safe(x) for x in v]
-    if isinstance(v, np.integer | np.bool_):
-        return v.item()
-    return v
-
-
 def dumps(v: Any) -> str:
+    """Canonical JSON (sorted keys; NaN as null) for the archive's hashed columns."""
     return json.dumps(json_safe(v), sort_keys=True, default=str)
 
 

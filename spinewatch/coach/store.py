@@ -8,7 +8,6 @@ same folder and renamed), so a crash never leaves half a line; JSON never carrie
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from posture.errors import SpinewatchError
+from posture.jsonsafe import json_safe
 
 SCHEMA_VERSION = 1
 KIND = "spinewatch-coach-progress"
@@ -27,23 +27,10 @@ class CoachError(SpinewatchError):
 
 
 def coach_dir() -> Path:
-    """``$SPINEWATCH_HOME/coach``, else ``$XDG_DATA_HOME`` or ``~/.local/share``/spinewatch."""
-    home = os.environ.get("SPINEWATCH_HOME")
-    if home:
-        return Path(home) / "coach"
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "spinewatch" / "coach"
+    """Where coach progress lives: the spinewatch data folder's ``coach``."""
+    from spinewatch.sessions.store import data_dir
 
-
-def _clean(v: Any) -> Any:
-    """NaN/inf → None, recursively (JSON never carries NaN)."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_clean(x) for x in v]
-    return v
+    return data_dir("coach")
 
 
 @dataclass(frozen=True)
@@ -77,7 +64,7 @@ class SetRecord:
         return datetime.fromisoformat(self.time)
 
     def to_json(self) -> str:
-        return json.dumps(_clean(asdict(self)), allow_nan=False, separators=(",", ":"))
+        return json.dumps(json_safe(asdict(self)), allow_nan=False, separators=(",", ":"))
 
 
 def now_iso() -> str:

@@ -17,13 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "write spine angles relative to the wearer's neutral (degrees)." + OUTPUT_HELP,
     )
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
-    p.add_argument(
-        "--units",
-        metavar="acc=g,gyro=deg/s",
-        type=T.units_spec,
-        help="units of the CSV when not m/s² and rad/s (acc: m/s2, g, mg; gyro: rad/s, "
-        "deg/s); without it, files in g or deg/s are recognised and refused",
-    )
+    T.add_units_option(p)
     p.add_argument("--profile", help="calibration profile JSON (without: uncalibrated angles)")
     p.add_argument("-o", "--output", required=True, help="angles CSV to write")
     p.add_argument("--events", help="alerts and reps JSON to write (NaN written as null)")

@@ -18,13 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "cannot be used (exit 2)." + OUTPUT_HELP,
     )
     p.add_argument("raw", help="raw IMU CSV (docs/formats.md)")
-    p.add_argument(
-        "--units",
-        metavar="acc=g,gyro=deg/s",
-        type=T.units_spec,
-        help="units of the CSV when not m/s² and rad/s (acc: m/s2, g, mg; gyro: rad/s, "
-        "deg/s); without it, files in g or deg/s are recognised and refused",
-    )
+    T.add_units_option(p)
     p.add_argument("-o", "--output", required=True, help="profile JSON to write")
     p.add_argument("--thoracic-id", default="thoracic", help="sensor id to store for thoracic")
     p.add_argument("--lumbar-id", default="lumbar", help="sensor id to store for lumbar")

@@ -308,19 +308,6 @@ PARQUET_SCHEMA_VERSION = 2  # 1: a folder with session.json beside the tables
 PARQUET_TABLES = ("raw", "angles", "events")
 
 
-def _json_safe(v: object) -> object:
-    """JSON never carries NaN: non-finite floats become null."""
-    if isinstance(v, float | np.floating):
-        return float(v) if np.isfinite(v) else None
-    if isinstance(v, dict):
-        return {str(k): _json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_json_safe(x) for x in v]
-    if isinstance(v, np.integer | np.bool_):
-        return v.item()
-    return v
-
-
 def session_metadata(sf: SessionFile, table: str) -> dict[bytes, bytes]:
     """Parquet key-value metadata: the session's profile, thresholds, sensors and settings.
 
@@ -349,7 +336,7 @@ def session_metadata(sf: SessionFile, table: str) -> dict[bytes, bytes]:
     return {
         b"spinewatch.schema_version": str(PARQUET_SCHEMA_VERSION).encode(),
         b"spinewatch.table": table.encode(),
-        b"spinewatch.session": dumps_json(_json_safe(doc), indent=None).encode(),
+        b"spinewatch.session": dumps_json(doc, indent=None).encode(),
     }
 
 

@@ -272,13 +272,18 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 
 # -- where sessions live ----------------------------------------------------------------------
-def sessions_dir() -> Path:
-    """``$SPINEWATCH_HOME/sessions``, else ``$XDG_DATA_HOME`` or ``~/.local/share``/spinewatch."""
+def data_dir(name: str) -> Path:
+    """``$SPINEWATCH_HOME/NAME``, else ``$XDG_DATA_HOME`` or ``~/.local/share``/spinewatch/NAME."""
     home = os.environ.get("SPINEWATCH_HOME")
     if home:
-        return Path(home) / "sessions"
+        return Path(home) / name
     data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "spinewatch" / "sessions"
+    return Path(data) / "spinewatch" / name
+
+
+def sessions_dir() -> Path:
+    """Where sessions live: :func:`data_dir` ``("sessions")``."""
+    return data_dir("sessions")
 
 
 def resolve(name_or_path: str | os.PathLike[str], *, must_exist: bool = True) -> Path:
