@@ -132,7 +132,7 @@ def frames_and_cpu(seconds: float) -> dict[str, float]:
             "paints": (counter.count - p0) / wall,
             "cpu": (time.process_time() - c0) / wall,
             "angle_rate": (win.controller.buffer.written - n0) / wall,
-            "window_pts": float(len(win.graphs.curves["flexion"].yData)),
+            "window_pts": float(len(win.graphs.shown["flexion"][1])),
         }
         await win.controller.stop()
         win.close()

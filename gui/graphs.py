@@ -2,7 +2,11 @@
 
 The x axis is seconds before the newest sample, over a fixed range (``-window … 0``), and the y
 ranges are fixed too, so a frame only replaces curve data: no autoscaling, no re-ticking.
-Width-1 pens, clip-to-view and peak downsampling keep a 30 s window at 200 Hz cheap to draw.
+Width-1 pens keep a 30 s window at 200 Hz cheap to draw, and each frame hands pyqtgraph at most
+two points per pixel column (:func:`peak_decimate`: the lowest and highest sample of the column,
+so no excursion is hidden), with its finite check skipped when the points are all finite. The
+load shading is opaque, pre-blended with the white background: it looks the same as a
+translucent band but costs no alpha blending in a software-rendered frame.
 """
 
 from __future__ import annotations
@@ -20,13 +24,18 @@ F64 = NDArray[np.float64]
 Y_RANGES = {"flexion": (-40.0, 70.0), "lateral_flexion": (-35.0, 35.0), "rotation": (-35.0, 35.0)}
 CURVE_COLOR = (30, 100, 200)
 LOAD_COLOR = (230, 120, 0)
+LOAD_ALPHA = 45
+#: LOAD_COLOR at LOAD_ALPHA over white, drawn opaque (same look, no blending per frame).
+LOAD_FILL = tuple(round(255 + (c - 255) * LOAD_ALPHA / 255) for c in LOAD_COLOR)
 
 
 class AngleGraphs(pg.GraphicsLayoutWidget):
     """Three stacked plots sharing the time axis.
 
     Attributes:
-        curves: plane → the angle curve (``xData`` = s before the newest sample, ``yData`` deg).
+        curves: plane → the angle curve (``xData`` = s before the newest sample, ``yData`` deg;
+            at most two points per pixel column, see :func:`peak_decimate`).
+        shown: plane → the full ``(x, y)`` behind the curve (s before now, deg), undecimated.
         load_regions: plane → pool of shaded bands marking the stretches under load.
     """
 
@@ -41,6 +50,7 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
         self.load_regions: dict[str, list[QGraphicsRectItem]] = {}
         self.bands: dict[str, pg.LinearRegionItem] = {}
         self.limit_lines: dict[str, tuple[pg.InfiniteLine, pg.InfiniteLine]] = {}
+        self.shown: dict[str, tuple[F64, F64]] = {}
         for i, plane in enumerate(PLANES):
             p = self.addPlot(row=i, col=0)
             p.setMenuEnabled(False)
@@ -73,14 +83,14 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
             p.addItem(lo_line)
             p.addItem(hi_line)
             p.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(80, 80, 80, width=1)))
-            curve = p.plot(pen=pg.mkPen(CURVE_COLOR, width=1), autoDownsampleFactor=1.0)
-            curve.setClipToView(True)
-            curve.setDownsampling(auto=True, method="peak")
+            # Decimated here, once per frame, to the pixel width (cheaper than pyqtgraph's own
+            # clip-to-view and auto downsampling, which re-scan the data for bounds).
+            curve = p.plot(pen=pg.mkPen(CURVE_COLOR, width=1))
             regions = []
             for _ in range(self.MAX_LOAD_REGIONS):
                 # Plain Qt rectangles: moving them every frame costs far less than regions.
                 r = QGraphicsRectItem(0.0, 0.0, 0.0, 0.0)
-                r.setBrush(pg.mkBrush(*LOAD_COLOR, 45))
+                r.setBrush(pg.mkBrush(*LOAD_FILL))
                 r.setPen(pg.mkPen(None))
                 r.setZValue(-20)
                 r.hide()
@@ -111,13 +121,18 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
         ``t_now`` is the time at the right edge (default: the newest sample).
         """
         if t.size == 0:
-            for c in self.curves.values():
+            for plane, c in self.curves.items():
                 c.setData([], [])
+                self.shown[plane] = (np.zeros(0), np.zeros(0))
             self._show_load(np.zeros((0, 2)))
             return
         x = t - (t[-1] if t_now is None else t_now)
         for j, plane in enumerate(PLANES):
-            self.curves[plane].setData(x, planes[:, j])
+            y = planes[:, j]
+            self.shown[plane] = (x, y)
+            width = int(self.plots[plane].vb.width())
+            xd, yd = peak_decimate(x, y, width) if width > 0 else (x, y)
+            self.curves[plane].setData(xd, yd, skipFiniteCheck=bool(np.isfinite(yd).all()))
         self._show_load(load_spans(x, under_load > 0.5)[-self.MAX_LOAD_REGIONS :])
 
     def _show_load(self, spans: F64) -> None:
@@ -135,6 +150,44 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
         """The under-load stretches currently shaded, (start, end) in s before now."""
         rects = [r.rect() for r in self.load_regions[PLANES[0]] if r.isVisible()]
         return [(rc.left(), rc.right()) for rc in rects]
+
+
+def peak_decimate(x: F64, y: F64, columns: int) -> tuple[F64, F64]:
+    """At most two points per column: each column's lowest and highest sample, in time order.
+
+    The samples are split into at most ``columns`` equal runs counted back from the newest (the
+    oldest few that do not fill a run are dropped: they sit at the window's left edge). Arrays of at
+    most ``2 * columns`` samples are returned unchanged. NaN samples are ignored within a
+    column; an all-NaN column gives NaN (a gap in the line). The newest sample is always the
+    last point, so the line reaches the right edge.
+
+    Args:
+        x, y: shape ``(N,)``.
+        columns: pixel columns of the plot.
+
+    Returns:
+        ``(x, y)`` decimated, at most ``2 * columns + 1`` points.
+    """
+    n = x.size
+    columns = max(columns, 1)
+    if n <= 2 * columns:
+        return x, y
+    k = -(-n // columns)  # samples per column: at most `columns` full columns
+    m = (n // k) * k
+    xs = x[n - m :].reshape(-1, k)
+    ys = y[n - m :].reshape(-1, k)
+    finite = np.isfinite(ys)
+    lo = np.where(finite, ys, np.inf).argmin(axis=1)
+    hi = np.where(finite, ys, -np.inf).argmax(axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    rows = np.arange(xs.shape[0])
+    xo = np.empty(2 * xs.shape[0])
+    yo = np.empty(2 * xs.shape[0])
+    xo[0::2], xo[1::2] = xs[rows, first], xs[rows, second]
+    yo[0::2], yo[1::2] = ys[rows, first], ys[rows, second]
+    if xo[-1] != x[-1]:  # the line always reaches the newest sample (the gauges show it)
+        xo, yo = np.append(xo, x[-1]), np.append(yo, y[-1])
+    return xo, yo
 
 
 def load_spans(x: F64, loaded: NDArray[np.bool_]) -> F64:

@@ -69,12 +69,19 @@ def test_graphs_show_the_pipelines_angles(qtbot, coros) -> None:
     assert len(ref) > 30 * 200
     keep = ref.t >= ref.t[-1] - win.graphs.window_s - 0.1
     for plane in ("flexion", "lateral_flexion", "rotation"):
+        x, y = win.graphs.shown[plane]
+        n = len(y)
+        np.testing.assert_array_equal(y, getattr(ref, plane)[-n:])
+        np.testing.assert_allclose(x - x[-1], ref.t[-n:] - ref.t[-1])
+        # What is drawn: at most two points per pixel column, each column's extremes.
         curve = win.graphs.curves[plane]
-        n = len(curve.yData)
-        np.testing.assert_array_equal(curve.yData, getattr(ref, plane)[-n:])
-        np.testing.assert_allclose(curve.xData - curve.xData[-1], ref.t[-n:] - ref.t[-1])
+        width = int(win.graphs.plots[plane].vb.width())
+        assert 0 < len(curve.yData) <= 2 * width + 1 < n
+        k = -(-n // width)
+        assert curve.yData.max() == y[n - n // k * k :].max()
+        assert curve.xData[-1] == x[-1]
     assert abs(n - keep.sum()) <= 25, (n, keep.sum())
-    assert win.graphs.curves["flexion"].xData[0] >= -win.graphs.window_s - 1e-9
+    assert win.graphs.shown["flexion"][0][0] >= -win.graphs.window_s - 1e-9
 
 
 def test_limits_drawn_as_bands(qtbot, coros) -> None:
