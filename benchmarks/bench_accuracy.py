@@ -28,10 +28,10 @@ from posture.alignment import choose_clock
 from posture.anchors import error_from_confidence, rotation_uncertain
 from posture.batch import analyze_offline
 from posture.engine import analyze
-from posture.evaluation import angle_rmse
 from posture.records import LUMBAR, THORACIC, AngleBlock
-from posture.simulator import simulate
 from posture.thresholds import Thresholds
+from sim.evaluation import angle_rmse
+from sim.wearer import simulate
 
 TUNE = (0, 1)
 REPORT = (2, 3, 4, 5, 6)

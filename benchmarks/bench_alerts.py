@@ -27,7 +27,7 @@ from benchmarks.varied_eval import OTHER, TH, UNLOADED, score_all
 from calibration import calibrate
 from posture.alerts import AlertEngine, LoadContext, LoadSettings
 from posture.engine import analyze
-from posture.simulator import simulate
+from sim.wearer import simulate
 
 HELD_OUT = [(1, 50.0, "separate"), (2, 100.0, "shared"), (3, 200.0, "separate"),
             (4, 50.0, "shared"), (5, 100.0, "separate"), (6, 200.0, "separate")]  # fmt: skip

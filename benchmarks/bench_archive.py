@@ -37,8 +37,8 @@ DAY = 86400.0
 def record_base(path: Path, seed: int, seconds: float) -> Path:
     from calibration import calibrate
     from calibration.profile import thresholds_for
-    from firmware_bridge.simsource import SimulatedSource
-    from posture.simulator import SimConfig, simulate
+    from sim.source import SimulatedSource
+    from sim.wearer import SimConfig, simulate
     from spinewatch.sessions.recorder import Recorder
 
     prof = calibrate(simulate("calibration", SimConfig(seed=seed)).raw)

@@ -22,8 +22,8 @@ from benchmarks.collect import machine, write_fragment
 from calibration import calibrate
 from posture.drills import PROGRAM, HoldDrill, NeutralBand, make_analyser
 from posture.drills.feed import frames_from_raw
-from posture.sim_drills import DRILL_FAULTS, simulate_drill
-from posture.simulator import simulate
+from sim.drills import DRILL_FAULTS, simulate_drill
+from sim.wearer import simulate
 
 RATE = 100.0
 

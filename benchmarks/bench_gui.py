@@ -41,13 +41,13 @@ from PySide6.QtCore import QEvent, QObject  # noqa: E402
 
 from benchmarks.collect import machine, write_fragment  # noqa: E402
 from calibration import calibrate  # noqa: E402
-from firmware_bridge.simsource import SimulatedSource  # noqa: E402
 from gui.app import make_pipeline, qt_app, run_in_qt, thresholds_for  # noqa: E402
 from gui.controller import LiveController  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 from posture.alerts import LoadSettings, detect_alerts  # noqa: E402
 from posture.engine import analyze  # noqa: E402
-from posture.simulator import SimConfig, simulate  # noqa: E402
+from sim.source import SimulatedSource  # noqa: E402
+from sim.wearer import SimConfig, simulate  # noqa: E402
 
 CHUNK_S = 0.02
 

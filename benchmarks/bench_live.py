@@ -25,7 +25,7 @@ from posture.alignment import ClockMap
 from posture.engine import EngineSettings
 from posture.live import LivePipeline
 from posture.records import ROLES, ImuBlock
-from posture.simulator import SimConfig, simulate
+from sim.wearer import SimConfig, simulate
 from spinewatch.events import thresholds_for
 
 

@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.collect import machine, write_fragment
+from benchmarks.crashcheck import kill_trial
 from calibration import calibrate
 from firmware_bridge.api import Block, LinkState, LinkStatus
-from firmware_bridge.simsource import as_counts
 from posture.records import ROLES, ImuBlock
-from posture.simulator import SimConfig, simulate
+from sim.source import as_counts
+from sim.wearer import SimConfig, simulate
 from spinewatch.events import thresholds_for
 from spinewatch.sessions import SessionFile
-from spinewatch.sessions.crashcheck import kill_trial
 from spinewatch.sessions.recorder import Recorder
 from spinewatch.sessions.report import write_report
 from spinewatch.sessions.writer import SessionWriter

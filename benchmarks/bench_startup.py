@@ -32,7 +32,7 @@ def make_data(folder: Path) -> tuple[Path, Path]:
     """A 10-min two-sensor 200 Hz recording and a calibration profile of the same wearer."""
     from calibration import calibrate
     from posture.rawcsv import write_raw_csv
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, simulate
 
     raw, prof = folder / "raw600.csv", folder / "profile.json"
     cfg = SimConfig(seed=7, rate_hz=200.0)

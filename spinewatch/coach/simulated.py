@@ -2,7 +2,7 @@
 progress used to test the progress report.
 
 The wearer is calibrated from a simulated cat-cow, then does each drill's prescribed sets
-(simulated by :mod:`posture.sim_drills`) through the live drill path. Some first attempts
+(simulated by :mod:`sim.drills`) through the live drill path. Some first attempts
 have faults (drawn from the seed) and fail; the second attempt is clean, so a programme run
 shows both a failed drill with its regression and the unlocking of the next one.
 """
@@ -19,8 +19,8 @@ from calibration import calibrate
 from calibration.profile import CalibrationProfile
 from posture.drills import PROGRAM, NeutralBand, get_spec
 from posture.records import LUMBAR, ImuBlock
-from posture.sim_drills import simulate_drill
-from posture.simulator import SimConfig, simulate
+from sim.drills import simulate_drill
+from sim.wearer import SimConfig, simulate
 from spinewatch.coach.runner import Coach, Say, SetOutcome, SimClock, header, interleave
 from spinewatch.coach.store import ProgressStore, SetRecord
 

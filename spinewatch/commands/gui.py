@@ -72,11 +72,11 @@ def run(args: argparse.Namespace) -> int:
 
     from calibration import CalibrationProfile, calibrate
     from firmware_bridge.api import SampleSource
-    from firmware_bridge.simsource import SimulatedSource
     from gui.app import AppOptions, GuiError, check_display, run_app
     from gui.source_adapters import Playback
-    from posture.simulator import SimConfig, simulate
     from posture.thresholds import Thresholds
+    from sim.source import SimulatedSource
+    from sim.wearer import SimConfig, simulate
     from spinewatch.sources import open_source
 
     if args.speed <= 0:

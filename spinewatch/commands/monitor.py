@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from posture.engine import EngineSettings
     from posture.errors import CalibrationRequiredError
     from posture.live import LivePipeline
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, simulate
     from spinewatch.events import thresholds_for
     from spinewatch.sources import open_source, stop_on_signals
 

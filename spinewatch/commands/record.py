@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         profile = CalibrationProfile.load(args.profile)
     elif args.simulate:
         from calibration import calibrate
-        from posture.simulator import SimConfig, simulate
+        from sim.wearer import SimConfig, simulate
 
         profile = calibrate(simulate("calibration", SimConfig(seed=args.seed)).raw)
     else:

@@ -15,8 +15,8 @@ import pytest
 
 from calibration import calibrate
 from calibration.profile import thresholds_for
-from firmware_bridge.simsource import SimulatedSource
-from posture.simulator import SimConfig, simulate
+from sim.source import SimulatedSource
+from sim.wearer import SimConfig, simulate
 from spinewatch.sessions.recorder import Recorder
 from spinewatch.sessions.store import connect, set_meta
 

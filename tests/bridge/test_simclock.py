@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from firmware_bridge.simclock import SimulatedTimeLoop, loop_clock, run_simulated
+from sim.clock import SimulatedTimeLoop, loop_clock, run_simulated
 
 
 def test_sleeps_and_timers_run_in_order_without_waiting() -> None:

@@ -1,6 +1,6 @@
 """The bridge end to end against simulated peripherals speaking real GATT (bumble).
 
-The tests run on simulated time (:func:`firmware_bridge.simclock.run_simulated`): the same
+The tests run on simulated time (:func:`sim.clock.run_simulated`): the same
 peripherals, links, timeouts and back-off, faster than real time and with exact timing, so the
 time-stamp assertions hold however busy the machine is. How precise the time stamps are under
 real scheduling is a benchmark figure (``benchmarks/bench_bridge.py``); one real-time smoke
@@ -18,11 +18,11 @@ import pytest
 from firmware_bridge.api import LinkState, SampleSource, SensorNotFoundError
 from firmware_bridge.hub import scan
 from firmware_bridge.link import LinkSettings
-from firmware_bridge.sim_peripheral import Faults
-from firmware_bridge.simclock import run_simulated
-from firmware_bridge.simulated import SimulatedBleSource, scanner_kwargs
 from posture.records import ImuBlock
-from posture.simulator import SimConfig, simulate
+from sim.ble_source import SimulatedBleSource, scanner_kwargs
+from sim.clock import run_simulated
+from sim.peripheral import Faults
+from sim.wearer import SimConfig, simulate
 
 # A hang guard, not a speed limit: generous, as the tests must pass on a busy machine.
 pytestmark = pytest.mark.timeout(600)
@@ -241,9 +241,9 @@ def test_live_angles_through_ble_match_the_truth_and_batch() -> None:
     from calibration import calibrate
     from posture.alignment import ClockMap
     from posture.engine import EngineSettings, analyze
-    from posture.evaluation import angle_rmse
     from posture.live import LivePipeline
     from posture.records import AngleBlock
+    from sim.evaluation import angle_rmse
 
     cfg = SimConfig(seed=9)
     prof = calibrate(simulate("calibration", cfg).raw)

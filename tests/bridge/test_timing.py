@@ -8,8 +8,8 @@ import pytest
 from firmware_bridge.adapters import SpinewatchAdapter, WitMotionAdapter
 from firmware_bridge.profiles import spinewatch as P
 from firmware_bridge.profiles import witmotion as WIT
-from firmware_bridge.sim_peripheral import Faults, FaultSpecError
 from firmware_bridge.timing import ClockFit, Unwrapper
+from sim.peripheral import Faults, FaultSpecError
 
 
 def test_unwrapper_handles_wraps_and_rejects_the_past() -> None:

@@ -59,8 +59,8 @@ def test_live_coaching_from_a_sample_source(tmp_path):  # type: ignore[no-untype
     fault; sets end when their reps are done and each cue signals the sensor."""
     import asyncio
 
-    from firmware_bridge.simsource import SimulatedSource
-    from posture.sim_drills import simulate_drill
+    from sim.drills import simulate_drill
+    from sim.source import SimulatedSource
     from spinewatch.coach.live import run_live
     from spinewatch.coach.simulated import simulated_wearer
 

@@ -41,7 +41,7 @@ def run_cli(argv: Sequence[str]) -> Run:
 @functools.cache
 def good_profile_dict() -> dict[str, Any]:
     from calibration import calibrate
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, simulate
 
     return calibrate(simulate("calibration", SimConfig(seed=3)).raw).to_json_dict()
 
@@ -49,7 +49,7 @@ def good_profile_dict() -> dict[str, Any]:
 @functools.cache
 def _lifting_csv_text() -> str:
     from posture.rawcsv import write_raw_csv
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, simulate
 
     buf = io.StringIO()
     write_raw_csv(buf, simulate("lifting-session", SimConfig(seed=3), duration_s=40.0).raw)

@@ -15,7 +15,7 @@ from posture.alerts import Alert
 from posture.engine import analyze
 from posture.records import ImuBlock
 from posture.reps import RepMetrics
-from posture.simulator import SimConfig, simulate
+from sim.wearer import SimConfig, simulate
 from spinewatch.cli import main
 from spinewatch.sessions.writer import SessionWriter
 

@@ -17,7 +17,7 @@ SCRIPT = "<script>alert(1)</script>"
 @pytest.fixture(scope="module")
 def profile_json() -> dict:
     from calibration import calibrate
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, simulate
 
     return calibrate(simulate("calibration", SimConfig(seed=3)).raw).to_json_dict()
 

@@ -133,7 +133,7 @@ profile_bytes = st.one_of(
 @pytest.fixture(scope="module")
 def small_raw(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     from posture.rawcsv import write_raw_csv
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, simulate
 
     p = tmp_path_factory.mktemp("raw") / "raw.csv"
     write_raw_csv(p, simulate("deadlift-set", SimConfig(seed=1, rate_hz=50.0), duration_s=8.0).raw)

@@ -13,8 +13,8 @@ import pytest
 from posture.errors import DataFormatError
 from posture.rawcsv import write_raw_csv
 from posture.records import ImuBlock
-from posture.simulator import SimConfig, simulate
 from posture.units import UnitSpec, _gyro_tilt_ratio, check_units, to_si
+from sim.wearer import SimConfig, simulate
 from tests.hostile._inputs_common import run_cli
 
 BROAD = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "broad"

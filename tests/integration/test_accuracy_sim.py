@@ -10,8 +10,8 @@ import pytest
 
 from calibration import calibrate
 from posture.engine import analyze
-from posture.evaluation import angle_rmse
-from posture.simulator import SimConfig, simulate
+from sim.evaluation import angle_rmse
+from sim.wearer import SimConfig, simulate
 
 
 @pytest.mark.parametrize("seed", [11, 12])

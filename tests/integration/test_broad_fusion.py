@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from posture.evaluation import evaluate_broad
+from sim.evaluation import evaluate_broad
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "broad"
 FILES = sorted(DATA.glob("broad_*.npz")) if DATA.exists() else []

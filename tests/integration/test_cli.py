@@ -116,7 +116,7 @@ def test_thresholds_saved_in_profile_are_used(tmp_path, capsys):
     import json
 
     from calibration import CalibrationProfile, calibrate
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, simulate
     from spinewatch.events import thresholds_for
 
     prof = tmp_path / "p.json"
@@ -140,8 +140,8 @@ def test_thresholds_saved_in_profile_are_used(tmp_path, capsys):
 def test_stream_simulated_ble_writes_raw_csv(tmp_path, capsys, monkeypatch):
     import asyncio
 
-    from firmware_bridge.simclock import run_simulated
     from posture.rawcsv import read_raw_csv
+    from sim.clock import run_simulated
 
     monkeypatch.setattr(asyncio, "run", run_simulated)  # the command on simulated time
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from firmware_bridge.simsource import SimulatedSource
-from posture.simulator import SimConfig
+from sim.source import SimulatedSource
+from sim.wearer import SimConfig
 from spinewatch.events import thresholds_for
 from spinewatch.sessions.recorder import Recorder
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from firmware_bridge.profiles.spinewatch import G
-from firmware_bridge.simsource import as_counts
 from posture.records import ANGLE_COLUMNS, AngleBlock, ImuBlock, OrientationBlock
+from sim.source import as_counts
 from spinewatch.sessions import SessionFile, codec
 from spinewatch.sessions.batches import (
     pack_angle_batch,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.crashcheck import kill_trial
 from spinewatch.sessions import SessionStatus
-from spinewatch.sessions.crashcheck import kill_trial
 
 
 @pytest.mark.timeout(180)

@@ -8,11 +8,11 @@ import asyncio
 import numpy as np
 
 from calibration import thresholds_for
-from firmware_bridge.simsource import SimulatedSource
 from gui.app import make_pipeline
 from gui.controller import LiveController
 from posture.records import ImuBlock
-from posture.simulator import SimConfig
+from sim.source import SimulatedSource
+from sim.wearer import SimConfig
 from spinewatch.sessions import SessionFile
 from spinewatch.sessions.recorder import SessionSink
 from spinewatch.sessions.replay import replay_session

@@ -78,8 +78,8 @@ def test_sets_are_found_from_pauses_without_markers(tmp_path: Path) -> None:
     import asyncio
 
     from calibration import calibrate
-    from firmware_bridge.simsource import SimulatedSource
-    from posture.simulator import SimConfig, simulate
+    from sim.source import SimulatedSource
+    from sim.wearer import SimConfig, simulate
     from spinewatch.sessions.recorder import Recorder
 
     path = tmp_path / "s.sqlite"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from firmware_bridge.sim_peripheral import Faults
-from firmware_bridge.simclock import run_simulated
-from firmware_bridge.simulated import SimulatedBleSource
-from posture.simulator import SimConfig
+from sim.ble_source import SimulatedBleSource
+from sim.clock import run_simulated
+from sim.peripheral import Faults
+from sim.wearer import SimConfig
 from spinewatch.events import thresholds_for
 from spinewatch.sessions import SessionFile, SessionStatus
 from spinewatch.sessions.recorder import Recorder

@@ -149,8 +149,8 @@ def test_names_resolve_in_the_sessions_folder(tmp_path: Path) -> None:
 def test_a_flat_out_source_waits_for_the_writer(tmp_path: Path) -> None:
     import asyncio
 
-    from firmware_bridge.simsource import SimulatedSource
-    from posture.simulator import SimConfig
+    from sim.source import SimulatedSource
+    from sim.wearer import SimConfig
     from spinewatch.sessions.recorder import Recorder
 
     src = SimulatedSource("standing", 30.0, SimConfig(seed=1), speed=0, burst_s=0.2)

@@ -8,7 +8,7 @@ import pytest
 from posture.alignment import _windows, choose_clock, estimate_clock_map
 from posture.rawcsv import HOST_CLOCK_COMMENT, raw_csv_clock, write_raw_csv
 from posture.records import ImuBlock
-from posture.simulator import SimConfig, simulate
+from sim.wearer import SimConfig, simulate
 
 
 @pytest.fixture(scope="module")

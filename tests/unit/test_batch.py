@@ -10,10 +10,10 @@ from posture.alerts import AlertEngine, LoadContext, LoadSettings
 from posture.anchors import error_from_confidence
 from posture.batch import analyze_offline, spread_heading
 from posture.engine import analyze
-from posture.evaluation import angle_rmse
 from posture.records import FLAG_REZERO, AngleBlock
-from posture.simulator import PHASES, SimConfig, simulate
 from posture.thresholds import Thresholds
+from sim.evaluation import angle_rmse
+from sim.wearer import PHASES, SimConfig, simulate
 
 
 @pytest.fixture(scope="module")

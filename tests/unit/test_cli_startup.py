@@ -25,10 +25,10 @@ HEAVY_FOR_HELP = (
     "polars",
     "rich",
     "vqf",
-    "posture.simulator",
-    "posture.sim_sensors",
-    "firmware_bridge.simulated",
-    "firmware_bridge.sim_peripheral",
+    "sim.wearer",
+    "sim.sensors",
+    "sim.ble_source",
+    "sim.peripheral",
 )
 HEAVY_FOR_ANALYZE = (
     "scipy.signal",
@@ -40,7 +40,7 @@ HEAVY_FOR_ANALYZE = (
     "bumble",
     "dask",
     "rich",
-    "posture.simulator",
+    "sim.wearer",
 )
 
 PROBE = """
@@ -76,7 +76,7 @@ def test_help_imports_no_heavy_module() -> None:
 def test_command_help_imports_no_heavy_module(command: str) -> None:
     code, modules = run_cli(command, "--help")
     assert code == 0
-    assert loaded(modules, ("scipy", "PySide6", "bleak", "bumble", "posture.simulator")) == []
+    assert loaded(modules, ("scipy", "PySide6", "bleak", "bumble", "sim.wearer")) == []
 
 
 @pytest.mark.xfail(
@@ -107,7 +107,7 @@ def test_analyze_imports_no_scipy(tmp_path: Path, sim_profile, sim_session) -> N
 
 def test_lazy_choices_are_the_real_ones() -> None:
     from firmware_bridge.adapters import ADAPTERS
-    from posture.simulator import SCRIPTS
+    from sim.wearer import SCRIPTS
     from spinewatch.cli import build_parser
     from spinewatch.sessions.exports import FORMATS
 

@@ -19,8 +19,8 @@ from posture.drills import (
 )
 from posture.drills.feed import DrillFeed, frames_from_raw
 from posture.records import LUMBAR, THORACIC
-from posture.sim_drills import DRILL_FAULTS, simulate_drill
-from posture.simulator import SimConfig, simulate
+from sim.drills import DRILL_FAULTS, simulate_drill
+from sim.wearer import SimConfig, simulate
 
 SEED = 3
 CFG = SimConfig(seed=SEED, rate_hz=100)

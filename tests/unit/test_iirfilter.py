@@ -41,7 +41,7 @@ def test_too_short_input_is_refused_like_scipy() -> None:
 
 def test_clock_map_unchanged_by_the_fft_filter(monkeypatch: pytest.MonkeyPatch) -> None:
     from posture import alignment
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, simulate
 
     raw = simulate("calibration", SimConfig(seed=4, clock_offset_s=0.3, clock_drift_ppm=100)).raw
     got = alignment.estimate_clock_map(raw["lumbar"], raw["thoracic"])

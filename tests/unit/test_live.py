@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from firmware_bridge.api import LinkState, SampleSource
-from firmware_bridge.simsource import SimulatedSource
 from posture.alerts import LoadSettings, detect_alerts
 from posture.alignment import ClockMap
 from posture.engine import EngineSettings, analyze
 from posture.live import LivePipeline
 from posture.records import AngleBlock
 from posture.reps import segment_reps
-from posture.simulator import SimConfig, simulate
+from sim.source import SimulatedSource
+from sim.wearer import SimConfig, simulate
 from spinewatch.events import thresholds_for
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from posture import sim_activities as act
 from posture.alerts import AlertEngine, LoadContext, LoadSettings, detect_alerts
 from posture.live import RepTracker
 from posture.load import effective_load
 from posture.records import AngleBlock
 from posture.reps import RepSettings, segment_reps
-from posture.simulator import PHASES, Script, SimConfig, Wearer, _deadlift_set, _stand, simulate
 from posture.thresholds import Thresholds
+from sim import activities as act
+from sim.movement import add_deadlift_set, add_stand
+from sim.wearer import PHASES, Script, SimConfig, Wearer, simulate
 
 TH = Thresholds.parse("flexion=20,lateral_flexion=15,rotation=15")
 
@@ -22,21 +23,21 @@ def _script() -> Script:
     (≈ 27° flexion, < 50 % hip share), walking straight into a kettlebell-swing set."""
     rng, w = np.random.default_rng(7), Wearer.from_seed(7)  # simulate() uses the seed's wearer
     s = Script()
-    t = _stand(s, 0.0, 4.0)
+    t = add_stand(s, 0.0, 4.0)
     t = act.standing_catcow(s, t, w, rng)
     t = act.quadruped_catcow(s, t, w, rng)
     t = act.toe_touches(s, t, w, rng)
     t = act.side_bends(s, t, rng)
     t = act.trunk_twists(s, t, rng)
     t = act.bodyweight_squats(s, t, w, rng)
-    t = _stand(s, t, 6.0)  # (a pick-up right after a set would count as one of its reps)
+    t = add_stand(s, t, 6.0)  # (a pick-up right after a set would count as one of its reps)
     t = act.pick_up(s, t, w, rng)
     t = act.sit_down_stand_up(s, t, rng)
     t = act.walk_bout(s, t, 30.0, rng)
-    t = _deadlift_set(s, t, w, rng, 0, 7, {5}, 1, 3, frozenset({2, 4}))
+    t = add_deadlift_set(s, t, w, rng, 0, 7, {5}, 1, 3, frozenset({2, 4}))
     t = act.walk_bout(s, t, 30.0, rng)
     t = act.kettlebell_swings(s, t + 0.5, w, rng, 1)
-    s.duration = _stand(s, t, 3.0)
+    s.duration = add_stand(s, t, 3.0)
     return s
 
 

@@ -7,7 +7,7 @@ import pytest
 from calibration import calibrate
 from posture.engine import analyze
 from posture.reps import RepMetrics, fatigue_slope, segment_reps
-from posture.simulator import SimConfig, simulate
+from sim.wearer import SimConfig, simulate
 
 
 def test_reps_match_truth():

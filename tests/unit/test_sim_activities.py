@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from posture.simulator import PHASES, SimConfig, simulate
+from sim.wearer import PHASES, SimConfig, simulate
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from firmware_bridge.profiles.spinewatch import decode, encode
-from firmware_bridge.simsource import SimulatedSource, as_counts
 from posture.records import ImuBlock
+from sim.source import SimulatedSource, as_counts
 
 
 def test_as_counts_matches_the_packet_decoder_bit_for_bit() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from posture import quat as Q
 from posture.fusion import OrientationFilter
-from posture.simulator import SCRIPTS, SimConfig, simulate
+from sim.wearer import SCRIPTS, SimConfig, simulate
 
 
 def test_deterministic_per_seed():

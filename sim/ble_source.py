@@ -1,7 +1,7 @@
 """Simulated sensors over simulated Bluetooth: the demo's and the tests' live source.
 
-``SimulatedBleSource`` builds a :class:`~firmware_bridge.bumble_backend.VirtualRadio`, puts a
-:class:`~firmware_bridge.sim_peripheral.SimPeripheral` on it per role (streaming a wearer
+``SimulatedBleSource`` builds a :class:`~sim.bumble_backend.VirtualRadio`, puts a
+:class:`~sim.peripheral.SimPeripheral` on it per role (streaming a wearer
 simulation), and connects to them through the *same* :class:`~firmware_bridge.hub.SensorHub`
 and bleak code path as real sensors, with the bumble backend instead of the OS one.
 """
@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 
 from firmware_bridge.adapters import SpinewatchAdapter
-from firmware_bridge.bumble_backend import BumbleClient, BumbleScanner, VirtualRadio
 from firmware_bridge.hub import SensorHub
 from firmware_bridge.link import LinkSettings, SensorLink
-from firmware_bridge.sim_peripheral import Faults, SimPeripheral
-from firmware_bridge.simclock import loop_clock
 from posture.records import ImuBlock
-from posture.simulator import SimConfig, simulate
+from sim.bumble_backend import BumbleClient, BumbleScanner, VirtualRadio
+from sim.clock import loop_clock
+from sim.peripheral import Faults, SimPeripheral
+from sim.wearer import SimConfig, simulate
 
 
 def radio_kwargs(radio: VirtualRadio) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The wearer simulator learns the drills: scripted drill sets with faults, and their truth.
 
-Built on the public pieces of :mod:`posture.simulator` (a :class:`~posture.simulator.Script` of
-smooth events on the body channels, the :class:`~posture.simulator.Wearer`, and
-:func:`~posture.simulator.simulate`). Each drill script starts with quiet standing (so the
+Built on the public pieces of :mod:`sim.wearer` (a :class:`~sim.wearer.Script` of
+smooth events on the body channels, the :class:`~sim.wearer.Wearer`, and
+:func:`~sim.wearer.simulate`). Each drill script starts with quiet standing (so the
 engine can zero the relative heading), gets into position, does its reps or holds, and ends
 standing. Faults, each on a rep with probability ``fault_prob``:
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posture.drills.base import LUMBAR_TURN, OVER_EXTENSION, ROUNDING, SIDE_BEND, TWIST
-from posture.sim_sensors import SimResult
-from posture.simulator import Script, SimConfig, Wearer, simulate
+from sim.sensors import SimResult
+from sim.wearer import Script, SimConfig, Wearer, simulate
 
 # Faults the simulator can put into each drill (the first is the default).
 DRILL_FAULTS: dict[str, tuple[str, ...]] = {

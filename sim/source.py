@@ -19,9 +19,9 @@ from numpy.typing import NDArray
 
 from firmware_bridge.api import Block, LinkState, LinkStatus
 from firmware_bridge.profiles.spinewatch import MAG_LSB_UT, G
-from firmware_bridge.simclock import loop_clock
 from posture.records import ROLES, ImuBlock
-from posture.simulator import SimConfig, simulate
+from sim.clock import loop_clock
+from sim.wearer import SimConfig, SimResult, simulate
 
 
 def as_counts(b: ImuBlock, acc_fs_g: int = 16, gyr_fs_dps: int = 2000) -> ImuBlock:
@@ -66,17 +66,17 @@ class SimulatedSource:
         burst_s: float = 1.0,
         lose: Mapping[str, tuple[float, float]] | None = None,
         clock: Callable[[], float] = loop_clock,
-        result: object | None = None,
+        result: SimResult | None = None,
         counts: bool = True,
     ) -> None:
         cfg = config or SimConfig(seed=7)
         cfg = SimConfig(**{**cfg.__dict__, "clock_offset_s": 0.0, "clock_drift_ppm": 0.0})
         res = result if result is not None else simulate(script, cfg, duration_s=seconds)
         if counts:
-            q = {r: as_counts(b) for r, b in res.raw.items()}  # type: ignore[union-attr]
-            res = dataclasses.replace(res, raw=q)  # type: ignore[type-var]
+            q = {r: as_counts(b) for r, b in res.raw.items()}
+            res = dataclasses.replace(res, raw=q)
         self.result = res
-        raw: dict[str, ImuBlock] = self.result.raw  # type: ignore[union-attr]
+        raw: dict[str, ImuBlock] = self.result.raw
         self._raw = raw
         self._rates = {r: b.nominal_rate() for r, b in raw.items()}
         self._speed = speed

@@ -1,4 +1,7 @@
-"""Sensor signals and ground truth for the wearer simulator (see :mod:`posture.simulator`)."""
+"""Sensor signals and ground truth for the wearer simulator, from a movement script.
+
+See :mod:`sim.movement` for the model and :func:`sim.wearer.simulate` for the entry point.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +13,17 @@ from numpy.typing import NDArray
 from posture import quat as Q
 from posture.angles import angles_from_relative, quat_from_zxy, sagittal_inclination
 from posture.records import LUMBAR, THORACIC, AngleBlock, ImuBlock
-from posture.simulator import (
+from sim.movement import (
     FINE_HZ,
     PHASES,
     Q_UP,
-    SCRIPTS,
     G,
     Rep,
     Script,
     SimConfig,
     Wearer,
-    _channels,
-    _mj,
+    channels,
+    min_jerk,
 )
 
 F64 = NDArray[np.float64]
@@ -111,25 +113,12 @@ def _omega_body(q: F64, dt: float) -> F64:
     return w
 
 
-def simulate(
-    script: str | Script, config: SimConfig | None = None, duration_s: float | None = None
-) -> SimResult:
-    """Simulate both sensors for a named script (see ``SCRIPTS``) or a built :class:`Script`."""
-    cfg = config or SimConfig()
-    wearer = Wearer.from_seed(cfg.seed)
-    if isinstance(script, str):
-        if script not in SCRIPTS:
-            from posture.errors import PostureError
-
-            raise PostureError(f"unknown script '{script}': choose one of {', '.join(SCRIPTS)}")
-        sc = SCRIPTS[script](np.random.default_rng([cfg.seed, 3, len(script)]), wearer, duration_s)
-    else:
-        sc = script
-
+def render(sc: Script, cfg: SimConfig, wearer: Wearer) -> SimResult:
+    """Both sensors' raw data and the ground truth of a built :class:`Script`."""
     t0_true = 1000.0 + 10.0 * cfg.seed
     dur = sc.duration
     tf = np.arange(int(dur * FINE_HZ) + 2) / FINE_HZ
-    ch = _channels(sc, tf)
+    ch = channels(sc, tf)
     yaw = Q.yaw_quat(np.radians(ch["heading"]))
     q_l = Q.multiply(
         yaw,
@@ -145,7 +134,7 @@ def simulate(
     for a, b in sc.walks:
         # Smooth (minimum-jerk) speed ramps: a linear ramp's kinks put 1-ms acceleration
         # spikes into the bob term, which drove the wobble into unphysical gyro spikes.
-        speed += 1.2 * (_mj((tf - a) / 1.0) - _mj((tf - b + 1.0) / 1.0))
+        speed += 1.2 * (min_jerk((tf - a) / 1.0) - min_jerk((tf - b + 1.0) / 1.0))
     head = np.radians(ch["heading"])
     dtf = 1.0 / FINE_HZ
     hip = np.column_stack(

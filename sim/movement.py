@@ -1,4 +1,8 @@
-"""Wearer simulator: raw data of both sensors from a scripted movement, with ground truth.
+"""The wearer simulator's movement model: settings, the wearer, scripts of movement events.
+
+The sensor signals and the ground truth are made from a script by :mod:`sim.sensors`; the
+named scripts (these basic ones and :mod:`sim.activities`) and :func:`sim.wearer.simulate`
+put the two together.
 
 Seeded and deterministic. A :class:`Script` is built from smooth movement *events* (minimum-jerk
 rise, hold, fall) on five body channels: whole-body heading, pelvis pitch (the hip hinge),
@@ -19,6 +23,7 @@ wobble, thoracic clock offset/drift, dropped samples and time-stamp jitter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,30 +172,34 @@ class Script:
         )
 
 
-def _mj(s: F64) -> F64:
+def min_jerk(s: F64) -> F64:
     s = np.clip(s, 0.0, 1.0)
     return s**3 * (10 - 15 * s + 6 * s**2)
 
 
-def _channels(script: Script, t: F64) -> dict[str, F64]:
+def channels(script: Script, t: F64) -> dict[str, F64]:
     out = {c: np.zeros_like(t) for c in CHANNELS}
     for e in script.events:
-        up = _mj((t - e.t0) / max(e.rise, 1e-6))
-        down = _mj((t - e.t0 - e.rise - e.hold) / max(e.fall, 1e-6)) if np.isfinite(e.fall) else 0.0
+        up = min_jerk((t - e.t0) / max(e.rise, 1e-6))
+        down = (
+            min_jerk((t - e.t0 - e.rise - e.hold) / max(e.fall, 1e-6))
+            if np.isfinite(e.fall)
+            else 0.0
+        )
         out[e.channel] += e.amp * (up - down)
     for ch, t0, t1, amp, freq in script.osc:
-        env = _mj((t - t0) / 1.0) - _mj((t - t1 + 1.0) / 1.0)
+        env = min_jerk((t - t0) / 1.0) - min_jerk((t - t1 + 1.0) / 1.0)
         out[ch] += amp * env * np.sin(2 * np.pi * freq * (t - t0))
     return out
 
 
-# -- named scripts ---------------------------------------------------------------------------
-def _stand(s: Script, t: float, dur: float) -> float:
+# -- building blocks: each adds a movement to the script and returns its end time, s ---------
+def add_stand(s: Script, t: float, dur: float) -> float:
     s.phases.append((t, t + dur, "stand"))
     return t + dur
 
 
-def _catcow(
+def add_catcow(
     s: Script,
     t: float,
     w: Wearer,
@@ -214,7 +223,7 @@ def _catcow(
     return max(end, t) + 0.5
 
 
-def _walk(s: Script, t: float, dur: float, rng: np.random.Generator, turn: bool) -> float:
+def add_walk(s: Script, t: float, dur: float, rng: np.random.Generator, turn: bool) -> float:
     s.walks.append((t, t + dur))
     s.phases.append((t, t + dur, "walk"))
     s.osc.append(("pelvis_roll", t, t + dur, 3.0, 0.9))
@@ -225,7 +234,7 @@ def _walk(s: Script, t: float, dur: float, rng: np.random.Generator, turn: bool)
     return t + dur
 
 
-def _deadlift_set(
+def add_deadlift_set(
     s: Script,
     t: float,
     w: Wearer,
@@ -280,7 +289,7 @@ def _deadlift_set(
     return t
 
 
-def _stretching(s: Script, t: float, rng: np.random.Generator) -> float:
+def add_stretching(s: Script, t: float, rng: np.random.Generator) -> float:
     t0 = t
     for side in (1, -1):
         s.add("lat", t, 1.5, 1.0, 1.5, side * float(rng.uniform(18, 25)))
@@ -294,13 +303,18 @@ def _stretching(s: Script, t: float, rng: np.random.Generator) -> float:
     return t
 
 
+# -- named scripts ---------------------------------------------------------------------------
+# (rng, wearer, duration in s or None for the script's own length) -> Script
+ScriptFn = Callable[[np.random.Generator, Wearer, float | None], Script]
+
+
 def script_calibration(
     rng: np.random.Generator, w: Wearer, duration_s: float | None = None
 ) -> Script:
     s = Script()
-    t = _stand(s, 0.0, 5.5)
-    t = _catcow(s, t, w, rng)
-    t = _stand(s, t, 3.5)
+    t = add_stand(s, 0.0, 5.5)
+    t = add_catcow(s, t, w, rng)
+    t = add_stand(s, t, 3.5)
     s.duration = t
     return s
 
@@ -310,19 +324,19 @@ def script_lifting_session(
 ) -> Script:
     dur = 600.0 if duration_s is None else float(duration_s)
     s = Script()
-    t = _stand(s, 0.0, 6.0)
+    t = add_stand(s, 0.0, 6.0)
     k = 0
     while t < dur - 5.0:
-        t = _walk(s, t, float(rng.uniform(8, 14)), rng, turn=k % 2 == 1)
-        t = _stand(s, t, float(rng.uniform(4, 6)))
+        t = add_walk(s, t, float(rng.uniform(8, 14)), rng, turn=k % 2 == 1)
+        t = add_stand(s, t, float(rng.uniform(4, 6)))
         n = int(rng.integers(5, 9))
         rounded = set(rng.choice(n, size=int(rng.integers(1, 3)), replace=False).tolist())
         others = [i for i in range(n) if i not in rounded]
-        t = _deadlift_set(s, t, w, rng, k, n, rounded, others[0], others[-1])
-        t = _stand(s, t, float(rng.uniform(5, 8)))
+        t = add_deadlift_set(s, t, w, rng, k, n, rounded, others[0], others[-1])
+        t = add_stand(s, t, float(rng.uniform(5, 8)))
         if k % 2 == 0:
-            t = _stretching(s, t, rng)
-            t = _stand(s, t, 4.0)
+            t = add_stretching(s, t, rng)
+            t = add_stand(s, t, 4.0)
         k += 1
     s.duration = max(t, dur)
     return s
@@ -332,9 +346,9 @@ def script_deadlift_set(
     rng: np.random.Generator, w: Wearer, duration_s: float | None = None
 ) -> Script:
     s = Script()
-    t = _stand(s, 0.0, 5.0)
-    t = _deadlift_set(s, t, w, rng, 0, 6, {4}, 1, 2)
-    s.duration = _stand(s, t, 4.0)
+    t = add_stand(s, 0.0, 5.0)
+    t = add_deadlift_set(s, t, w, rng, 0, 6, {4}, 1, 2)
+    s.duration = add_stand(s, t, 4.0)
     return s
 
 
@@ -342,29 +356,29 @@ def script_stretching(
     rng: np.random.Generator, w: Wearer, duration_s: float | None = None
 ) -> Script:
     s = Script()
-    t = _stand(s, 0.0, 5.0)
-    t = _catcow(s, t, w, rng)
-    t = _stand(s, t, 3.0)
-    t = _stretching(s, t, rng)
-    s.duration = _stand(s, t, 4.0)
+    t = add_stand(s, 0.0, 5.0)
+    t = add_catcow(s, t, w, rng)
+    t = add_stand(s, t, 3.0)
+    t = add_stretching(s, t, rng)
+    s.duration = add_stand(s, t, 4.0)
     return s
 
 
 def script_walking(rng: np.random.Generator, w: Wearer, duration_s: float | None = None) -> Script:
     s = Script()
-    t = _stand(s, 0.0, 5.0)
-    t = _walk(s, t, (duration_s or 40.0) - 10.0, rng, turn=True)
-    s.duration = _stand(s, t, 5.0)
+    t = add_stand(s, 0.0, 5.0)
+    t = add_walk(s, t, (duration_s or 40.0) - 10.0, rng, turn=True)
+    s.duration = add_stand(s, t, 5.0)
     return s
 
 
 def script_standing(rng: np.random.Generator, w: Wearer, duration_s: float | None = None) -> Script:
     s = Script()
-    s.duration = _stand(s, 0.0, duration_s or 20.0)
+    s.duration = add_stand(s, 0.0, duration_s or 20.0)
     return s
 
 
-SCRIPTS = {
+BASIC_SCRIPTS: dict[str, ScriptFn] = {
     "calibration": script_calibration,
     "lifting-session": script_lifting_session,
     "deadlift-set": script_deadlift_set,
@@ -372,16 +386,3 @@ SCRIPTS = {
     "walking": script_walking,
     "standing": script_standing,
 }
-
-
-def simulate(
-    script: str | Script, config: SimConfig | None = None, duration_s: float | None = None
-) -> Any:
-    """Simulate a named script (``SCRIPTS``) or a :class:`Script`; returns a ``SimResult``."""
-    from posture.sim_sensors import simulate as _simulate
-
-    return _simulate(script, config, duration_s)
-
-
-# The varied activities (warm-ups, squats, swings, sitting, ...) register their scripts here.
-from posture import sim_activities as _sim_activities  # noqa: E402,F401

@@ -7,7 +7,7 @@ streams one sensor's samples paced to the event-loop clock, with the faults of r
 check the bridge's reconstructed time stamps.
 
 Its clock and sleep are the running event loop's (``loop.time()``, ``asyncio.sleep``): real
-time on an ordinary loop; on a :class:`~firmware_bridge.simclock.SimulatedTimeLoop` the same
+time on an ordinary loop; on a :class:`~sim.clock.SimulatedTimeLoop` the same
 code streams faster than real time with exact, repeatable timing.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from firmware_bridge.api import BridgeError
-from firmware_bridge.bumble_backend import VirtualRadio
 from firmware_bridge.profiles import spinewatch as P
 from posture.records import ImuBlock
+from sim.bumble_backend import VirtualRadio
 
 
 class FaultSpecError(BridgeError):

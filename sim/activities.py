@@ -1,26 +1,26 @@
 """More activities for the wearer simulator, and the ``varied-session`` script built from them.
 
-Each activity adds smooth movement events to a :class:`~posture.simulator.Script` together with
+Each activity adds smooth movement events to a :class:`~sim.movement.Script` together with
 its truth: an activity label per stretch of time (``phases``), load intervals (only lifts and
 kettlebell swings hold a load; warm-ups, body-weight squats, walking, sitting and picking up a
 light object do not) and true reps (bottom = the middle of the pause at the bottom). Angles in
-degrees from standing, times in s, ``hip_drop`` in m. Imported by :mod:`posture.simulator`,
-which registers the scripts below in ``SCRIPTS``.
+degrees from standing, times in s, ``hip_drop`` in m. The scripts below are listed in
+``VARIED_SCRIPTS`` (part of :data:`sim.wearer.SCRIPTS`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from posture.simulator import (
-    SCRIPTS,
+from sim.movement import (
     Script,
+    ScriptFn,
     Wearer,
-    _catcow,
-    _deadlift_set,
-    _stand,
-    _stretching,
-    _walk,
+    add_catcow,
+    add_deadlift_set,
+    add_stand,
+    add_stretching,
+    add_walk,
 )
 
 Rng = np.random.Generator
@@ -32,7 +32,7 @@ def _u(rng: Rng, lo: float, hi: float) -> float:
 
 def walk_bout(s: Script, t: float, dur: float, rng: Rng) -> float:
     """Walking for ``dur`` s (30–90 s between sets) with a turn every 10–25 s."""
-    end = _walk(s, t, dur, rng, turn=False)
+    end = add_walk(s, t, dur, rng, turn=False)
     tt = t + _u(rng, 8, 20)
     while tt < end - 4.0:
         s.add("heading", tt, 2.0, np.inf, np.inf, float(rng.choice([-1, 1]) * _u(rng, 90, 180)))
@@ -42,7 +42,7 @@ def walk_bout(s: Script, t: float, dur: float, rng: Rng) -> float:
 
 def standing_catcow(s: Script, t: float, w: Wearer, rng: Rng) -> float:
     """Warm-up cat-cow standing, hands on thighs (≈ 30 s): the spine moves, the pelvis stays."""
-    return _catcow(s, t, w, rng, cycles=int(rng.integers(4, 6)), phase="catcow")
+    return add_catcow(s, t, w, rng, cycles=int(rng.integers(4, 6)), phase="catcow")
 
 
 def quadruped_catcow(s: Script, t: float, w: Wearer, rng: Rng) -> float:
@@ -188,7 +188,7 @@ def script_varied_session(rng: Rng, w: Wearer, duration_s: float | None = None) 
     standing, into deadlift or kettlebell-swing sets."""
     dur = 600.0 if duration_s is None else float(duration_s)
     s = Script()
-    t = _stand(s, 0.0, 5.0)
+    t = add_stand(s, 0.0, 5.0)
     warmups = ["catcow", "quadruped", "toe", "bends", "twists", "squats"]
     for name in rng.permutation(warmups):
         if name == "catcow":
@@ -225,11 +225,11 @@ def script_varied_session(rng: Rng, w: Wearer, duration_s: float | None = None) 
             order = rng.permutation(n).tolist()
             stoop = frozenset(order[:1]) if rng.random() < 0.7 else frozenset()
             rounded = set(order[1 : 1 + int(rng.integers(0, 2))])
-            t = _deadlift_set(s, t, w, rng, k, n, rounded, order[-1], order[-2], stoop)
+            t = add_deadlift_set(s, t, w, rng, k, n, rounded, order[-1], order[-2], stoop)
         t += _u(rng, 0.3, 1.0)
         k += 1
     if t < dur:
-        t = walk_bout(s, t, dur - t, rng) if dur - t > 5 else _stand(s, t, dur - t)
+        t = walk_bout(s, t, dur - t, rng) if dur - t > 5 else add_stand(s, t, dur - t)
     s.duration = t
     return s
 
@@ -237,32 +237,30 @@ def script_varied_session(rng: Rng, w: Wearer, duration_s: float | None = None) 
 def script_warmup(rng: Rng, w: Wearer, duration_s: float | None = None) -> Script:
     """Every warm-up once (≈ 3 min), each followed by a short stand; nothing loaded."""
     s = Script()
-    t = _stand(s, 0.0, 5.0)
+    t = add_stand(s, 0.0, 5.0)
     t = standing_catcow(s, t, w, rng)
     t = quadruped_catcow(s, t, w, rng)
     t = toe_touches(s, t, w, rng)
     t = side_bends(s, t, rng)
     t = trunk_twists(s, t, rng)
     t = bodyweight_squats(s, t, w, rng)
-    t = _stretching(s, t, rng)
+    t = add_stretching(s, t, rng)
     t = pick_up(s, t, w, rng)
     t = sit_down_stand_up(s, t, rng)
-    s.duration = _stand(s, t, 3.0)
+    s.duration = add_stand(s, t, 3.0)
     return s
 
 
 def script_swing_set(rng: Rng, w: Wearer, duration_s: float | None = None) -> Script:
     s = Script()
-    t = _stand(s, 0.0, 4.0)
+    t = add_stand(s, 0.0, 4.0)
     t = kettlebell_swings(s, t, w, rng, 0)
-    s.duration = _stand(s, t, 3.0)
+    s.duration = add_stand(s, t, 3.0)
     return s
 
 
-SCRIPTS.update(
-    {
-        "varied-session": script_varied_session,
-        "warmup": script_warmup,
-        "swing-set": script_swing_set,
-    }
-)
+VARIED_SCRIPTS: dict[str, ScriptFn] = {
+    "varied-session": script_varied_session,
+    "warmup": script_warmup,
+    "swing-set": script_swing_set,
+}
