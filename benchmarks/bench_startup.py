@@ -30,14 +30,13 @@ SPINEWATCH = str(Path(sys.executable).with_name("spinewatch"))
 
 def make_data(folder: Path) -> tuple[Path, Path]:
     """A 10-min two-sensor 200 Hz recording and a calibration profile of the same wearer."""
-    from calibration import calibrate
     from posture.rawcsv import write_raw_csv
-    from sim.wearer import SimConfig, simulate
+    from sim.wearer import SimConfig, calibrated_profile, simulate
 
     raw, prof = folder / "raw600.csv", folder / "profile.json"
     cfg = SimConfig(seed=7, rate_hz=200.0)
     write_raw_csv(raw, simulate("lifting-session", cfg, duration_s=600.0).raw)
-    calibrate(simulate("calibration", cfg).raw).save(prof)
+    calibrated_profile(cfg).save(prof)
     return raw, prof
 
 

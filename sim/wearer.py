@@ -3,11 +3,13 @@ raw data with ground truth.
 
 Seeded and deterministic. The movement model is in :mod:`sim.movement`, the varied activities
 in :mod:`sim.activities`, the sensor signals and truth in :mod:`sim.sensors`; this module puts
-them together and re-exports what callers need (``SimConfig``, ``Script``, ``Wearer``,
-``PHASES``, ``SimResult``, ``Truth``).
+them together (:func:`calibrated_profile` also calibrates the wearer) and re-exports what
+callers need (``SimConfig``, ``Script``, ``Wearer``, ``PHASES``, ``SimResult``, ``Truth``).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +17,9 @@ from posture.errors import PostureError
 from sim.activities import VARIED_SCRIPTS
 from sim.movement import BASIC_SCRIPTS, PHASES, Rep, Script, ScriptFn, SimConfig, Wearer
 from sim.sensors import SimResult, Truth, render
+
+if TYPE_CHECKING:
+    from calibration import CalibrationProfile
 
 __all__ = [
     "PHASES",
@@ -25,6 +30,7 @@ __all__ = [
     "SimResult",
     "Truth",
     "Wearer",
+    "calibrated_profile",
     "simulate",
 ]
 
@@ -48,3 +54,22 @@ def simulate(
     else:
         sc = script
     return render(sc, cfg, wearer)
+
+
+def calibrated_profile(wearer: int | SimConfig, rate_hz: float | None = None) -> CalibrationProfile:
+    """The calibration profile of a simulated wearer: its ``calibration`` script (standing +
+    cat-cow) through :func:`calibration.calibrate`, as a wearer would calibrate.
+
+    Args:
+        wearer: the wearer's seed (default sensor settings), or the whole :class:`SimConfig`.
+        rate_hz: sample rate, Hz, with a seed (default 200 Hz); not with a config.
+    """
+    from calibration import calibrate
+
+    if isinstance(wearer, SimConfig):
+        if rate_hz is not None:
+            raise ValueError("give rate_hz in the SimConfig, not beside it")
+        cfg = wearer
+    else:
+        cfg = SimConfig(seed=wearer) if rate_hz is None else SimConfig(seed=wearer, rate_hz=rate_hz)
+    return calibrate(simulate("calibration", cfg).raw)

@@ -133,7 +133,6 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
 
     from rich.console import Console
 
-    from calibration import calibrate
     from firmware_bridge.hub import link_report
     from posture.alerts import LoadSettings
     from posture.alignment import ClockMap
@@ -143,7 +142,7 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
     from sim.ble_source import SimulatedBleSource
     from sim.evaluation import angle_rmse
     from sim.peripheral import Faults
-    from sim.wearer import SimConfig, simulate
+    from sim.wearer import SimConfig, calibrated_profile
     from spinewatch.console import print_profile
     from spinewatch.events import thresholds_for
 
@@ -154,7 +153,7 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
         "sensors (thoracic T12, lumbar), strapped on at random angles"
     )
     con.print("\n[bold]1. Calibration[/bold]: quiet standing, then cat-cow three times")
-    profile = calibrate(simulate("calibration", cfg).raw)
+    profile = calibrated_profile(cfg)
     print_profile(profile)
     con.print(
         f"\n[bold]2. Live lifting session[/bold] ({seconds:g} s, real time): the sensors "
@@ -219,12 +218,11 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
 def run_gui_demo(seed: int = 7, seconds: float = 60.0, faults: list[str] | None = None) -> int:
     """The demo in the window: the simulated wearer's calibration, then the live session from
     simulated Bluetooth sensors in the main window (until it is closed)."""
-    from calibration import calibrate
     from gui.app import AppOptions, run_app
-    from sim.wearer import SimConfig, simulate
+    from sim.wearer import calibrated_profile
     from spinewatch.sources import open_source
 
-    profile = calibrate(simulate("calibration", SimConfig(seed=seed)).raw)
+    profile = calibrated_profile(seed)
     return run_app(
         lambda: open_source(True, seconds=seconds, seed=seed, faults=faults, ble=True),
         profile,

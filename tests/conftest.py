@@ -20,10 +20,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 @lru_cache(maxsize=32)
 def _profile(seed: int, rate_hz: float) -> Any:
-    from calibration import calibrate
-    from sim.wearer import SimConfig, simulate
+    from sim.wearer import calibrated_profile
 
-    return calibrate(simulate("calibration", SimConfig(seed=seed, rate_hz=rate_hz)).raw)
+    return calibrated_profile(seed, rate_hz)
 
 
 @lru_cache(maxsize=32)

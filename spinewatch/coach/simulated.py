@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from calibration import calibrate
 from calibration.profile import CalibrationProfile
 from posture.drills import PROGRAM, NeutralBand, get_spec
 from posture.records import LUMBAR, ImuBlock
 from sim.drills import simulate_drill
-from sim.wearer import SimConfig, simulate
+from sim.wearer import SimConfig, calibrated_profile
 from spinewatch.coach.runner import Coach, Say, SetOutcome, SimClock, header, interleave
 from spinewatch.coach.store import ProgressStore, SetRecord
 
@@ -31,7 +30,7 @@ EPOCH_S = 1000.0  # sensor time of the programme's start
 def simulated_wearer(seed: int) -> tuple[SimConfig, CalibrationProfile, NeutralBand]:
     """(sensor config, calibration profile, neutral band) of the simulated wearer."""
     cfg = SimConfig(seed=seed, rate_hz=RATE_HZ)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     return cfg, prof, NeutralBand.from_ranges(prof.ranges, prof.standing_flexion_deg)
 
 

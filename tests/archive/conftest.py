@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from calibration import calibrate
 from calibration.profile import thresholds_for
 from sim.source import SimulatedSource
-from sim.wearer import SimConfig, simulate
+from sim.wearer import SimConfig, calibrated_profile
 from spinewatch.sessions.recorder import Recorder
 from spinewatch.sessions.store import connect, set_meta
 
@@ -25,7 +24,7 @@ T0 = 1_790_000_000.0  # 2026-09-21 (a Monday), UTC
 
 
 def record(path: Path, seed: int, seconds: float, with_set: bool) -> Path:
-    prof = calibrate(simulate("calibration", SimConfig(seed=seed)).raw)
+    prof = calibrated_profile(seed)
     src = SimulatedSource("lifting-session", seconds, SimConfig(seed=seed), speed=0, burst_s=0.5)
     rec = Recorder(src, path, prof, thresholds_for(prof, None), "auto")
     n = 0

@@ -22,7 +22,7 @@ from posture.records import ImuBlock
 from sim.ble_source import SimulatedBleSource, scanner_kwargs
 from sim.clock import run_simulated
 from sim.peripheral import Faults
-from sim.wearer import SimConfig, simulate
+from sim.wearer import SimConfig, calibrated_profile
 
 # A hang guard, not a speed limit: generous, as the tests must pass on a busy machine.
 pytestmark = pytest.mark.timeout(600)
@@ -238,7 +238,6 @@ def test_haptic_signal_and_sensor_tap() -> None:
 def test_live_angles_through_ble_match_the_truth_and_batch() -> None:
     import dataclasses
 
-    from calibration import calibrate
     from posture.alignment import ClockMap
     from posture.engine import EngineSettings, analyze
     from posture.live import LivePipeline
@@ -246,7 +245,7 @@ def test_live_angles_through_ble_match_the_truth_and_batch() -> None:
     from sim.evaluation import angle_rmse
 
     cfg = SimConfig(seed=9)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     src = SimulatedBleSource("deadlift-set", 15.0, cfg, faults=Faults(drop=0.02))
     es = EngineSettings(lumbar_rate_hz=200, thoracic_rate_hz=200, clock=ClockMap(0.0, 0.0))
     pipe = LivePipeline(prof.spine_model, engine=es)

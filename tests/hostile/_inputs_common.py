@@ -40,10 +40,9 @@ def run_cli(argv: Sequence[str]) -> Run:
 
 @functools.cache
 def good_profile_dict() -> dict[str, Any]:
-    from calibration import calibrate
-    from sim.wearer import SimConfig, simulate
+    from sim.wearer import calibrated_profile
 
-    return calibrate(simulate("calibration", SimConfig(seed=3)).raw).to_json_dict()
+    return calibrated_profile(3).to_json_dict()
 
 
 @functools.cache

@@ -16,10 +16,9 @@ SCRIPT = "<script>alert(1)</script>"
 
 @pytest.fixture(scope="module")
 def profile_json() -> dict:
-    from calibration import calibrate
-    from sim.wearer import SimConfig, simulate
+    from sim.wearer import calibrated_profile
 
-    return calibrate(simulate("calibration", SimConfig(seed=3)).raw).to_json_dict()
+    return calibrated_profile(3).to_json_dict()
 
 
 def test_markup_from_the_session_is_escaped_in_the_report(

@@ -228,11 +228,10 @@ def test_events_json_is_valid_for_few_reps(
 
 @pytest.fixture(scope="module")
 def profile_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from calibration import calibrate
-    from sim.wearer import SimConfig, simulate
+    from sim.wearer import calibrated_profile
 
     p = tmp_path_factory.mktemp("prof") / "profile.json"
-    calibrate(simulate("calibration", SimConfig(seed=3)).raw).save(p)
+    calibrated_profile(3).save(p)
     return p
 
 

@@ -115,12 +115,12 @@ def test_monitor_simulated_prints_alerts(capsys):
 def test_thresholds_saved_in_profile_are_used(tmp_path, capsys):
     import json
 
-    from calibration import CalibrationProfile, calibrate
-    from sim.wearer import SimConfig, simulate
+    from calibration import CalibrationProfile
+    from sim.wearer import calibrated_profile
     from spinewatch.events import thresholds_for
 
     prof = tmp_path / "p.json"
-    calibrate(simulate("calibration", SimConfig(seed=3)).raw).save(prof)
+    calibrated_profile(3).save(prof)
     assert main(["thresholds", str(prof)]) == 0  # show only: file untouched
     assert json.loads(prof.read_text()).get("thresholds") in (None, {})
     assert main(["thresholds", str(prof), "--preset", "general", "--set", "rotation=7"]) == 0

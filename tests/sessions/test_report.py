@@ -77,15 +77,14 @@ def test_report_plots_and_tables(recorded: dict, tmp_path: Path, capsys) -> None
 def test_sets_are_found_from_pauses_without_markers(tmp_path: Path) -> None:
     import asyncio
 
-    from calibration import calibrate
     from sim.source import SimulatedSource
-    from sim.wearer import SimConfig, simulate
+    from sim.wearer import SimConfig, calibrated_profile
     from spinewatch.sessions.recorder import Recorder
 
     path = tmp_path / "s.sqlite"
     src = SimulatedSource("lifting-session", 180.0, SimConfig(seed=3), speed=0)
     # Reps need calibrated angles (without a profile they are in sensor axes).
-    prof = calibrate(simulate("calibration", SimConfig(seed=3)).raw)
+    prof = calibrated_profile(3)
     asyncio.run(Recorder(src, path, prof).run())
     with SessionFile(path) as sf:
         reps, alerts = sf.reps(), sf.alerts()

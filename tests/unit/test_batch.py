@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibration import calibrate
 from posture.alerts import AlertEngine, LoadContext, LoadSettings
 from posture.anchors import error_from_confidence
 from posture.batch import analyze_offline, spread_heading
@@ -13,7 +12,7 @@ from posture.engine import analyze
 from posture.records import FLAG_REZERO, AngleBlock
 from posture.thresholds import Thresholds
 from sim.evaluation import angle_rmse
-from sim.wearer import PHASES, SimConfig, simulate
+from sim.wearer import PHASES, SimConfig, calibrated_profile, simulate
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +20,7 @@ def session():
     cfg = SimConfig(
         seed=7, rate_hz=100.0, clock_offset_s=0.02, clock_drift_ppm=-20, drop_prob=0.005
     )
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     sim = simulate("lifting-session", cfg, 180.0)
     return prof, sim, analyze_offline(sim.raw, prof.spine_model), analyze(sim.raw, prof.spine_model)
 

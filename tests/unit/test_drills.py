@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from calibration import calibrate
 from posture.drills import (
     DRILLS,
     PROGRAM,
@@ -20,7 +19,7 @@ from posture.drills import (
 from posture.drills.feed import DrillFeed, frames_from_raw
 from posture.records import LUMBAR, THORACIC
 from sim.drills import DRILL_FAULTS, simulate_drill
-from sim.wearer import SimConfig, simulate
+from sim.wearer import SimConfig, calibrated_profile
 
 SEED = 3
 CFG = SimConfig(seed=SEED, rate_hz=100)
@@ -28,7 +27,7 @@ CFG = SimConfig(seed=SEED, rate_hz=100)
 
 @pytest.fixture(scope="module")
 def profile():  # type: ignore[no-untyped-def]
-    return calibrate(simulate("calibration", CFG).raw)
+    return calibrated_profile(CFG)
 
 
 @pytest.fixture(scope="module")

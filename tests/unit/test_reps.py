@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from calibration import calibrate
 from posture.engine import analyze
 from posture.reps import RepMetrics, fatigue_slope, segment_reps
-from sim.wearer import SimConfig, simulate
+from sim.wearer import SimConfig, calibrated_profile, simulate
 
 
 def test_reps_match_truth():
     cfg = SimConfig(seed=9, rate_hz=100)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     sess = simulate("deadlift-set", cfg)
     reps = segment_reps(analyze(sess.raw, prof.spine_model))
     assert len(reps) == len(sess.truth.reps) == 6

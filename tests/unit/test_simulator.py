@@ -7,7 +7,7 @@ import pytest
 
 from posture import quat as Q
 from posture.fusion import OrientationFilter
-from sim.wearer import SCRIPTS, SimConfig, simulate
+from sim.wearer import SCRIPTS, SimConfig, calibrated_profile, simulate
 
 
 def test_deterministic_per_seed():
@@ -84,3 +84,15 @@ def test_fusion_on_simulated_data_tracks_inclination():
 
     err = sagittal_inclination(q_seg) - r.truth.lumbar_inclination
     assert np.sqrt(np.mean(err[200:] ** 2)) < 1.5
+
+
+def test_calibrated_profile_is_the_wearers_own_calibration():
+    from calibration import calibrate
+
+    cfg = SimConfig(seed=2, rate_hz=100)
+    got = calibrated_profile(cfg)
+    want = calibrate(simulate("calibration", cfg).raw)
+    assert got.to_json_dict() == want.to_json_dict()
+    assert calibrated_profile(2, 100.0).to_json_dict() == want.to_json_dict()
+    with pytest.raises(ValueError, match="rate_hz"):
+        calibrated_profile(cfg, 100.0)
