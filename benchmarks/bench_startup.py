@@ -128,9 +128,9 @@ def main() -> None:
             *rows,
             "",
             "`--help` imports no numpy, scipy, pyarrow, PySide6, bleak, bumble or the simulator "
-            "(tests/unit/test_cli_startup.py). The clock alignment's band-pass runs as an FFT "
+            "(tests/spinewatch/test_cli_startup.py). The clock alignment's band-pass runs as an FFT "
             "convolution giving scipy.signal's numbers to rounding (posture/iirfilter.py, "
-            "tests/unit/test_iirfilter.py), but `analyze` misses its target: the batch gait "
+            "tests/posture/test_iirfilter.py), but `analyze` misses its target: the batch gait "
             "detector (posture/anchors.gait_mask) designs a Butterworth band-pass at the data's "
             "rate and so imports scipy.signal, about 2 s of the figure above on this machine "
             "(test_analyze_imports_no_scipy is an xfail until that is removed).",

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 # Qt offscreen for every test that opens a widget (not only tests/gui): with xdist, a worker may
-# run tests/sessions/test_gui_sink.py without ever loading tests/gui/conftest.py.
+# run tests/spinewatch/sessions/test_gui_sink.py without ever loading tests/gui/conftest.py.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

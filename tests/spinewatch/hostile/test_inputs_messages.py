@@ -10,7 +10,7 @@ import pytest
 
 from posture.errors import DataFormatError
 from posture.rawcsv import read_raw_csv
-from tests.hostile._inputs_common import lifting_csv, run_cli
+from tests.spinewatch.hostile._inputs_common import lifting_csv, run_cli
 
 HEADER = "time_s,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
 

@@ -13,7 +13,7 @@ import pytest
 
 from sim.evaluation import evaluate_broad
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "broad"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "broad"
 FILES = sorted(DATA.glob("broad_*.npz")) if DATA.exists() else []
 
 pytestmark = pytest.mark.skipif(not FILES, reason=f"BROAD excerpts not found in {DATA}")

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.hostile._inputs_common import good_profile_dict, run_cli
+from tests.spinewatch.hostile._inputs_common import good_profile_dict, run_cli
 
 HEADER = "time_s,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
 cell = st.one_of(

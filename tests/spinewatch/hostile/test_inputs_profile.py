@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from calibration import CalibrationError, CalibrationProfile
-from tests.hostile._inputs_common import good_profile_dict, lifting_csv, run_cli, write_profile
+from tests.spinewatch.hostile._inputs_common import (
+    good_profile_dict,
+    lifting_csv,
+    run_cli,
+    write_profile,
+)
 
 
 def _broken(change: str) -> Any:

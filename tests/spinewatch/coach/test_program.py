@@ -1,21 +1,14 @@
-"""The programme: pass criteria, unlocking, a simulated run end to end, progress over weeks."""
+"""The programme: pass criteria, a simulated run end to end, progress over weeks (unlocking:
+tests/posture/test_drill_program.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from posture.drills import PROGRAM
-from posture.drills.program import next_drill, unlocked
 from spinewatch.coach.progress import trends, write_html
 from spinewatch.coach.simulated import run_program, simulate_weeks
 from spinewatch.coach.store import ProgressStore
-
-
-def test_unlocking_follows_the_programme():
-    assert next_drill(set()) == "cat-cow"
-    assert unlocked({"cat-cow"}) == ["cat-cow", "dowel-hinge-kneeling"]
-    assert next_drill(set(PROGRAM)) is None
 
 
 def test_simulated_drills_pass_and_fail(tmp_path):  # type: ignore[no-untyped-def]

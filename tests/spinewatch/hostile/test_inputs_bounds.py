@@ -12,7 +12,7 @@ import pytest
 
 from posture.errors import DataFormatError, SpinewatchError
 from posture.rawcsv import read_raw_csv
-from tests.hostile._inputs_common import run_cli
+from tests.spinewatch.hostile._inputs_common import run_cli
 
 # Every case named in issue 17 item 9 (and the --speed/--rate cases of item 7).
 NONSENSE = [

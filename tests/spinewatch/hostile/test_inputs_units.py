@@ -15,9 +15,9 @@ from posture.rawcsv import write_raw_csv
 from posture.records import ImuBlock
 from posture.units import UnitSpec, _gyro_tilt_ratio, check_units, to_si
 from sim.wearer import SimConfig, simulate
-from tests.hostile._inputs_common import run_cli
+from tests.spinewatch.hostile._inputs_common import run_cli
 
-BROAD = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "broad"
+BROAD = Path(__file__).resolve().parents[4] / "shared" / "data" / "broad"
 
 
 def _scaled(raw: dict[str, ImuBlock], fa: float = 1.0, fg: float = 1.0) -> dict[str, ImuBlock]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("firmware_bridge", "posture", "calibration", "gui", "spinewatch")
 PACKAGES = (*PRODUCT, "sim")
 BLUETOOTH = {"bleak", "bumble"}
