@@ -22,16 +22,15 @@ import numpy as np
 
 from benchmarks.bench_engine import realistic
 from benchmarks.collect import machine, write_fragment
-from calibration import calibrate
 from posture.alerts import AlertEngine, LoadContext, LoadSettings
 from posture.alignment import choose_clock
 from posture.anchors import error_from_confidence, rotation_uncertain
 from posture.batch import analyze_offline
 from posture.engine import analyze
-from posture.evaluation import angle_rmse
 from posture.records import LUMBAR, THORACIC, AngleBlock
-from posture.simulator import simulate
 from posture.thresholds import Thresholds
+from sim.evaluation import angle_rmse
+from sim.wearer import calibrated_profile, simulate
 
 TUNE = (0, 1)
 REPORT = (2, 3, 4, 5, 6)
@@ -49,7 +48,7 @@ def _rot_err(a: AngleBlock, truth) -> np.ndarray:  # type: ignore[no-untyped-def
 
 def run(seed: int, rate: float, clock: str, minutes: float) -> dict[str, float]:
     cfg = replace(realistic(seed, rate), clock=clock)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     sess = simulate("varied-session", cfg, duration_s=minutes * 60.0)
     truth = sess.truth
     out: dict[str, float] = {}

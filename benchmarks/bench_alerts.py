@@ -24,10 +24,9 @@ import numpy as np
 from benchmarks.bench_engine import realistic
 from benchmarks.collect import machine, write_fragment
 from benchmarks.varied_eval import OTHER, TH, UNLOADED, score_all
-from calibration import calibrate
 from posture.alerts import AlertEngine, LoadContext, LoadSettings
 from posture.engine import analyze
-from posture.simulator import simulate
+from sim.wearer import calibrated_profile, simulate
 
 HELD_OUT = [(1, 50.0, "separate"), (2, 100.0, "shared"), (3, 200.0, "separate"),
             (4, 50.0, "shared"), (5, 100.0, "separate"), (6, 200.0, "separate")]  # fmt: skip
@@ -37,7 +36,7 @@ TUNING = [(100, 100.0, "separate"), (101, 100.0, "separate"), (102, 100.0, "sepa
 
 def run(seed: int, rate: float, clock: str, minutes: float) -> tuple[dict, dict]:
     cfg = replace(realistic(seed, rate), clock=clock)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     sess = simulate("varied-session", cfg, duration_s=minutes * 60)
     ang = analyze(sess.raw, prof.spine_model)
     measured = score_all(ang, sess.truth)

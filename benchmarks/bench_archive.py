@@ -35,13 +35,12 @@ DAY = 86400.0
 
 
 def record_base(path: Path, seed: int, seconds: float) -> Path:
-    from calibration import calibrate
     from calibration.profile import thresholds_for
-    from firmware_bridge.simsource import SimulatedSource
-    from posture.simulator import SimConfig, simulate
+    from sim.source import SimulatedSource
+    from sim.wearer import SimConfig, calibrated_profile
     from spinewatch.sessions.recorder import Recorder
 
-    prof = calibrate(simulate("calibration", SimConfig(seed=seed)).raw)
+    prof = calibrated_profile(seed)
     src = SimulatedSource("lifting-session", seconds, SimConfig(seed=seed), speed=0, burst_s=0.5)
     rec = Recorder(src, path, prof, thresholds_for(prof, None), "auto")
     asyncio.run(rec.run(seconds=seconds))  # the first `seconds` of stream time

@@ -23,10 +23,10 @@ import numpy as np
 
 from benchmarks.collect import machine, write_fragment
 from firmware_bridge.api import SensorNotFoundError
-from firmware_bridge.sim_peripheral import Faults
-from firmware_bridge.simulated import SimulatedBleSource
 from posture.records import ImuBlock
-from posture.simulator import SimConfig
+from sim.ble_source import SimulatedBleSource
+from sim.peripheral import Faults
+from sim.wearer import SimConfig
 
 
 def instrument(src: SimulatedBleSource) -> dict[str, list[tuple[float, int]]]:

@@ -19,11 +19,10 @@ import numpy as np
 
 from benchmarks.bench_engine import realistic
 from benchmarks.collect import machine, write_fragment
-from calibration import calibrate
 from posture.drills import PROGRAM, HoldDrill, NeutralBand, make_analyser
 from posture.drills.feed import frames_from_raw
-from posture.sim_drills import DRILL_FAULTS, simulate_drill
-from posture.simulator import simulate
+from sim.drills import DRILL_FAULTS, simulate_drill
+from sim.wearer import calibrated_profile
 
 RATE = 100.0
 
@@ -99,7 +98,7 @@ def sweep(seeds: list[int]) -> str:
     res: dict[tuple[str, float], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for seed in seeds:
         cfg = realistic(seed, RATE)
-        prof = calibrate(simulate("calibration", cfg).raw)
+        prof = calibrated_profile(cfg)
         band = NeutralBand.from_ranges(prof.ranges, prof.standing_flexion_deg)
         for drill, kind in SWEEP:
             for sev in SEVERITIES:
@@ -151,7 +150,7 @@ def main() -> None:
     t0 = time.perf_counter()
     per: dict[str, dict[str, list[float]]] = {d: defaultdict(list) for d in args.drills}
     for seed in args.seeds:
-        prof = calibrate(simulate("calibration", realistic(seed, RATE)).raw)
+        prof = calibrated_profile(realistic(seed, RATE))
         band = NeutralBand.from_ranges(prof.ranges, prof.standing_flexion_deg)
         for d in args.drills:
             for k, v in run_drill(d, seed, prof, band).items():

@@ -19,9 +19,9 @@ from benchmarks.collect import machine, write_fragment
 from calibration import calibrate
 from posture.alignment import estimate_clock_map
 from posture.engine import EngineSettings, PostureEngine, analyze
-from posture.evaluation import angle_rmse, evaluate_broad
 from posture.rawcsv import read_raw_csv, write_raw_csv
-from posture.simulator import SimConfig, simulate
+from sim.evaluation import angle_rmse, evaluate_broad
+from sim.wearer import SimConfig, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 BROAD = ROOT.parent / "shared" / "data" / "broad"

@@ -40,14 +40,13 @@ import PySide6  # noqa: E402
 from PySide6.QtCore import QEvent, QObject  # noqa: E402
 
 from benchmarks.collect import machine, write_fragment  # noqa: E402
-from calibration import calibrate  # noqa: E402
-from firmware_bridge.simsource import SimulatedSource  # noqa: E402
 from gui.app import make_pipeline, qt_app, run_in_qt, thresholds_for  # noqa: E402
 from gui.controller import LiveController  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 from posture.alerts import LoadSettings, detect_alerts  # noqa: E402
 from posture.engine import analyze  # noqa: E402
-from posture.simulator import SimConfig, simulate  # noqa: E402
+from sim.source import SimulatedSource  # noqa: E402
+from sim.wearer import SimConfig, calibrated_profile, simulate  # noqa: E402
 
 CHUNK_S = 0.02
 
@@ -101,7 +100,7 @@ class PaintCounter(QObject):
 def _window(seed: int, seconds: float, clock: JumpClock) -> tuple[SimulatedSource, MainWindow]:
     qt_app()
     cfg = SimConfig(seed=seed)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     src = SimulatedSource("lifting-session", seconds, cfg, speed=1.0, clock=clock)
     th = thresholds_for(prof)
     ctl = LiveController(src, make_pipeline(prof, th, src.rates_hz))
@@ -145,7 +144,7 @@ def alert_latencies(seed: int, minutes: float) -> tuple[list[float], int]:
     """Wall time from each alert's raising sample being available to the banner's paint, s,
     and the number of alerts expected (batch analysis of the same session)."""
     cfg = SimConfig(seed=seed)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     sess = simulate("lifting-session", cfg, duration_s=minutes * 60)
     expected = detect_alerts(
         analyze(sess.raw, prof.spine_model), thresholds_for(prof), LoadSettings()

@@ -20,12 +20,11 @@ import time
 import numpy as np
 
 from benchmarks.collect import machine, write_fragment
-from calibration import calibrate
 from posture.alignment import ClockMap
 from posture.engine import EngineSettings
 from posture.live import LivePipeline
 from posture.records import ROLES, ImuBlock
-from posture.simulator import SimConfig, simulate
+from sim.wearer import SimConfig, calibrated_profile, simulate
 from spinewatch.events import thresholds_for
 
 
@@ -48,7 +47,7 @@ def blocks_of(raw: dict[str, ImuBlock], chunk_s: float) -> list[ImuBlock]:
 
 def setup(minutes: float) -> tuple[list[ImuBlock], float, object]:
     cfg = SimConfig(seed=5)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     raw = simulate("lifting-session", cfg, duration_s=minutes * 60).raw
     span = max(float(b.t[-1]) for b in raw.values()) - min(float(b.t[0]) for b in raw.values())
     return blocks_of(raw, 0.02), span, prof

@@ -22,14 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.collect import machine, write_fragment
-from calibration import calibrate
+from benchmarks.crashcheck import kill_trial
 from firmware_bridge.api import Block, LinkState, LinkStatus
-from firmware_bridge.simsource import as_counts
 from posture.records import ROLES, ImuBlock
-from posture.simulator import SimConfig, simulate
+from sim.source import as_counts
+from sim.wearer import SimConfig, calibrated_profile, simulate
 from spinewatch.events import thresholds_for
 from spinewatch.sessions import SessionFile
-from spinewatch.sessions.crashcheck import kill_trial
 from spinewatch.sessions.recorder import Recorder
 from spinewatch.sessions.report import write_report
 from spinewatch.sessions.writer import SessionWriter
@@ -114,7 +113,7 @@ class LoopedSource:
 def long_recording(folder: Path, hours: float, chunk_s: float, base_min: float = 10.0) -> dict:
     """The full recorder (fusion, angles, alerts, reps, writer) on a looped session."""
     cfg = SimConfig(seed=5)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     raw = counts(simulate("lifting-session", cfg, duration_s=base_min * 60).raw)
     loops = int(round(hours * 60 / base_min))
     src = LoopedSource(raw, loops, chunk_s)

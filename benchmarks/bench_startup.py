@@ -30,14 +30,13 @@ SPINEWATCH = str(Path(sys.executable).with_name("spinewatch"))
 
 def make_data(folder: Path) -> tuple[Path, Path]:
     """A 10-min two-sensor 200 Hz recording and a calibration profile of the same wearer."""
-    from calibration import calibrate
     from posture.rawcsv import write_raw_csv
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, calibrated_profile, simulate
 
     raw, prof = folder / "raw600.csv", folder / "profile.json"
     cfg = SimConfig(seed=7, rate_hz=200.0)
     write_raw_csv(raw, simulate("lifting-session", cfg, duration_s=600.0).raw)
-    calibrate(simulate("calibration", cfg).raw).save(prof)
+    calibrated_profile(cfg).save(prof)
     return raw, prof
 
 
@@ -129,9 +128,9 @@ def main() -> None:
             *rows,
             "",
             "`--help` imports no numpy, scipy, pyarrow, PySide6, bleak, bumble or the simulator "
-            "(tests/unit/test_cli_startup.py). The clock alignment's band-pass runs as an FFT "
+            "(tests/spinewatch/test_cli_startup.py). The clock alignment's band-pass runs as an FFT "
             "convolution giving scipy.signal's numbers to rounding (posture/iirfilter.py, "
-            "tests/unit/test_iirfilter.py), but `analyze` misses its target: the batch gait "
+            "tests/posture/test_iirfilter.py), but `analyze` misses its target: the batch gait "
             "detector (posture/anchors.gait_mask) designs a Butterworth band-pass at the data's "
             "rate and so imports scipy.signal, about 2 s of the figure above on this machine "
             "(test_analyze_imports_no_scipy is an xfail until that is removed).",

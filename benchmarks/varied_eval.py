@@ -10,8 +10,8 @@ import numpy as np
 from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings, detect_alerts
 from posture.records import AngleBlock
 from posture.reps import RepMetrics, segment_reps
-from posture.simulator import PHASES
 from posture.thresholds import Thresholds
+from sim.wearer import PHASES
 
 TH = Thresholds.parse("flexion=20,lateral_flexion=15,rotation=15")
 UNLOADED = ("catcow", "quadruped", "toe-touch", "side-bend", "twist", "stretch", "squat", "walk")

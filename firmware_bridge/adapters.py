@@ -10,7 +10,7 @@ without any Bluetooth.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -21,13 +21,6 @@ from firmware_bridge.profiles import witmotion as WIT
 from firmware_bridge.profiles.spinewatch import PacketError
 from firmware_bridge.timing import ArrivalClock, ClockFit, RateMeter, Unwrapper
 from posture.records import ImuBlock, OrientationBlock
-
-
-class GattClient(Protocol):
-    """The part of ``bleak.BleakClient`` the adapters use (so tests can fake it)."""
-
-    async def write_gatt_char(self, char: str, data: bytes, response: bool = ...) -> None: ...
-    async def read_gatt_char(self, char: str) -> bytearray: ...
 
 
 class Adapter:

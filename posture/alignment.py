@@ -73,7 +73,6 @@ class ClockMap:
         return (np.asarray(t_thoracic, dtype=np.float64) - self.offset_s) / (1.0 + self.drift)
 
 
-IDENTITY_CLOCK = ClockMap()
 SHARED_CLOCK = ClockMap(source="shared")
 CLOCK_MODES = ("auto", "fit", "shared")
 

@@ -217,8 +217,6 @@ class OrientationFilter:
             self._gait.process(acc_c),
         )
 
-    update_batch = process
-
     def params(self) -> dict[str, float | bool]:
         """The VQF parameters this filter runs with (shared by :func:`fuse_offline`)."""
         return {

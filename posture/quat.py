@@ -87,20 +87,6 @@ def from_matrix(m: ArrayLike) -> F64:
     return q.reshape(mat.shape[:-2] + (4,))
 
 
-def to_matrix(q: ArrayLike) -> F64:
-    """Rotation matrices ``(..., 3, 3)`` of unit quaternions ``(..., 4)``."""
-    a = normalize(q)
-    w, x, y, z = np.moveaxis(a, -1, 0)
-    return np.stack(
-        (
-            np.stack((1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)), -1),
-            np.stack((2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)), -1),
-            np.stack((2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)), -1),
-        ),
-        axis=-2,
-    )
-
-
 def angle(q: ArrayLike) -> F64:
     """Rotation angle (rad, in ``[0, π]``) of unit quaternions ``(..., 4)``."""
     a = normalize(q)

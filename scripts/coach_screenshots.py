@@ -6,7 +6,7 @@ Writes docs/screenshots/coach-*.png and progress.png. Run:
 
 Coach: simulated wearer 1 doing box squats with faults in the first attempt, caught at the
 first cue (rounding at the bottom) and at the rest after the first set. Progress: four
-simulated weeks of an improving wearer (the same as tests/coach/test_program.py).
+simulated weeks of an improving wearer (the same as tests/spinewatch/coach/test_program.py).
 """
 
 from __future__ import annotations

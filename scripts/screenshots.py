@@ -21,11 +21,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 
-from firmware_bridge.simsource import SimulatedSource  # noqa: E402
 from gui.app import grab, qt_app  # noqa: E402
 from gui.wizard import CalibrationWizard  # noqa: E402
 from posture.records import ImuBlock  # noqa: E402
-from posture.simulator import SimConfig  # noqa: E402
+from sim.source import SimulatedSource  # noqa: E402
+from sim.wearer import SimConfig  # noqa: E402
 from spinewatch.cli import main as cli  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"

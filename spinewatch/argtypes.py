@@ -142,7 +142,7 @@ def threshold_spec(text: str) -> str:
 
 def fault_spec(text: str) -> str:
     """One ``--fault NAME=VALUE`` of the simulated sensors, checked now (kept as text)."""
-    from firmware_bridge.sim_peripheral import Faults, FaultSpecError
+    from sim.peripheral import Faults, FaultSpecError
 
     try:
         Faults.parse([text])

@@ -39,10 +39,10 @@ def _run_demo(seed: int, minutes: float, rate_hz: float, folder: Path, keep: boo
     from calibration import calibrate
     from posture.anglescsv import write_angles_csv
     from posture.engine import EngineSettings, PostureEngine, stream_in_chunks
-    from posture.evaluation import angle_rmse
     from posture.rawcsv import write_raw_csv
     from posture.records import AngleBlock
-    from posture.simulator import SimConfig, simulate
+    from sim.evaluation import angle_rmse
+    from sim.wearer import SimConfig, simulate
     from spinewatch.console import print_profile
 
     con = Console(highlight=False)
@@ -133,17 +133,16 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
 
     from rich.console import Console
 
-    from calibration import calibrate
     from firmware_bridge.hub import link_report
-    from firmware_bridge.sim_peripheral import Faults
-    from firmware_bridge.simulated import SimulatedBleSource
     from posture.alerts import LoadSettings
     from posture.alignment import ClockMap
     from posture.engine import EngineSettings
-    from posture.evaluation import angle_rmse
     from posture.live import LivePipeline
     from posture.records import AngleBlock
-    from posture.simulator import SimConfig, simulate
+    from sim.ble_source import SimulatedBleSource
+    from sim.evaluation import angle_rmse
+    from sim.peripheral import Faults
+    from sim.wearer import SimConfig, calibrated_profile
     from spinewatch.console import print_profile
     from spinewatch.events import thresholds_for
 
@@ -154,7 +153,7 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
         "sensors (thoracic T12, lumbar), strapped on at random angles"
     )
     con.print("\n[bold]1. Calibration[/bold]: quiet standing, then cat-cow three times")
-    profile = calibrate(simulate("calibration", cfg).raw)
+    profile = calibrated_profile(cfg)
     print_profile(profile)
     con.print(
         f"\n[bold]2. Live lifting session[/bold] ({seconds:g} s, real time): the sensors "
@@ -219,12 +218,11 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
 def run_gui_demo(seed: int = 7, seconds: float = 60.0, faults: list[str] | None = None) -> int:
     """The demo in the window: the simulated wearer's calibration, then the live session from
     simulated Bluetooth sensors in the main window (until it is closed)."""
-    from calibration import calibrate
     from gui.app import AppOptions, run_app
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import calibrated_profile
     from spinewatch.sources import open_source
 
-    profile = calibrate(simulate("calibration", SimConfig(seed=seed)).raw)
+    profile = calibrated_profile(seed)
     return run_app(
         lambda: open_source(True, seconds=seconds, seed=seed, faults=faults, ble=True),
         profile,

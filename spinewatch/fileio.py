@@ -211,11 +211,6 @@ def write_text(path: PathLike, text: str, **check: Any) -> Path:
     return Path(path)
 
 
-def write_json(path: PathLike, obj: Any, **check: Any) -> Path:
-    """:func:`dumps_json` of ``obj`` written atomically to ``path``."""
-    return write_text(path, dumps_json(obj) + "\n", **check)
-
-
 # -- signals -----------------------------------------------------------------------------------
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()

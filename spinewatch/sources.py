@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from firmware_bridge.api import BridgeError, SampleSource
 from posture.records import ROLES
-from posture.simulator import SimConfig
 
 
 def open_source(
@@ -54,18 +53,20 @@ def open_source(
                 "or add --simulate to use a simulated wearer"
             )
         return SensorHub.from_pairing(pairing)
+    from sim.wearer import SimConfig
+
     cfg = SimConfig(seed=seed)
     use_ble = (speed == 1.0) if ble is None else ble
     if use_ble:
         if speed != 1.0:
             raise BridgeError("simulated Bluetooth sensors stream in real time; use --speed 1")
-        from firmware_bridge.sim_peripheral import Faults
-        from firmware_bridge.simulated import SimulatedBleSource
+        from sim.ble_source import SimulatedBleSource
+        from sim.peripheral import Faults
 
         return SimulatedBleSource(script, seconds, cfg, faults=Faults.parse(list(faults or [])))
     if faults:
         raise BridgeError("--fault needs the simulated Bluetooth link (real-time, --speed 1)")
-    from firmware_bridge.simsource import SimulatedSource
+    from sim.source import SimulatedSource
 
     return SimulatedSource(script, seconds, cfg, speed=speed)
 

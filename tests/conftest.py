@@ -14,21 +14,20 @@ from typing import Any
 import pytest
 
 # Qt offscreen for every test that opens a widget (not only tests/gui): with xdist, a worker may
-# run tests/sessions/test_gui_sink.py without ever loading tests/gui/conftest.py.
+# run tests/spinewatch/sessions/test_gui_sink.py without ever loading tests/gui/conftest.py.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @lru_cache(maxsize=32)
 def _profile(seed: int, rate_hz: float) -> Any:
-    from calibration import calibrate
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import calibrated_profile
 
-    return calibrate(simulate("calibration", SimConfig(seed=seed, rate_hz=rate_hz)).raw)
+    return calibrated_profile(seed, rate_hz)
 
 
 @lru_cache(maxsize=32)
 def _simulated(script: str, seed: int, duration_s: float | None, rate_hz: float) -> Any:
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, simulate
 
     return simulate(script, SimConfig(seed=seed, rate_hz=rate_hz), duration_s=duration_s)
 
@@ -47,7 +46,7 @@ def sim_profile() -> Callable[..., Any]:
 @pytest.fixture(scope="session")
 def sim_session() -> Callable[..., Any]:
     """``sim_session(script, seed=3, duration_s=None, rate_hz=200.0)``: a default-config
-    simulation (``posture.simulator.SimResult``), made once per test run. Read-only."""
+    simulation (``sim.wearer.SimResult``), made once per test run. Read-only."""
 
     def get(
         script: str, seed: int = 3, duration_s: float | None = None, rate_hz: float = 200.0

@@ -11,7 +11,7 @@ import numpy as np
 from posture import quat as Q
 from posture.angles import quat_from_zxy
 from posture.records import ImuBlock
-from posture.simulator import Q_UP, _mj  # noqa: E402,F401  (upright segment facing +x)
+from sim.movement import Q_UP, min_jerk  # noqa: E402,F401  (upright segment facing +x)
 
 
 def zxy_deg(flex: float = 0.0, lat: float = 0.0, rot: float = 0.0) -> np.ndarray:
@@ -38,7 +38,7 @@ def imu_from_quats(sensor: str, t: np.ndarray, q: np.ndarray) -> ImuBlock:
 
 def smooth_step(t: np.ndarray, t0: float, t1: float) -> np.ndarray:
     """0 before t0, 1 after t1, minimum-jerk in between (the simulator's profile)."""
-    return _mj((t - t0) / (t1 - t0))
+    return min_jerk((t - t0) / (t1 - t0))
 
 
 def two_sensor_move(

@@ -17,10 +17,8 @@ import numpy as np
 
 from posture.drills import PROGRAM, get_spec
 from posture.drills.program import drill_passes
-from posture.sim_drills import simulate_drill
 from spinewatch.coach.progress import trends
 from spinewatch.coach.runner import Coach, SetOutcome, SimClock, interleave
-from spinewatch.coach.simulated import RATE_HZ, simulated_wearer
 from spinewatch.coach.store import ProgressStore, SetRecord
 
 
@@ -87,6 +85,9 @@ class CoachDriver:
                 return
 
     def _run(self) -> Iterator[None]:
+        from sim.drills import simulate_drill
+        from spinewatch.coach.simulated import RATE_HZ, simulated_wearer
+
         page = self.window.coach
         cfg, prof, band = simulated_wearer(self.seed)
         passed = (self.store.passed() if self.store else set()) | self.passed

@@ -21,8 +21,6 @@ import numpy as np
 from posture.drills import PROGRAM, get_spec
 from spinewatch.coach.store import SetRecord
 
-METRICS = ("score", "hip_share", "max_lumbar_deviation_deg", "rotation_share")
-
 
 @dataclass(frozen=True)
 class Trend:

@@ -2,7 +2,7 @@
 progress used to test the progress report.
 
 The wearer is calibrated from a simulated cat-cow, then does each drill's prescribed sets
-(simulated by :mod:`posture.sim_drills`) through the live drill path. Some first attempts
+(simulated by :mod:`sim.drills`) through the live drill path. Some first attempts
 have faults (drawn from the seed) and fail; the second attempt is clean, so a programme run
 shows both a failed drill with its regression and the unlocking of the next one.
 """
@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from calibration import calibrate
 from calibration.profile import CalibrationProfile
 from posture.drills import PROGRAM, NeutralBand, get_spec
 from posture.records import LUMBAR, ImuBlock
-from posture.sim_drills import simulate_drill
-from posture.simulator import SimConfig, simulate
+from sim.drills import simulate_drill
+from sim.wearer import SimConfig, calibrated_profile
 from spinewatch.coach.runner import Coach, Say, SetOutcome, SimClock, header, interleave
 from spinewatch.coach.store import ProgressStore, SetRecord
 
@@ -31,7 +30,7 @@ EPOCH_S = 1000.0  # sensor time of the programme's start
 def simulated_wearer(seed: int) -> tuple[SimConfig, CalibrationProfile, NeutralBand]:
     """(sensor config, calibration profile, neutral band) of the simulated wearer."""
     cfg = SimConfig(seed=seed, rate_hz=RATE_HZ)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     return cfg, prof, NeutralBand.from_ranges(prof.ranges, prof.standing_flexion_deg)
 
 

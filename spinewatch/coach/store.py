@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +65,6 @@ class SetRecord:
 
     def to_json(self) -> str:
         return json.dumps(json_safe(asdict(self)), allow_nan=False, separators=(",", ":"))
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class ProgressStore:

@@ -70,13 +70,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from collections.abc import Callable
 
-    from calibration import CalibrationProfile, calibrate
+    from calibration import CalibrationProfile
     from firmware_bridge.api import SampleSource
-    from firmware_bridge.simsource import SimulatedSource
     from gui.app import AppOptions, GuiError, check_display, run_app
     from gui.source_adapters import Playback
-    from posture.simulator import SimConfig, simulate
     from posture.thresholds import Thresholds
+    from sim.source import SimulatedSource
+    from sim.wearer import SimConfig, calibrated_profile
     from spinewatch.sources import open_source
 
     if args.speed <= 0:
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     elif args.simulate:
         if profile is None and args.screenshot:
-            profile = calibrate(simulate("calibration", cfg).raw)  # no one to walk through it
+            profile = calibrated_profile(cfg)  # no one to walk through it
         length = seconds or 600.0
 
         def source() -> SampleSource:

@@ -46,20 +46,20 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
 
-    from calibration import CalibrationProfile, calibrate
+    from calibration import CalibrationProfile
     from posture.alerts import LoadSettings
     from posture.alignment import ClockMap
     from posture.engine import EngineSettings
     from posture.errors import CalibrationRequiredError
     from posture.live import LivePipeline
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import calibrated_profile
     from spinewatch.events import thresholds_for
     from spinewatch.sources import open_source, stop_on_signals
 
     if args.profile:
         profile = CalibrationProfile.load(args.profile)
     elif args.simulate:
-        profile = calibrate(simulate("calibration", SimConfig(seed=args.seed)).raw)
+        profile = calibrated_profile(args.seed)
     else:
         raise CalibrationRequiredError(
             "live monitoring needs your calibration profile: run 'spinewatch calibrate' (or "

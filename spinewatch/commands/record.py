@@ -91,10 +91,9 @@ def run(args: argparse.Namespace) -> int:
     if args.profile:
         profile = CalibrationProfile.load(args.profile)
     elif args.simulate:
-        from calibration import calibrate
-        from posture.simulator import SimConfig, simulate
+        from sim.wearer import calibrated_profile
 
-        profile = calibrate(simulate("calibration", SimConfig(seed=args.seed)).raw)
+        profile = calibrated_profile(args.seed)
     else:
         profile = None
         print(

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     async def go() -> list:  # type: ignore[type-arg]
         if not args.simulate:
             return await scan(args.seconds, everything=args.all)
-        from firmware_bridge.simulated import SimulatedBleSource, scanner_kwargs
+        from sim.ble_source import SimulatedBleSource, scanner_kwargs
 
         src = SimulatedBleSource("standing", 5.0)
         for per in src.peripherals.values():

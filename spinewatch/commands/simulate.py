@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "script",
-        choices=LazyChoices("posture.simulator:SCRIPTS"),
+        choices=LazyChoices("sim.wearer:SCRIPTS"),
         metavar="SCRIPT",
         help="movement script: %(choices)s",
     )
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     from posture.errors import PostureError
     from posture.rawcsv import write_raw_csv
-    from posture.simulator import PHASES, SimConfig, simulate
+    from sim.wearer import PHASES, SimConfig, simulate
     from spinewatch.fileio import OutputError, atomic_output, check_output, dumps_json, same_path
 
     if not 50.0 <= args.rate <= 400.0:

@@ -305,7 +305,6 @@ def _raw_batch(items: list[tuple[int, ImuBlock]]) -> pa.RecordBatch:
 
 
 PARQUET_SCHEMA_VERSION = 2  # 1: a folder with session.json beside the tables
-PARQUET_TABLES = ("raw", "angles", "events")
 
 
 def session_metadata(sf: SessionFile, table: str) -> dict[bytes, bytes]:

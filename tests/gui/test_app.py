@@ -56,12 +56,12 @@ def test_without_a_profile_the_wizard_comes_first(qapp, tmp_path, monkeypatch) -
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from firmware_bridge.simsource import SimulatedSource
     from gui.app import AppOptions, run_app
     from gui.main_window import MainWindow
     from gui.source_adapters import Playback
     from gui.wizard import CalibrationWizard
-    from posture.simulator import SimConfig
+    from sim.source import SimulatedSource
+    from sim.wearer import SimConfig
 
     cfg = SimConfig(seed=3)
     seen: list[str] = ["pair"]

@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_bridge.simsource import SimulatedSource
 from gui.controller import RingBuffer
 from gui.source_adapters import Playback, SwappedRoles
-from posture.simulator import SimConfig
+from sim.source import SimulatedSource
+from sim.wearer import SimConfig
 from tests.gui.helpers import FakeClock, start
 
 

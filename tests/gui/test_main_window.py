@@ -9,13 +9,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from firmware_bridge.api import LinkState
-from firmware_bridge.simsource import SimulatedSource
 from gui.app import make_pipeline, thresholds_for
 from gui.controller import COL, LiveController
 from gui.main_window import MainWindow
 from posture.live import LivePipeline
 from posture.records import AngleBlock
-from posture.simulator import SimConfig
+from sim.source import SimulatedSource
+from sim.wearer import SimConfig
 from tests.gui.helpers import FakeClock, ListSink, profile, start
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from calibration import CalibrationProfile
-from firmware_bridge.simsource import SimulatedSource
 from gui.wizard import CalibrationWizard
 from posture.records import ImuBlock
-from posture.simulator import SimConfig
+from sim.source import SimulatedSource
+from sim.wearer import SimConfig
 from tests.gui.helpers import FakeClock, ScriptedSource, start
 
 

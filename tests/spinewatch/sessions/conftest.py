@@ -1,0 +1,44 @@
+"""A short simulated recording shared by the session tests (recorded once per test run)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from sim.source import SimulatedSource
+from sim.wearer import SimConfig
+from spinewatch.events import thresholds_for
+from spinewatch.sessions.recorder import Recorder
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPINEWATCH_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(scope="session")
+def profile(sim_profile):  # type: ignore[no-untyped-def]
+    return sim_profile(3)
+
+
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory: pytest.TempPathFactory, profile) -> dict:  # type: ignore[no-untyped-def]
+    """60 s of a lifting session with a manual set and a note, recorded flat out."""
+    path = tmp_path_factory.mktemp("rec") / "lift.sqlite"
+    src = SimulatedSource("lifting-session", 60.0, SimConfig(seed=3), speed=0, burst_s=0.5)
+    rec = Recorder(src, path, profile, thresholds_for(profile, None), "auto")
+    updates = []
+
+    def on_update(up) -> None:  # type: ignore[no-untyped-def]
+        updates.append(up)
+        # A set marker and a note placed mid-stream, as a user would.
+        if rec.pipeline is not None and len(updates) == 1500:
+            rec.start_set()
+            rec.note("felt a twinge")
+        if rec.pipeline is not None and len(updates) == 2500:
+            rec.end_set()
+
+    result = asyncio.run(rec.run(on_update=on_update))
+    return {"path": path, "result": result, "updates": updates, "source": src}

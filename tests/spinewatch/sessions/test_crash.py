@@ -1,0 +1,24 @@
+"""kill -9 of a recording process: the file opens, is consistent, lost ≤ 1 s, interrupted."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from benchmarks.crashcheck import kill_trial
+from spinewatch.sessions import SessionStatus
+
+
+@pytest.mark.timeout(180)
+def test_kill_9_loses_at_most_a_second(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    for i in range(3):
+        trial = kill_trial(tmp_path, after_s=rng.uniform(1.5, 4.0), name=f"k{i}")
+        assert trial.integrity == "ok"
+        assert trial.status is SessionStatus.INTERRUPTED
+        assert trial.consistent and trial.blocks > 100
+        assert trial.lost_s <= 1.0, trial
+        assert trial.stored_s <= trial.reached_s + 0.05
+        assert trial.angles_s > trial.stored_s - 1.5  # the live angles were kept too
