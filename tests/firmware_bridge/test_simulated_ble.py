@@ -235,6 +235,7 @@ def test_haptic_signal_and_sensor_tap() -> None:
     assert len(taps) == 1 and taps[0][0] == "lumbar"
 
 
+@pytest.mark.slow
 def test_live_angles_through_ble_match_the_truth_and_batch() -> None:
     import dataclasses
 

@@ -83,6 +83,7 @@ def test_varied_session_shape(varied):
         assert rep.loaded == (rep.kind in ("lift", "swing"))
 
 
+@pytest.mark.slow
 def test_varied_session_has_rounded_low_hip_reps_counted_as_reps():
     found = []
     for seed in (11, 12, 13):

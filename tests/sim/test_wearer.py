@@ -63,6 +63,7 @@ def test_rates(rate):
     assert r.raw["lumbar"].nominal_rate() == pytest.approx(rate, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_all_scripts_run_and_reps_are_sensible():
     for name in SCRIPTS:
         r = simulate(

@@ -105,6 +105,7 @@ def test_analyze_events_json(tmp_path):
     assert bad.value.code == 2
 
 
+@pytest.mark.slow
 def test_monitor_simulated_prints_alerts(capsys):
     assert main(["monitor", "--simulate", "--seconds", "60", "--speed", "0", "--seed", "7"]) == 0
     out = capsys.readouterr().out

@@ -114,6 +114,7 @@ class Crash(BaseException):
 
 
 @pytest.mark.parametrize("after_parts", [1, 4, 8, 13, 20])
+@pytest.mark.slow
 def test_interrupted_run_then_rerun_has_no_duplicate_or_missing_rows(
     team: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after_parts: int
 ) -> None:
@@ -152,6 +153,7 @@ def test_interrupted_run_then_rerun_has_no_duplicate_or_missing_rows(
     assert on_disk == Archive(str(root)).referenced(Archive(str(root)).load_manifest())
 
 
+@pytest.mark.slow
 def test_killed_process_then_rerun(team: list[Path], tmp_path: Path) -> None:
     """A real SIGKILL of ``spinewatch archive`` part way, then a re-run."""
     clean = tmp_path / "clean"

@@ -36,6 +36,7 @@ def archived(team: list[Path], tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_local_cluster_equals_local_run_bit_for_bit(archived: Path, tmp_path: Path) -> None:
     other = tmp_path / "arc-cluster"
     shutil.copytree(archived, other)
@@ -62,6 +63,7 @@ def test_local_cluster_equals_local_run_bit_for_bit(archived: Path, tmp_path: Pa
         assert (s0["analysis"], s1["analysis"]) == (0, local.version)
 
 
+@pytest.mark.slow
 def test_new_thresholds_make_a_new_version_and_keep_the_old(archived: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     before = tables(archived)
     assert main(["reanalyze", "--archive", str(archived), "--workers", "0",
@@ -84,6 +86,7 @@ def test_new_thresholds_make_a_new_version_and_keep_the_old(archived: Path, caps
     assert old["alerts"]["s1"][0].num_rows == before["alerts"]["s1"][0].num_rows
 
 
+@pytest.mark.slow
 def test_missing_raw_and_session_file_is_a_clear_error(archived: Path, team: list[Path]) -> None:
     team[3].unlink()
     with pytest.raises(ArchiveError, match="archive --raw"):

@@ -11,6 +11,7 @@ from spinewatch.coach.simulated import run_program, simulate_weeks
 from spinewatch.coach.store import ProgressStore
 
 
+@pytest.mark.slow
 def test_simulated_drills_pass_and_fail(tmp_path):  # type: ignore[no-untyped-def]
     lines: list[str] = []
     st = ProgressStore(tmp_path / "p.jsonl")
@@ -47,6 +48,7 @@ def test_four_simulated_weeks_show_the_improvement(tmp_path):  # type: ignore[no
     assert html.count("<svg") == 2 and "Kettlebell swing" in html
 
 
+@pytest.mark.slow
 def test_live_coaching_from_a_sample_source(tmp_path):  # type: ignore[no-untyped-def]
     """The sensor path: a (radio-free) simulated source streams 3 × 8 hinges, one with a
     fault; sets end when their reps are done and each cue signals the sensor."""

@@ -227,6 +227,7 @@ def _float64_angles(a: AngleBlock, u: np.ndarray) -> bytes:
     return np.column_stack(cols).astype("<f8").tobytes()
 
 
+@pytest.mark.slow
 def test_new_session_exports_equal_the_float64_path(recorded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path: Path = recorded["path"]
     with SessionFile(path) as sf:

@@ -12,6 +12,7 @@ from spinewatch.sessions import SessionStatus
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.slow
 def test_kill_9_loses_at_most_a_second(tmp_path: Path) -> None:
     rng = random.Random(11)
     for i in range(3):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+import pytest
 
 from calibration import thresholds_for
 from gui.app import make_pipeline
@@ -19,6 +20,7 @@ from spinewatch.sessions.replay import replay_session
 from spinewatch.sessions.store import SessionStatus
 
 
+@pytest.mark.slow
 def test_gui_recording_is_a_complete_replayable_session(qtbot, tmp_path, sim_profile) -> None:
     cfg = SimConfig(seed=7)
     prof = sim_profile(7)

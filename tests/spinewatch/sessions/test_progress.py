@@ -71,6 +71,7 @@ def test_track_session_reports_stream_time_read(recorded: dict) -> None:  # type
     assert seen == sorted(seen) and 0 <= seen[0] and seen[-1] == pytest.approx(dur, abs=0.05)
 
 
+@pytest.mark.slow
 def test_long_commands_feed_their_bars(recorded: dict, tmp_path: Path, spy: Spy, capsys) -> None:  # type: ignore[type-arg,no-untyped-def]
     path = str(recorded["path"])
     assert main(["export", path, "--format", "csv", "-o", str(tmp_path / "raw.csv")]) == 0

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from firmware_bridge.api import LinkState, SampleSource
 from posture.live import LivePipeline
@@ -15,6 +16,7 @@ from spinewatch.sessions import SessionFile
 from spinewatch.sessions.replay import ReplaySource, replay_session
 
 
+@pytest.mark.slow
 def test_replay_equals_the_live_recording_bit_for_bit(recorded: dict) -> None:
     with SessionFile(recorded["path"]) as sf:
         res = replay_session(sf)
@@ -38,6 +40,7 @@ def test_set_markers_are_replayed_where_they_happened(recorded: dict) -> None:
     assert not res.under_load[res.angles.t < start.t_s - 0.05].any()
 
 
+@pytest.mark.slow
 def test_reanalysis_with_other_thresholds_and_profile(recorded: dict, profile) -> None:  # type: ignore[no-untyped-def]
     with SessionFile(recorded["path"]) as sf:
         base = replay_session(sf)
@@ -47,6 +50,7 @@ def test_reanalysis_with_other_thresholds_and_profile(recorded: dict, profile) -
     assert (uncal.angles.flags & 8).all() and not (base.angles.flags & 8).any()
 
 
+@pytest.mark.slow
 def test_paced_replay_waits_for_the_stream_time(recorded: dict) -> None:
     now = [0.0]
     waits: list[float] = []
@@ -80,6 +84,7 @@ def _drive(src: ReplaySource, sf: SessionFile) -> AngleBlock:
     return AngleBlock.concat(parts)
 
 
+@pytest.mark.slow
 def test_replay_source_is_a_sample_source(recorded: dict, tmp_path: Path) -> None:
     now = [0.0]
     with SessionFile(recorded["path"]) as sf:

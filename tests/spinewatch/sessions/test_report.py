@@ -6,6 +6,8 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from spinewatch.cli import main
 from spinewatch.sessions import SessionFile
 from spinewatch.sessions.report import find_sets
@@ -74,6 +76,7 @@ def test_report_plots_and_tables(recorded: dict, tmp_path: Path, capsys) -> None
     assert "url(" not in html
 
 
+@pytest.mark.slow
 def test_sets_are_found_from_pauses_without_markers(tmp_path: Path) -> None:
     import asyncio
 

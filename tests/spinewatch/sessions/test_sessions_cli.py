@@ -46,6 +46,7 @@ def test_user_errors_are_one_line(capsys) -> None:  # type: ignore[no-untyped-de
 @pytest.mark.realtime
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.slow
 def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) -> None:
     path = tmp_path / "stop.sqlite"
     env = {**os.environ, "SPINEWATCH_HOME": str(tmp_path)}
