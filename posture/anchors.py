@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import angles as A
+from posture.iirfilter import band_filtfilt
 
 F64 = NDArray[np.float64]
 
@@ -92,8 +93,9 @@ def accept_within_guard(
     t_last: float | None = None
     for i, (d, ti) in enumerate(zip(needed.tolist(), times, strict=True)):
         g = guard_rad
-        if t is not None and t_last is not None:
-            g = max(g, float(np.radians(rotation_error_deg(ti - t_last, drift_deg_per_s))))
+        if t is not None and t_last is not None:  # rotation_error_deg, in scalar math: fast
+            e = 2.0 * math.sqrt(ANCHOR_SIGMA_DEG**2 + (drift_deg_per_s * (ti - t_last)) ** 2)
+            g = max(g, math.radians(e))
         if cur is None or abs((d - cur + np.pi) % (2 * np.pi) - np.pi) <= g:
             out[i] = True
             cur = d
@@ -123,14 +125,12 @@ def gait_mask(
     n = t.size
     if n < 16:  # sosfiltfilt needs more samples than its 15-sample padding (h17b fuzz)
         return np.zeros(n, bool)
-    from scipy.signal import butter, sosfiltfilt
-
     fs = 1.0 / float(np.median(np.diff(t)))
     if fs < 8.0:
         return np.zeros(n, bool)
     mag = np.linalg.norm(acc_lumbar, axis=1)
-    sos = butter(2, [1.0, min(3.0, 0.45 * fs)], btype="band", fs=fs, output="sos")
-    band = sosfiltfilt(sos, mag - mag.mean())
+    # scipy.signal's butter + sosfiltfilt to rounding, without its import (posture.iirfilter).
+    band = band_filtfilt(mag - mag.mean(), fs, 1.0, min(3.0, 0.45 * fs))
     k = max(1, int(2.0 * fs))
     rms = np.sqrt(_box(band * band, k) / k)
     walk = (rms > min_rms) & upright

@@ -1,20 +1,23 @@
-"""Zero-phase Butterworth band-pass without importing ``scipy.signal``.
+"""Zero-phase Butterworth filters without importing ``scipy.signal``.
 
-``scipy.signal`` costs about a second to import (it pulls in ``scipy.stats``), more than the
-whole of ``spinewatch analyze``'s work on a 10-minute recording, and the analysis needs it for
-one 0.2–4 Hz band-pass in the clock alignment. :func:`sosfiltfilt` gives the same numbers as
-``scipy.signal.sosfiltfilt(sos, x)`` (default ``padtype="odd"`` and ``padlen``), to rounding
-(≈1e-12 of the signal, tested), using FFT convolution with the filter's impulse response:
+``scipy.signal`` costs one to two seconds to import (it pulls in ``scipy.stats``), more than
+the whole of ``spinewatch analyze``'s work on a 10-minute recording, and the analysis needs
+only two Butterworth band-passes from it (clock alignment, gait detection). This module gives
+scipy's numbers without the import:
 
-- ``sosfilt(sos, x, zi=sosfilt_zi(sos) * x[0])`` is, by linearity, the zero-state response to
-  ``x - x[0]`` plus ``x[0]`` times the DC gain (the steady state of a constant input);
-- a zero-state response is the causal convolution of the input with the impulse response,
-  which is the inverse FFT of the filter's frequency response on a fine grid (the response has
-  decayed below rounding long before the grid's length, so aliasing is negligible).
+- :func:`butter_sos` designs the filter as ``scipy.signal.butter(order, cut, btype, fs=fs,
+  output="sos")`` does — analog prototype, frequency transform, bilinear transform, pole-zero
+  pairing into second-order sections — with the same coefficients to rounding (tested over a
+  grid of orders, cut-offs and rates);
+- :func:`sosfiltfilt` filters as ``scipy.signal.sosfiltfilt(sos, x)`` (default ``padtype="odd"``
+  and ``padlen``), to rounding (≈1e-12 of the signal, tested), by FFT convolution with the
+  filter's impulse response instead of a per-sample recursion:
 
-The second-order sections of the one design the project uses are stored
-(:data:`KNOWN_SOS`, tested equal to ``scipy.signal.butter``); any other design falls back to
-``scipy.signal.butter`` for the coefficients.
+  - ``sosfilt(sos, x, zi=sosfilt_zi(sos) * x[0])`` is, by linearity, the zero-state response
+    to ``x - x[0]`` plus ``x[0]`` times the DC gain (the steady state of a constant input);
+  - a zero-state response is the causal convolution of the input with the impulse response,
+    the inverse FFT of the filter's frequency response on a grid long enough for the
+    response to decay below rounding (from the slowest pole), so aliasing is negligible.
 """
 
 from __future__ import annotations
@@ -26,32 +29,169 @@ import numpy as np
 from numpy.typing import NDArray
 
 F64 = NDArray[np.float64]
+C128 = NDArray[np.complex128]
+SosKey = tuple[tuple[float, ...], ...]
 
-# butter(order, (lo_hz, hi_hz), btype="band", fs=fs_hz, output="sos"), keyed by its arguments.
-KNOWN_SOS: dict[tuple[int, float, float, float], tuple[tuple[float, ...], ...]] = {
-    (2, 0.2, 4.0, 200.0): (
-        (0.0032822822532476282, 0.0065645645064952565, 0.0032822822532476282,
-         1.0, -1.838801833562032, 0.8521082951584488),
-        (1.0, -2.0, 1.0, 1.0, -1.9912083002083514, 0.9912514549670278),
-    ),
-}  # fmt: skip
-
-_IMPULSE_LEN = 1 << 17  # samples: the slowest pole above decays below 1e-16 within ~2**14
+# ---------------------------------------------------------------------------------------------
+# Design: scipy.signal.butter(order, Wn, btype, fs=fs, output="sos"), step by step in numpy —
+# analog prototype, frequency transform, bilinear transform, then zpk2sos's "nearest" pairing
+# (worst pole first; the sections come out in scipy's order, so the coefficients are scipy's).
 
 
-def butter_band_sos(order: int, lo_hz: float, hi_hz: float, fs_hz: float) -> F64:
-    """Second-order sections ``(n_sections, 6)`` of a digital Butterworth band-pass."""
-    known = KNOWN_SOS.get((order, float(lo_hz), float(hi_hz), float(fs_hz)))
-    if known is not None:
-        return np.array(known, dtype=np.float64)
-    from scipy.signal import butter
+def _butter_zpk(
+    order: int, cut_hz: tuple[float, ...], btype: str, fs_hz: float
+) -> tuple[C128, C128, float]:
+    """Digital zeros, poles and gain of a Butterworth filter (``scipy.signal.iirfilter``)."""
+    if order < 1:
+        raise ValueError(f"the filter order must be at least 1, got {order}")
+    wn = 2.0 * np.asarray(cut_hz, dtype=np.float64) / fs_hz
+    if np.any(wn <= 0) or np.any(wn >= 1):
+        raise ValueError(f"cut-offs must lie in 0 < f < fs/2 = {fs_hz / 2} Hz, got {cut_hz}")
+    m = np.arange(-order + 1, order, 2, dtype=np.float64)
+    p: C128 = -np.exp(1j * np.pi * m / (2 * order))  # unit-cutoff prototype
+    z: C128 = np.zeros(0, np.complex128)
+    k = 1.0
+    warped = 4.0 * np.tan(np.pi * wn / 2.0)  # pre-warped for the bilinear transform at fs = 2
+    if btype == "lowpass":
+        z, p, k = z * warped[0], p * warped[0], k * float(warped[0]) ** order
+    elif btype == "highpass":
+        z, p, k = np.zeros(order, np.complex128), warped[0] / p, k * float(np.real(1 / np.prod(-p)))
+    elif btype == "bandpass":
+        bw, wo = float(warped[1] - warped[0]), float(np.sqrt(warped[0] * warped[1]))
+        p_lp = p * bw / 2
+        root = np.sqrt(p_lp**2 - wo**2)
+        p = np.concatenate((p_lp + root, p_lp - root))
+        z, k = np.zeros(order, np.complex128), k * bw**order
+    else:
+        raise ValueError(f"btype must be lowpass, highpass or bandpass, got {btype!r}")
+    degree = p.size - z.size
+    z_d = np.concatenate(((4.0 + z) / (4.0 - z), -np.ones(degree)), dtype=np.complex128)
+    k_d = k * float(np.real(np.prod(4.0 - z) / np.prod(4.0 - p)))
+    return z_d, (4.0 + p) / (4.0 - p), k_d
 
-    return np.asarray(butter(order, [lo_hz, hi_hz], btype="band", fs=fs_hz, output="sos"))
+
+def _cplxreal(z: C128) -> C128:
+    """One of each conjugate pair (positive imaginary part, pairs averaged), then the reals
+    (sorted), as ``scipy.signal._filter_design._cplxreal`` orders them."""
+    tol = 100 * np.finfo(np.float64).eps
+    z = z[np.lexsort((abs(z.imag), z.real))]
+    real = abs(z.imag) <= tol * abs(z)
+    zr = z[real].real
+    zc = z[~real]
+    zp, zn = zc[zc.imag > 0], zc[zc.imag < 0]
+    if zp.size != zn.size:
+        raise ValueError("a complex root has no conjugate")
+    # Within runs of (nearly) equal real parts, order by imaginary magnitude.
+    same = np.diff(zp.real) <= tol * abs(zp[:-1])
+    d = np.diff(np.concatenate(([0], same.astype(int), [0])))
+    for a, b in zip(np.flatnonzero(d > 0).tolist(), np.flatnonzero(d < 0).tolist(), strict=True):
+        for chunk in (zp[a : b + 1], zn[a : b + 1]):
+            chunk[...] = chunk[np.lexsort([abs(chunk.imag)])]
+    if np.any(abs(zp - zn.conj()) > tol * abs(zn)):
+        raise ValueError("a complex root has no conjugate")
+    return np.concatenate(((zp + zn.conj()) / 2, zr))
+
+
+def _pair_sections(z: C128, p: C128, k: float) -> F64:
+    """``scipy.signal.zpk2sos(z, p, k)`` for a digital filter (``pairing="nearest"``).
+
+    The pole nearest the unit circle is taken first with its conjugate and its nearest zeros;
+    sections are filled from the last, so the most resonant section is filtered last.
+    """
+    p = np.concatenate((p, np.zeros(max(z.size - p.size, 0))))
+    z = np.concatenate((z, np.zeros(max(p.size - z.size, 0))))
+    n_sections = (p.size + 1) // 2
+    if p.size % 2:
+        p, z = np.append(p, 0.0), np.append(z, 0.0)
+    z, p = _cplxreal(z), _cplxreal(p)
+    sos = np.zeros((n_sections, 6))
+    for si in range(n_sections - 1, -1, -1):
+        i = int(np.argmin(np.abs(1 - np.abs(p))))
+        p1, p = p[i], np.delete(p, i)
+        if np.isreal(p1) and np.isreal(p).sum() == 0:  # the last real pole: first order
+            j = _nearest(z, p1, "real")
+            sos[si] = _section([z[j], 0], [p1, 0])
+            z = np.delete(z, j)
+            continue
+        if (
+            p.size + 1 == z.size
+            and not np.isreal(p1)
+            and np.isreal(p).sum() == 1 == np.isreal(z).sum()
+        ):  # one real pole and zero left for the end: a complex zero must go here
+            j = _nearest(z, p1, "complex")
+            sos[si] = _section([z[j], np.conj(z[j])], [p1, np.conj(p1)])
+            z = np.delete(z, j)
+            continue
+        if np.isreal(p1):
+            reals = np.flatnonzero(np.isreal(p))
+            i2 = int(reals[np.argmin(np.abs(1 - np.abs(p[reals])))])
+            p2, p = p[i2], np.delete(p, i2)
+        else:
+            p2 = np.conj(p1)
+        if z.size == 0:
+            sos[si] = _section([], [p1, p2])
+            continue
+        j = _nearest(z, p1, "any")
+        z1, z = z[j], np.delete(z, j)
+        if not np.isreal(z1):
+            sos[si] = _section([z1, np.conj(z1)], [p1, p2])
+        elif z.size:
+            j = _nearest(z, p1, "real")
+            sos[si] = _section([z1, z[j]], [p1, p2])
+            z = np.delete(z, j)
+        else:
+            sos[si] = _section([z1], [p1, p2])
+    sos[0, :3] *= k
+    return sos
+
+
+def _nearest(roots: C128, to: complex, which: str) -> int:
+    """Index of the root nearest ``to`` among all, the real or the complex ones."""
+    order = np.argsort(np.abs(roots - to))
+    if which == "any":
+        return int(order[0])
+    real = np.isreal(roots[order])
+    return int(order[np.flatnonzero(real if which == "real" else ~real)[0]])
+
+
+def _section(z: list[Any], p: list[Any]) -> F64:
+    """One row ``(b0, b1, b2, a0, a1, a2)`` from up to two zeros and two poles."""
+    sos = np.zeros(6)
+    b, a = np.atleast_1d(np.poly(z)), np.atleast_1d(np.poly(p))
+    sos[3 - b.size : 3] = np.real(b)
+    sos[6 - a.size : 6] = np.real(a)
+    return sos
+
+
+def butter_sos(
+    order: int, cutoff_hz: float | tuple[float, float], fs_hz: float, btype: str = "bandpass"
+) -> F64:
+    """Second-order sections ``(n_sections, 6)`` of a digital Butterworth filter.
+
+    Equal to ``scipy.signal.butter(order, cutoff_hz, btype, fs=fs_hz, output="sos")`` to
+    rounding. ``cutoff_hz`` is one frequency (``lowpass``, ``highpass``) or ``(low, high)``
+    (``bandpass``), Hz.
+    """
+    cut = tuple(float(c) for c in np.atleast_1d(cutoff_hz))
+    if len(cut) != (2 if btype == "bandpass" else 1):
+        want = "two cut-offs" if btype == "bandpass" else "one cut-off"
+        raise ValueError(f"a {btype} filter takes {want}, got {cut}")
+    return _pair_sections(*_butter_zpk(int(order), cut, btype, float(fs_hz)))
+
+
+def _impulse_len(sos_key: SosKey) -> int:
+    """FFT length (a power of two) over which the impulse response decays below rounding."""
+    r = max(float(np.max(np.abs(np.roots(row[3:])), initial=0.0)) for row in sos_key)
+    if r >= 1.0:
+        raise ValueError("the filter is unstable (a pole on or outside the unit circle)")
+    # r**n < 1e-18, doubled for the polynomial growth of repeated poles; at least 2**12.
+    n = 2.0 * np.log(1e-18) / np.log(max(r, 1e-3))
+    return int(1 << max(12, int(np.ceil(np.log2(n)))))
 
 
 @lru_cache(maxsize=8)
-def _impulse_response(sos_key: tuple[tuple[float, ...], ...]) -> F64:
-    m = _IMPULSE_LEN
+def _impulse_response(sos_key: SosKey) -> F64:
+    m = _impulse_len(sos_key)
     z1 = np.exp(-1j * np.pi * np.arange(m // 2 + 1) / (m // 2))  # z⁻¹ on the rfft grid
     h = np.ones_like(z1)
     for b0, b1, b2, a0, a1, a2 in sos_key:
@@ -60,13 +200,13 @@ def _impulse_response(sos_key: tuple[tuple[float, ...], ...]) -> F64:
 
 
 @lru_cache(maxsize=32)
-def _response_fft(sos_key: tuple[tuple[float, ...], ...], n: int) -> tuple[int, NDArray[Any]]:
+def _response_fft(sos_key: SosKey, n: int) -> tuple[int, NDArray[Any]]:
     """FFT length and spectrum of the impulse response cut at ``n`` samples."""
     m = 1 << int(np.ceil(np.log2(2 * n)))  # ≥ 2n: no circular wrap-around
     return m, np.fft.rfft(_impulse_response(sos_key)[:n], m)
 
 
-def _zero_state(sos_key: tuple[tuple[float, ...], ...], x: F64) -> F64:
+def _zero_state(sos_key: SosKey, x: F64) -> F64:
     """Causal convolution ``y[k] = Σ_{j≤k} h[j] x[k-j]`` for ``k < len(x)``."""
     m, h_f = _response_fft(sos_key, x.size)
     return np.fft.irfft(np.fft.rfft(x, m) * h_f, m)[: x.size]
@@ -95,5 +235,16 @@ def sosfiltfilt(sos: F64, x: F64) -> F64:
 
 
 def band_filtfilt(x: F64, fs_hz: float, lo_hz: float, hi_hz: float, order: int = 2) -> F64:
-    """Zero-phase Butterworth band-pass of ``x`` ``(N,)`` sampled at ``fs_hz``."""
-    return sosfiltfilt(butter_band_sos(order, lo_hz, hi_hz, fs_hz), x)
+    """Zero-phase Butterworth band-pass of ``x`` ``(N,)`` sampled at ``fs_hz``.
+
+    The same as ``sosfiltfilt(butter(order, (lo_hz, hi_hz), "bandpass", fs=fs_hz,
+    output="sos"), x)`` from ``scipy.signal``, to rounding.
+    """
+    return sosfiltfilt(_cached_sos(order, float(lo_hz), float(hi_hz), float(fs_hz)), x)
+
+
+@lru_cache(maxsize=16)
+def _cached_sos(order: int, lo_hz: float, hi_hz: float, fs_hz: float) -> F64:
+    sos = butter_sos(order, (lo_hz, hi_hz), fs_hz, "bandpass")
+    sos.flags.writeable = False  # shared between callers
+    return sos

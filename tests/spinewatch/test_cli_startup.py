@@ -79,11 +79,6 @@ def test_command_help_imports_no_heavy_module(command: str) -> None:
     assert loaded(modules, ("scipy", "PySide6", "bleak", "bumble", "sim.wearer")) == []
 
 
-@pytest.mark.xfail(
-    reason="posture/anchors.py (batch analysis, issue 12) imports scipy.signal for its gait "
-    "band-pass (butter + sosfiltfilt at the data's rate); posture.iirfilter could serve it",
-    strict=False,
-)
 def test_analyze_imports_no_scipy(tmp_path: Path, sim_profile, sim_session) -> None:  # type: ignore[no-untyped-def]
     from posture.rawcsv import write_raw_csv
 
