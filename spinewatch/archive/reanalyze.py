@@ -1,12 +1,15 @@
 """Re-run the engine over every archived session — in this process or on a Dask cluster.
 
-One session is one task (:func:`reanalyze_one`): it reads the session's raw blocks, replays
-them through a fresh live pipeline exactly as ``spinewatch replay`` does (same blocks, same
-order, set markers before the same block) with the new thresholds and/or calibration
-profile, derives the archive's tables and writes them as the parts of analysis ``N``
-(``part-SID-HASH-aN.parquet``). The driver commits them as archive version ``N`` in one
-manifest write at the end, so an interrupted re-analysis leaves the archive as it was (its
-parts are overwritten by the next attempt or removed by the next run's clean-up).
+One session is one task (:func:`reanalyze_one`): it reads the session's raw samples and
+computes the batch estimate over the whole recording
+(:func:`spinewatch.sessions.reanalysis.reanalyze_session`: offline fusion, heading anchors on
+both sides, alerts and reps over the whole angle stream, the user's set markers as manual
+sets) with the new thresholds and/or calibration profile — or, with ``live=True``, replays
+the raw blocks through a fresh live pipeline exactly as ``spinewatch replay`` does (what the
+wearer would have seen) — derives the archive's tables and writes them as the parts of
+analysis ``N`` (``part-SID-HASH-aN.parquet``). The driver commits them as archive version
+``N`` in one manifest write at the end, so an interrupted re-analysis leaves the archive as it
+was (its parts are overwritten by the next attempt or removed by the next run's clean-up).
 
 **Where the raw samples come from** (the engine needs them): the archive's ``raw`` table when
 the session was archived with ``--raw`` — the only way on a cluster without the session
@@ -44,6 +47,7 @@ class Job:
     entry: dict[str, Any]
     thresholds: str | None = None
     profile_dir: str | None = None
+    live: bool = False  # replay through the live pipeline instead of the batch estimate
 
 
 class ArchivedSession(SessionFile):
@@ -86,6 +90,7 @@ def reanalyze_one(job: Job) -> dict[str, Any]:
     from posture.thresholds import Thresholds
     from spinewatch.archive.dataset import content_hash, write_session
     from spinewatch.archive.tables import SessionData, blocks_from_raw
+    from spinewatch.sessions.reanalysis import reanalyze_session
     from spinewatch.sessions.replay import replay_session
 
     arc = Archive(job.archive)
@@ -110,7 +115,11 @@ def reanalyze_one(job: Job) -> dict[str, Any]:
             )
     try:
         profile = sf.profile()  # the recorded one unless --profile-dir has this wearer's
-        settings: dict[str, Any] = {"thresholds": job.thresholds, "profile": None}
+        settings: dict[str, Any] = {
+            "thresholds": job.thresholds,
+            "profile": None,
+            "engine": "live" if job.live else "batch",
+        }
         cand = Path(job.profile_dir) / f"{e['wearer']}.json" if job.profile_dir else None
         if cand is not None and cand.is_file():
             profile = CalibrationProfile.load(cand)
@@ -120,7 +129,10 @@ def reanalyze_one(job: Job) -> dict[str, Any]:
             thr = Thresholds.parse(job.thresholds, sf.thresholds())
         else:
             thr = sf.thresholds()
-        res = replay_session(sf, profile, thr)
+        if job.live:
+            res = replay_session(sf, profile, thr)
+        else:
+            res = reanalyze_session(sf, profile, thr)
         # As the recorder stores them: one row per alert, the ended state replacing the raised.
         alerts = {(a.start_s, a.plane, a.side): a for a in [*res.raised, *res.alerts]}
         meta = {k: v for k, v in sf.meta.items() if k != "writer"}
@@ -164,13 +176,15 @@ def reanalyze(
     scheduler: str | None = None,
     workers: int | None = None,
     on_done: Callable[[str], None] | None = None,
+    live: bool = False,
 ) -> ReanalysisReport:
     """Re-analyse every session of the archive at ``uri`` into archive version N + 1.
 
     ``workers=0`` runs in this process; otherwise a Dask ``LocalCluster`` of ``workers``
     single-threaded worker processes (default: one per CPU) on 127.0.0.1, or the cluster at
     ``scheduler`` (``tcp://HOST:PORT``; the archive must then be on storage every worker
-    reaches under the same path or URI).
+    reaches under the same path or URI). ``live``: replay through the live pipeline (what the
+    wearer would have seen) instead of the batch estimate.
     """
     if "://" not in uri:
         uri = str(Path(uri).expanduser().resolve())  # workers may run elsewhere
@@ -185,6 +199,7 @@ def reanalyze(
             e,
             thresholds,
             None if profile_dir is None else str(Path(profile_dir).resolve()),
+            live,
         )
         for sid, e in sorted(m["sessions"].items())
     ]
@@ -212,6 +227,7 @@ def reanalyze(
             "sessions": len(results),
             "thresholds": thresholds,
             "profile_dir": profile_dir,
+            "engine": "live" if live else "batch",
             "where": rep.where,
         }  # fmt: skip
     )

@@ -9,8 +9,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "reanalyze",
         help="re-run the engine over every archived session (Dask) into a new archive version",
-        description="Replays every archived session's raw samples through the engine with new "
-        "thresholds and/or profiles and writes the results as a new archive version (older "
+        description="Re-analyses every archived session's raw samples with new thresholds "
+        "and/or profiles — the batch estimate over the whole recording, as 'analyze' (or "
+        "--live: replayed through the live pipeline, as 'replay') — and writes the results "
+        "as a new archive version (older "
         "analyses are kept). Runs on a local Dask cluster of worker processes, or on the "
         "cluster at --scheduler (the archive must be on storage the workers reach). Raw "
         "samples come from the archive ('archive --raw') or else the session files. "
@@ -26,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--profile-dir",
         metavar="DIR",
         help="calibration profiles named WEARER.json (others keep theirs)",
+    )
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="replay through the live pipeline (what the wearer would have seen; much slower) "
+        "instead of the batch estimate",
     )
     g = p.add_mutually_exclusive_group()
     g.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
@@ -56,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         profile_dir=args.profile_dir,
         scheduler=args.scheduler,
         workers=args.workers,
+        live=args.live,
     )
     rows = ", ".join(f"{n} {t}" for t, n in sorted(rep.rows.items()))
     print(

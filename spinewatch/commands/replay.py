@@ -14,8 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="replay a recorded session through the live pipeline (or re-analyse it)",
         description="Feed the stored raw blocks through the same live pipeline, in the same "
         "order, and print alerts as they happen. With the recording's own settings the result "
-        "is the live result bit for bit; --profile/--thresholds/--load re-analyse it. The "
-        "session file is only read." + OUTPUT_HELP,
+        "is the live result bit for bit; --profile/--thresholds/--load re-analyse it: with "
+        "--speed 0 on the batch estimate of the whole recording, as 'analyze' (--live: through "
+        "the live pipeline). The session file is only read." + OUTPUT_HELP,
     )
     p.add_argument("session", help="session name or file")
     p.add_argument(
@@ -34,6 +35,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-o", "--output", help="write the replayed angles CSV here")
     p.add_argument("--events", help="write the replayed alerts and reps JSON here")
     p.add_argument("--quiet", action="store_true", help="do not print alerts as they happen")
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="re-analyse through the live pipeline (what live would have shown) instead of "
+        "the batch estimate (a re-analysis at --speed 0 uses batch by default)",
+    )
     add_force_option(p)
     p.set_defaults(func=run)
 
@@ -67,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         elif args.thresholds:
             kw["thresholds"] = Thresholds.parse(args.thresholds, sf.thresholds())
         same = not kw and args.load in (None, sf.load_settings().mode)
+        # A re-analysis as fast as possible is the batch estimate, unless --live.
+        batch = not (same or args.speed > 0 or args.live)
 
         def show(up: object) -> None:
             for al in getattr(up, "raised", ()):
@@ -81,11 +90,21 @@ def run(args: argparse.Namespace) -> int:
                 if not args.quiet:
                     show(up)
 
-            res = replay_session(
-                sf, load_mode=args.load, speed=args.speed, on_update=on_update, **kw
-            )  # type: ignore[arg-type]
+            if not batch:
+                res = replay_session(
+                    sf, load_mode=args.load, speed=args.speed, on_update=on_update, **kw
+                )  # type: ignore[arg-type]
+            else:  # a re-analysis: the batch estimate (docs/archive.md, "Batch and live")
+                from spinewatch.sessions.reanalysis import reanalyze_session
+
+                res = reanalyze_session(sf, load_mode=args.load, **kw)
+                bar(s.duration_s)
+                if not args.quiet:
+                    res.raised.sort(key=lambda a: a.alert_s)
+                    show(res)
         print(
-            f"replayed {len(res.angles)} angle samples: {len(res.alerts)} alerts, "
+            f"{'re-analysed (batch)' if batch else 'replayed'} "
+            f"{len(res.angles)} angle samples: {len(res.alerts)} alerts, "
             f"{len(res.reps)} reps"
         )
         if same:

@@ -37,7 +37,9 @@ def archived(team: list[Path], tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_local_cluster_equals_local_run_bit_for_bit(archived: Path, tmp_path: Path) -> None:
+def test_local_cluster_equals_local_run_bit_for_bit(
+    archived: Path, team: list[Path], tmp_path: Path
+) -> None:
     other = tmp_path / "arc-cluster"
     shutil.copytree(archived, other)
     local = reanalyze(str(archived), workers=0)
@@ -51,8 +53,29 @@ def test_local_cluster_equals_local_run_bit_for_bit(archived: Path, tmp_path: Pa
             assert a[t][sid][0].equals(b[t][sid][0], check_metadata=True), (t, sid)
             assert a[t][sid][1] == b[t][sid][1], (t, sid)  # the very same Parquet bytes
 
-    # With the recorded settings the re-analysis reproduces the recorded live analysis.
-    rec = tables(archived, analysis=0)
+    # With the recorded settings the re-analysis is the batch estimate of each session file.
+    from spinewatch.sessions.reader import SessionFile
+    from spinewatch.sessions.reanalysis import reanalyze_session
+
+    for sid, path in (("s1", team[0]), ("s4", team[3])):
+        with SessionFile(path) as sf:
+            want = reanalyze_session(sf)
+        s1 = a["sessions"][sid][0].to_pylist()[0]
+        assert (s1["angle_samples"], s1["n_alerts"], s1["n_reps"]) == (
+            len(want.angles),
+            len(want.alerts),
+            len(want.reps),
+        )
+        assert s1["analysis"] == local.version
+        assert json.loads(s1["settings_json"])["engine"] == "batch"
+        peaks = a["reps"][sid][0].column("peak_flexion_deg").to_pylist()
+        assert peaks == [r.peak_flexion_deg for r in want.reps]
+
+
+@pytest.mark.slow
+def test_live_replay_reproduces_the_recorded_analysis(archived: Path) -> None:
+    rep = reanalyze(str(archived), workers=0, live=True)
+    a, rec = tables(archived), tables(archived, analysis=0)
     for sid in rec["sessions"]:
         for t in ("reps", "seconds", "alerts", "sets"):
             x, y = rec[t][sid][0], a[t][sid][0]
@@ -60,7 +83,8 @@ def test_local_cluster_equals_local_run_bit_for_bit(archived: Path, tmp_path: Pa
         s0, s1 = rec["sessions"][sid][0].to_pylist()[0], a["sessions"][sid][0].to_pylist()[0]
         for k in ("loaded_s", "angle_samples", "n_alerts", "n_reps", "n_sets", "t0_s", "t1_s"):
             assert s0[k] == s1[k], k
-        assert (s0["analysis"], s1["analysis"]) == (0, local.version)
+        assert (s0["analysis"], s1["analysis"]) == (0, rep.version)
+    assert Archive(str(archived)).load_manifest()["history"][-1]["engine"] == "live"
 
 
 @pytest.mark.slow
