@@ -20,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("session", help="session name or file")
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    p.add_argument(
+        "--batch",
+        action="store_true",
+        help="show the batch estimate re-analysed from the raw samples (as 'analyze': the "
+        "best estimate) instead of the angles, alerts and reps recorded live",
+    )
     add_force_option(p)
     add_quiet_option(p)
     p.set_defaults(func=run)
@@ -38,7 +44,14 @@ def run(args: argparse.Namespace) -> int:
         s = sf.summary()
         with progress("report", s.duration_s, quiet=args.quiet) as up:
             track_session(sf, up)
+            res = None
+            if args.batch:
+                from spinewatch.sessions.reanalysis import reanalyze_session
+
+                res = reanalyze_session(sf)
             with atomic_output(args.output, checked=True) as tmp:
-                write_report(sf, tmp)
-    print(f"report of {s.name} ({s.reps} reps, {s.alerts} alerts) -> {args.output}")
+                write_report(sf, tmp, res)
+    n_reps, n_alerts = (s.reps, s.alerts) if res is None else (len(res.reps), len(res.alerts))
+    what = " (batch estimate)" if res is not None else ""
+    print(f"report of {s.name}{what} ({n_reps} reps, {n_alerts} alerts) -> {args.output}")
     return 0

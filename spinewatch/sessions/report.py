@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from posture.alerts import Alert
 from posture.reps import RepMetrics, fatigue_slope
 from spinewatch.sessions.reader import SessionFile
 from spinewatch.sessions.svgplot import Band, Envelope, time_plot
+
+if TYPE_CHECKING:
+    from spinewatch.sessions.replay import ReplayResult
 
 PLANES = ("flexion", "lateral_flexion", "rotation")
 SET_PAUSE_S = 20.0  # reps further apart than this start a new set (without set markers)
@@ -108,16 +112,23 @@ def _clock(s: float) -> str:
     return f"{h}:{m:02d}:{sec:04.1f}" if h else f"{m}:{sec:04.1f}"
 
 
-def render_report(sf: SessionFile) -> str:
-    """The report of an open session as an HTML string."""
+def render_report(sf: SessionFile, analysis: ReplayResult | None = None) -> str:
+    """The report of an open session as an HTML string.
+
+    ``analysis``: angles, load, alerts and reps to show instead of those recorded live (the
+    batch re-analysis of ``report --batch``, :mod:`spinewatch.sessions.reanalysis`).
+    """
     s = sf.summary()
     prof = sf.profile()
     th = sf.thresholds()
-    alerts, reps = sf.alerts(), sf.reps()
+    alerts, reps = (
+        (sf.alerts(), sf.reps()) if analysis is None else (analysis.alerts, analysis.reps)
+    )
     sets = find_sets(sf, reps, alerts)
     t0, t1 = (s.t0, s.t1) if np.isfinite(s.t0) else (0.0, 1.0)
     env = Envelope(t0, t1, [*PLANES, "hip_angle", "load"])
-    for a, load in sf.iter_angles():
+    chunks = sf.iter_angles() if analysis is None else [(analysis.angles, analysis.under_load)]
+    for a, load in chunks:
         env.add(a.t, {**{p: getattr(a, p) for p in PLANES}, "hip_angle": a.hip_angle,
                       "load": load.astype(float)})  # fmt: skip
     load_bands = [Band(a, b, "load", "under load") for a, b in env.runs("load")]
@@ -134,6 +145,12 @@ def render_report(sf: SessionFile) -> str:
                 ["status", s.status.value],
                 ["duration", _clock(s.duration_s)],
                 ["time stamps", f"{t0:.3f} s … {t1:.3f} s (the recording's own)"],
+                [
+                    "analysis",
+                    "as recorded live"
+                    if analysis is None
+                    else "batch estimate, re-analysed from the raw samples",
+                ],
                 ["sets / reps / alerts", f"{len(sets)} / {len(reps)} / {len(alerts)}"],
                 ["flexion drift per rep", _f(fatigue_slope(reps), "{:+.2f}°")],
             ],
@@ -243,10 +260,12 @@ def render_report(sf: SessionFile) -> str:
     return "\n".join(parts)
 
 
-def write_report(sf: SessionFile, path: str | os.PathLike[str]) -> Path:
+def write_report(
+    sf: SessionFile, path: str | os.PathLike[str], analysis: ReplayResult | None = None
+) -> Path:
     """Render and write the report to ``path`` (the command renames it into place)."""
     p = Path(path)
     with sf.damaged("report"):
-        text = render_report(sf)
+        text = render_report(sf, analysis)
     p.write_text(text, encoding="utf-8")
     return p

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -96,3 +98,19 @@ def test_replay_command_reanalyses_on_batch_unless_live(
         res = (replay_session if live else reanalyze_session)(sf, thresholds=th)
     word = "replayed" if live else "re-analysed (batch)"
     assert f"{word} {len(res.angles)} angle samples: {len(res.alerts)} alerts" in out
+
+
+def test_report_batch_shows_the_batch_estimate(
+    recorded: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", str(recorded["path"]), "-o", str(out), "--batch", "--quiet"]) == 0
+    with SessionFile(recorded["path"]) as sf:
+        res = reanalyze_session(sf)
+    printed = capsys.readouterr().out
+    assert f"(batch estimate) ({len(res.reps)} reps, {len(res.alerts)} alerts)" in printed
+    html = out.read_text(encoding="utf-8")
+    assert "batch estimate, re-analysed from the raw samples" in html
+    i = html.index('id="alerts"')
+    table = html[i : html.index("</table>", i)] if res.alerts else ""
+    assert table.count("<tr>") == (len(res.alerts) + 1 if res.alerts else 0)
