@@ -127,13 +127,14 @@ def main() -> None:
             "|---|---|---:|---:|---:|",
             *rows,
             "",
-            "`--help` imports no numpy, scipy, pyarrow, PySide6, bleak, bumble or the simulator "
-            "(tests/spinewatch/test_cli_startup.py). The clock alignment's band-pass runs as an FFT "
-            "convolution giving scipy.signal's numbers to rounding (posture/iirfilter.py, "
-            "tests/posture/test_iirfilter.py), but `analyze` misses its target: the batch gait "
-            "detector (posture/anchors.gait_mask) designs a Butterworth band-pass at the data's "
-            "rate and so imports scipy.signal, about 2 s of the figure above on this machine "
-            "(test_analyze_imports_no_scipy is an xfail until that is removed).",
+            "`--help` imports no numpy, scipy, pyarrow, PySide6, bleak, bumble or the simulator, "
+            "and `analyze` imports no scipy at all (tests/spinewatch/test_cli_startup.py): its two "
+            "Butterworth band-passes (clock alignment, gait detection) are designed in numpy "
+            "with scipy.signal's coefficients and applied as an FFT convolution giving "
+            "scipy.signal's sosfiltfilt numbers to rounding (posture/iirfilter.py, "
+            "tests/posture/test_iirfilter.py). What `analyze` spends its time on: importing numpy "
+            "and pyarrow, parsing and writing the CSVs (pyarrow), offline VQF fusion of both "
+            "sensors, the clock fit and the heading anchors.",
         ]
     )
     print(write_fragment("startup", text))

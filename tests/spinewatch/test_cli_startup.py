@@ -31,6 +31,7 @@ HEAVY_FOR_HELP = (
     "sim.peripheral",
 )
 HEAVY_FOR_ANALYZE = (
+    "scipy",  # none of it: the band-passes are posture.iirfilter's
     "scipy.signal",
     "scipy.stats",
     "scipy.spatial",
