@@ -4,7 +4,8 @@ Replay pushes the stored raw blocks — the very blocks the recorder received, w
 boundaries and in their arrival order — through a fresh :class:`~posture.live.LivePipeline`
 built with the recording's engine settings, and applies set markers before the same block as
 live. With the recording's profile and thresholds the output is the live output, bit for bit
-(tested); with another profile or thresholds it is a re-analysis.
+(tested); with another profile or thresholds it is what live would have shown. A re-analysis
+that wants the best estimate uses :mod:`spinewatch.sessions.reanalysis` (batch) instead.
 """
 
 from __future__ import annotations
