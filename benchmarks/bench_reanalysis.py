@@ -29,13 +29,12 @@ PLANES = ("flexion", "lateral_flexion", "rotation")
 
 def record(path: Path, seed: int, seconds: float) -> Path:
     """A simulated lifting session with a manual set, recorded flat out."""
-    from calibration import calibrate
     from calibration.profile import thresholds_for
-    from firmware_bridge.simsource import SimulatedSource
-    from posture.simulator import SimConfig, simulate
+    from sim.source import SimulatedSource
+    from sim.wearer import SimConfig, calibrated_profile
     from spinewatch.sessions.recorder import Recorder
 
-    prof = calibrate(simulate("calibration", SimConfig(seed=seed)).raw)
+    prof = calibrated_profile(seed)
     src = SimulatedSource("lifting-session", seconds, SimConfig(seed=seed), speed=0, burst_s=0.5)
     rec = Recorder(src, path, prof, thresholds_for(prof, None), "auto")
     n = 0

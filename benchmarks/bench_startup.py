@@ -56,7 +56,8 @@ def measure(
     """Median of the repeats' median wall times, the smallest and largest repeat median, and
     the median CPU time over all runs (s)."""
     timed(cmd, env, cwd)  # warm-up: compiles and caches bytecode, fills the page cache
-    meds, cpu = [], []
+    meds: list[float] = []
+    cpu: list[float] = []
     for _ in range(repeats):
         runs_ = [timed(cmd, env, cwd) for _ in range(runs)]
         meds.append(statistics.median(w for w, _ in runs_))
