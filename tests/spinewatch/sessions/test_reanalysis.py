@@ -44,6 +44,7 @@ def test_reanalysis_is_the_batch_estimate_of_the_raw_samples(recorded: dict) -> 
     assert np.nanmax(np.abs(res.angles.flexion - live.flexion)) < 3.0
 
 
+@pytest.mark.slow  # a live replay for the comparison
 def test_set_markers_are_manual_sets(recorded: dict) -> None:
     with SessionFile(recorded["path"]) as sf:
         start = next(m for m in sf.markers() if m.kind == "set_start")
@@ -86,7 +87,7 @@ def test_other_thresholds_and_no_profile(recorded: dict) -> None:
     assert uncal.under_load.any()
 
 
-@pytest.mark.parametrize("live", [False, True])
+@pytest.mark.parametrize("live", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_replay_command_reanalyses_on_batch_unless_live(
     recorded: dict, live: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
