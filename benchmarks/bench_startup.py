@@ -116,7 +116,13 @@ def main() -> None:
             "## Start-up",
             "",
             f"`{cmdline}` ({machine()}; load average {load0:.1f} at the start, "
-            f"{load1:.1f} at the end).",
+            f"{load1:.1f} at the end)."
+            + (
+                " **The machine was shared** (other jobs ran on its 2 cores): wall times are "
+                "inflated, compare the rows measured side by side and the CPU column."
+                if max(load0, load1) > 1.5
+                else ""
+            ),
             "",
             "Wall time of the installed `spinewatch` command from process start to exit, bytecode "
             f"cached, median of {args.runs} runs, {args.repeats} repeats (median of the repeat "
