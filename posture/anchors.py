@@ -37,23 +37,30 @@ CONF_REF_DEG = 2.0
 UNCERTAIN_FRACTION = 0.3
 
 
+def error_from_drift_deg(drift_deg: F64 | float) -> F64 | float:
+    """Expected rotation error (95 % bound, deg) after ``drift_deg`` of 1σ heading drift since
+    an anchor: ``E95 = 2 · sqrt(σ0² + drift²)``. Floats or arrays (live per-pair path too)."""
+    v = ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + drift_deg * drift_deg
+    return 2.0 * (math.sqrt(v) if isinstance(v, float) else np.sqrt(v))
+
+
 def rotation_error_deg(dt_s: F64 | float, drift_deg_per_s: F64 | float) -> F64:
     """Expected rotation error (95 % bound, deg) ``dt_s`` after an anchor.
 
-    ``E95 = 2 · sqrt(σ0² + (σ_rate · dt)²)``: an anchor's own error σ0 plus heading drift at the
-    1σ rate ``drift_deg_per_s`` (the two filters' bias uncertainties about the vertical).
-    ``inf`` before any anchor.
+    :func:`error_from_drift_deg` of drift at the 1σ rate ``drift_deg_per_s`` (the two
+    filters' bias uncertainties about the vertical). ``inf`` before any anchor.
     """
     dt = np.asarray(dt_s, dtype=np.float64)
     r = np.asarray(drift_deg_per_s, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        e = 2.0 * np.sqrt(ANCHOR_SIGMA_DEG**2 + (r * dt) ** 2)
+        e = error_from_drift_deg(r * dt)
     return np.where(np.isfinite(dt), e, np.inf)
 
 
-def confidence_from_error(err_deg: F64) -> F64:
+def confidence_from_error(err_deg: F64 | float) -> F64 | float:
     """``rotation_confidence`` 0..1 from the expected error (deg): 0.5 at 2°, 0 at ``inf``."""
-    return 1.0 / (1.0 + (np.asarray(err_deg) / CONF_REF_DEG) ** 2)
+    c = err_deg / CONF_REF_DEG
+    return 1.0 / (1.0 + c * c)
 
 
 def error_from_confidence(conf: F64 | float) -> F64:
@@ -71,36 +78,6 @@ def rotation_uncertain(conf: F64, limit_deg: F64 | float) -> NDArray[np.bool_]:
     """
     err = error_from_confidence(np.asarray(conf))
     return np.asarray(err[:, None] > UNCERTAIN_FRACTION * np.atleast_1d(limit_deg)[None, :])
-
-
-def accept_within_guard(
-    needed: F64,
-    cur: float | None,
-    guard_rad: float,
-    t: F64 | None = None,
-    drift_deg_per_s: float = 0.0,
-) -> NDArray[np.bool_]:
-    """Accept anchor corrections (rad) that stay within the guard of the current one.
-
-    Heading drift between anchors is slow, so a large apparent rotation at an anchor is a
-    real twist and is kept, not zeroed — unless the expected drift since the last accepted
-    anchor (times ``t``, s, at ``drift_deg_per_s``) is itself larger than ``guard_rad``: then
-    that expected error is the guard, so a long stretch without anchors cannot lock them out.
-    Sequential (each accepted value moves the reference), looping over the candidates only.
-    """
-    out = np.zeros(needed.size, dtype=bool)
-    times = [0.0] * needed.size if t is None else t.tolist()
-    t_last: float | None = None
-    for i, (d, ti) in enumerate(zip(needed.tolist(), times, strict=True)):
-        g = guard_rad
-        if t is not None and t_last is not None:  # rotation_error_deg, in scalar math: fast
-            e = 2.0 * math.sqrt(ANCHOR_SIGMA_DEG**2 + (drift_deg_per_s * (ti - t_last)) ** 2)
-            g = max(g, math.radians(e))
-        if cur is None or abs((d - cur + np.pi) % (2 * np.pi) - np.pi) <= g:
-            out[i] = True
-            cur = d
-            t_last = ti
-    return out
 
 
 def _box(x: F64, n: int) -> F64:

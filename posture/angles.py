@@ -70,14 +70,16 @@ def zxy_from_quat(q: ArrayLike) -> tuple[F64, F64, F64]:
     a = np.asarray(q, dtype=np.float64)
     w, x, y, z = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
     r21 = 2.0 * (y * z + w * x)
-    r20 = 2.0 * (x * z - w * y)
-    r22 = 1.0 - 2.0 * (x * x + y * y)
     r01 = 2.0 * (x * y - w * z)
     r11 = 1.0 - 2.0 * (x * x + z * z)
     b = np.arcsin(np.clip(r21, -1.0, 1.0))
-    c = np.arctan2(-r20, r22)
     za = np.arctan2(-r01, r11)
-    return za, b, c
+    return za, b, _axial(w, x, y, z)
+
+
+def _axial(w: F64, x: F64, y: F64, z: F64) -> F64:
+    """The Y (axial) angle of a Z-X-Y decomposition, rad: ``atan2(−R[2,0], R[2,2])``."""
+    return np.arctan2(-2.0 * (x * z - w * y), 1.0 - 2.0 * (x * x + y * y))
 
 
 def quat_from_zxy(z: ArrayLike, x: ArrayLike, y: ArrayLike) -> F64:
@@ -88,11 +90,16 @@ def quat_from_zxy(z: ArrayLike, x: ArrayLike, y: ArrayLike) -> F64:
     return Q.multiply(Q.multiply(qz, qx), qy)
 
 
-def angles_from_relative(q_rel: F64, neutral: F64) -> tuple[F64, F64, F64]:
-    """Flexion, lateral flexion, rotation (deg) of relative orientations ``(N, 4)``."""
-    r = Q.multiply(Q.conj(neutral), q_rel)
+def spine_angles(r: F64) -> tuple[F64, F64, F64]:
+    """Flexion, lateral flexion, rotation (deg, reported signs) of thoracic-in-lumbar
+    orientations already expressed in the neutral frame, ``(N, 4)``."""
     za, b, c = zxy_from_quat(r)
     return -np.degrees(za), np.degrees(b), np.degrees(c)
+
+
+def angles_from_relative(q_rel: F64, neutral: F64) -> tuple[F64, F64, F64]:
+    """Flexion, lateral flexion, rotation (deg) of relative orientations ``(N, 4)``."""
+    return spine_angles(Q.multiply(Q.conj(neutral), q_rel))
 
 
 def sagittal_inclination(q_seg: F64) -> F64:
@@ -115,6 +122,37 @@ def segment_quats(
     return q_l, q_t
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """What the engine and batch analysis need of each sample pair, from the two sensor
+    orientations: segment orientations ``(N, 4)``, forward inclination of each segment (deg),
+    the relative-heading guess that aligns their right axes (rad) and the
+    :func:`heading_basis` ``P, K`` ``(N, 4)``."""
+
+    q_l: F64
+    q_t: F64
+    incl_l: F64
+    incl_t: F64
+    guess: F64
+    p: F64
+    k: F64
+
+    @classmethod
+    def of(cls, q_lumbar_sensor: F64, q_thoracic_sensor: F64, model: SpineModel) -> Geometry:
+        q_l, q_t = segment_quats(q_lumbar_sensor, q_thoracic_sensor, model)
+        p, k = heading_basis(q_l, q_t, model.neutral)
+        guess = heading_of_right_axis(q_l) - heading_of_right_axis(q_t)
+        return cls(q_l, q_t, sagittal_inclination(q_l), sagittal_inclination(q_t), guess, p, k)
+
+    def angles(self, delta: F64, where: NDArray[np.bool_]) -> tuple[F64, F64, F64]:
+        """Flexion, lateral flexion, rotation (deg) at heading corrections ``delta`` (rad),
+        NaN outside ``where``."""
+        out = np.full((3, self.guess.shape[0]), np.nan)
+        if where.any():
+            out[:, where] = spine_angles(at_heading(self.p[where], self.k[where], delta[where]))
+        return out[0], out[1], out[2]
+
+
 def relative(q_l: F64, q_t: F64, delta: ArrayLike) -> F64:
     """Thoracic in lumbar segment frame with the heading correction ``delta`` (rad)."""
     return Q.multiply(Q.conj(q_l), Q.multiply(Q.yaw_quat(delta), q_t))
@@ -126,8 +164,32 @@ def heading_of_right_axis(q_seg: F64) -> F64:
     The mediolateral axis stays near horizontal in forward bending, so comparing it between
     the two segments gives their relative heading in almost any posture.
     """
-    zw = Q.rotate(q_seg, np.array([0.0, 0.0, 1.0]))
-    return np.arctan2(zw[..., 1], zw[..., 0])
+    w, x, y, z = q_seg[..., 0], q_seg[..., 1], q_seg[..., 2], q_seg[..., 3]
+    return np.arctan2(2.0 * (y * z - w * x), 2.0 * (x * z + w * y))  # R[1, 2], R[0, 2]
+
+
+def heading_basis(q_l: F64, q_t: F64, neutral: F64) -> tuple[F64, F64]:
+    """``P, K`` with ``conj(q_N) ⊗ relative(q_l, q_t, δ) = cos(δ/2)·P + sin(δ/2)·K``.
+
+    ``yaw(δ) = cos(δ/2) + sin(δ/2)·k`` enters the relative orientation linearly, so the
+    neutral-frame orientation at any heading correction δ costs two products once per sample
+    and a weighted sum per δ (the re-zero iterations try several). Shapes ``(N, 4)``.
+    """
+    a = Q.multiply(Q.conj(neutral), Q.conj(q_l))
+    k_qt = q_t[..., _K_TIMES] * _K_SIGNS  # k ⊗ q_t = (−z, −y, x, w)
+    both = Q.multiply(a[..., None, :], np.stack((q_t, k_qt), axis=-2))
+    return both[..., 0, :], both[..., 1, :]
+
+
+_K_TIMES = np.array([3, 2, 1, 0])
+_K_SIGNS = np.array([-1.0, -1.0, 1.0, 1.0])
+
+
+def at_heading(p: F64, k: F64, delta: ArrayLike) -> F64:
+    """Neutral-frame relative orientations ``(N, 4)`` at heading corrections ``delta`` (rad)
+    from :func:`heading_basis`."""
+    half = 0.5 * np.asarray(delta, dtype=np.float64)[..., None]
+    return np.cos(half) * p + np.sin(half) * k
 
 
 def rezero_delta(q_l: F64, q_t: F64, neutral: F64, delta: ArrayLike, iterations: int = 3) -> F64:
@@ -137,8 +199,14 @@ def rezero_delta(q_l: F64, q_t: F64, neutral: F64, delta: ArrayLike, iterations:
     Rotation grows with ``delta`` (turning the thoracic frame counter-clockwise about the
     vertical turns the upper trunk to the left), so a few fixed-point steps converge.
     """
-    d = np.asarray(delta, dtype=np.float64).copy()
+    p, k = heading_basis(q_l, q_t, neutral)
+    return rezero_from_basis(p, k, delta, iterations)
+
+
+def rezero_from_basis(p: F64, k: F64, delta: ArrayLike, iterations: int = 3) -> F64:
+    """:func:`rezero_delta` from a :func:`heading_basis` already at hand (rad)."""
+    d = np.asarray(delta, dtype=np.float64)
     for _ in range(iterations):
-        _, _, rot = angles_from_relative(relative(q_l, q_t, d), neutral)
-        d = d - np.radians(rot)
+        r = at_heading(p, k, d)
+        d = d - _axial(r[..., 0], r[..., 1], r[..., 2], r[..., 3])
     return np.angle(np.exp(1j * d))

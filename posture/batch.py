@@ -26,21 +26,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import angles as A
-from posture.alignment import ClockMap, choose_clock, interpolate_orientation
-from posture.anchors import (
-    accept_within_guard,
-    confidence_from_error,
-    gait_anchor_deltas,
-    rotation_error_deg,
-)
+from posture.alignment import ClockMap, choose_clock
+from posture.anchors import confidence_from_error, gait_anchor_deltas, rotation_error_deg
 from posture.engine import EngineSettings
+from posture.engine_state import ThoracicAt, ThoracicHistory
 from posture.errors import MissingSensorError
 from posture.fusion import fuse_offline
 from posture.records import (
-    FLAG_FILLED,
-    FLAG_GAP,
-    FLAG_REZERO,
-    FLAG_UNCALIBRATED,
     LUMBAR,
     ROLES,
     THORACIC,
@@ -48,8 +40,10 @@ from posture.records import (
     ImuBlock,
     OrientationBlock,
 )
+from posture.rezero import accept_within_guard, angle_flags
 
 F64 = NDArray[np.float64]
+B = NDArray[np.bool_]
 #: Largest lateral / flexion offset removed at quiet standing, deg (larger: a real lean).
 TILT_GUARD_DEG = 1.0
 
@@ -98,6 +92,32 @@ def analyze_offline(
             )
     s = settings or EngineSettings()
     model = model or A.SpineModel.uncalibrated()
+    t, q_ls, rest_l, th = _fused_on_lumbar_stamps(raw, s, clock)
+    geo = A.Geometry.of(q_ls, np.where(th.valid[:, None], th.quat, 1.0), model)
+    lim = s.rezero_max_inclination_deg
+    upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
+    standing = upright & rest_l & th.rest
+    lum_raw = raw[LUMBAR]
+    lum_imu = lum_raw if isinstance(lum_raw, ImuBlock) else None
+    anchors, delta = _heading(t, geo, th.valid, upright, standing, lum_imu, model, s)
+    flex, lat, rot = geo.angles(delta, th.valid)
+    flex, lat = _remove_standing_tilt(
+        t, flex, lat, anchors[standing[anchors]], standing_flexion_deg
+    )
+    err = rotation_error_deg(_anchor_distance(t, t[anchors]), s.heading_drift_deg_per_s)
+    conf = np.where(th.valid, confidence_from_error(err), 0.0)
+    is_anchor = np.zeros(t.size, bool)
+    is_anchor[anchors] = True
+    flags = angle_flags(th.valid, th.filled, is_anchor, model.calibrated)
+    incl_t = np.where(th.valid, geo.incl_t, np.nan)
+    return AngleBlock(t, flex, lat, rot, incl_t, geo.incl_l, geo.incl_l.copy(), conf, flags)
+
+
+def _fused_on_lumbar_stamps(
+    raw: Mapping[str, ImuBlock | OrientationBlock], s: EngineSettings, clock: str
+) -> tuple[F64, F64, B, ThoracicAt]:
+    """Fuse both sensors offline; return the lumbar times (s; bridged samples dropped), lumbar
+    quaternions ``(N, 4)``, rest flags and the thoracic data slerped onto those times."""
     lum_raw, tho_raw = raw[LUMBAR], raw[THORACIC]
     cmap = s.clock
     if cmap is None:
@@ -109,67 +129,66 @@ def analyze_offline(
     tho = _fuse(tho_raw, s.thoracic_rate_hz, s)
     keep = ~lum.filled if lum.filled is not None else np.ones(len(lum), bool)
     t = lum.t[keep]
-    q_ls = lum.quat[keep]
     rest_l = lum.rest[keep] if lum.rest is not None else np.zeros(t.size, bool)
-    th_t = cmap.to_lumbar(tho.t)
-    q_ts, valid = interpolate_orientation(th_t, tho.quat, t, s.max_gap_s)
+    m = len(tho)
+    hist = ThoracicHistory(
+        cmap.to_lumbar(tho.t),
+        tho.quat,
+        tho.rest if tho.rest is not None else np.zeros(m, bool),
+        tho.filled if tho.filled is not None else np.zeros(m, bool),
+        np.zeros(m),
+    )
+    return t, lum.quat[keep], rest_l, hist.at(t, s.max_gap_s, 0.0)
+
+
+def _heading(
+    t: F64,
+    geo: A.Geometry,
+    valid: B,
+    upright: B,
+    standing: B,
+    lum_imu: ImuBlock | None,
+    model: A.SpineModel,
+    s: EngineSettings,
+) -> tuple[NDArray[np.intp], F64]:
+    """Heading anchors (indices) and the correction at every sample (rad), spread between them.
+
+    Anchors: quiet standing (rotation = 0 sample by sample) and walking (mean rotation = 0),
+    accepted within the guard of :mod:`posture.rezero`.
+    """
     n = t.size
-    idx = np.clip(np.searchsorted(th_t, t, side="right") - 1, 0, th_t.size - 1)
-    nxt = np.minimum(idx + 1, th_t.size - 1)
-    rest_t = tho.rest[idx] if tho.rest is not None else np.zeros(n, bool)
-    if tho.filled is not None:
-        filled = tho.filled[idx] | tho.filled[nxt]
-    else:
-        filled = np.zeros(n, bool)
-
-    q_l, q_t = A.segment_quats(q_ls, np.where(valid[:, None], q_ts, 1.0), model)
-    incl_l = A.sagittal_inclination(q_l)
-    incl_t = A.sagittal_inclination(q_t)
-    guess = A.heading_of_right_axis(q_l) - A.heading_of_right_axis(q_t)
-    lim = s.rezero_max_inclination_deg
-    upright = valid & (np.abs(incl_l) < lim) & (np.abs(incl_t) < lim)
-    standing = upright & rest_l & rest_t
-
-    # Anchors: quiet standing (rotation = 0 sample by sample), walking (mean rotation = 0).
     d_anchor = np.full(n, np.nan)
     if standing.any():
-        d_anchor[standing] = A.rezero_delta(
-            q_l[standing], q_t[standing], model.neutral, guess[standing]
+        d_anchor[standing] = A.rezero_from_basis(
+            geo.p[standing], geo.k[standing], geo.guess[standing]
         )
-    lum_imu = lum_raw if isinstance(lum_raw, ImuBlock) else None
     if lum_imu is not None:
         acc_l = np.column_stack([np.interp(t, lum_imu.t, lum_imu.acc[:, i]) for i in range(3)])
-        walk, d_walk = gait_anchor_deltas(t, acc_l, q_l, q_t, model.neutral, guess, upright)
+        walk, d_walk = gait_anchor_deltas(
+            t, acc_l, geo.q_l, geo.q_t, model.neutral, geo.guess, upright
+        )
         use = walk & ~standing
         d_anchor[use] = d_walk[use]
-    else:
-        walk = np.zeros(n, bool)
     cand = np.flatnonzero(~np.isnan(d_anchor))
     first_valid = np.flatnonzero(valid)
-    start = float(guess[first_valid[0]]) if first_valid.size else 0.0
-    ok_c = accept_within_guard(
-        d_anchor[cand], start, np.radians(s.rezero_guard_deg), t[cand], s.heading_drift_deg_per_s
-    )
+    start = float(geo.guess[first_valid[0]]) if first_valid.size else 0.0
+    g = s.rezero_guard_deg
+    drift = s.heading_drift_deg_per_s * t[cand]
+    ok_c, _, _ = accept_within_guard(d_anchor[cand], start, g, drift, None, first_guard_deg=g)
     anchors = cand[ok_c]
     if anchors.size:
-        delta = spread_heading(t, t[anchors], d_anchor[anchors])
-    else:
-        delta = np.full(n, start)
+        return anchors, spread_heading(t, t[anchors], d_anchor[anchors])
+    return anchors, np.full(n, start)
 
-    flex = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
-    rot = np.full(n, np.nan)
-    incl_t_out = np.full(n, np.nan)
-    if valid.any():
-        q_rel = A.relative(q_l[valid], q_t[valid], delta[valid])
-        flex[valid], lat[valid], rot[valid] = A.angles_from_relative(q_rel, model.neutral)
-        incl_t_out[valid] = incl_t[valid]
-    # Quiet standing is also the calibration's standing pose (lateral flexion 0 by
-    # construction, flexion the profile's standing flexion): small offsets there — mostly
-    # accelerometer bias differing from the calibration's, a few tenths of a degree — are
-    # removed and spread between standing periods like the heading. Larger ones are a real
-    # lean or slouch and are kept.
-    st = anchors[standing[anchors]]
+
+def _remove_standing_tilt(
+    t: F64, flex: F64, lat: F64, st: NDArray[np.intp], standing_flexion_deg: float | None
+) -> tuple[F64, F64]:
+    """Quiet standing is also the calibration's standing pose (lateral flexion 0 by
+    construction, flexion the profile's standing flexion): small offsets there — mostly
+    accelerometer bias differing from the calibration's, a few tenths of a degree — are
+    removed and spread between standing anchors ``st`` like the heading. Larger ones are a
+    real lean or slouch and are kept."""
     st_lat = st[np.abs(lat[st]) <= TILT_GUARD_DEG]
     if st_lat.size:
         lat = lat - np.interp(t, t[st_lat], lat[st_lat])
@@ -178,24 +197,17 @@ def analyze_offline(
         st_f = st[np.abs(off) <= TILT_GUARD_DEG]
         if st_f.size:
             flex = flex - np.interp(t, t[st_f], off[np.abs(off) <= TILT_GUARD_DEG])
-    # Distance to the nearest anchor on each side: the heading error of an interpolated
-    # correction grows from both ends, like a bridge between two known points.
-    if anchors.size:
-        ta = t[anchors]
-        j = np.searchsorted(ta, t)
-        before = np.where(j > 0, t - ta[np.maximum(j - 1, 0)], np.inf)
-        after = np.where(j < ta.size, ta[np.minimum(j, ta.size - 1)] - t, np.inf)
-        both = np.isfinite(before) & np.isfinite(after)
-        b_, a_ = np.where(both, before, 0.0), np.where(both, after, 0.0)
-        dist = np.where(both, b_ * a_ / np.maximum(b_ + a_, 1e-9), np.minimum(before, after))
-    else:
-        dist = np.full(n, np.inf)
-    err = rotation_error_deg(dist, s.heading_drift_deg_per_s)
-    conf = np.where(valid, confidence_from_error(err), 0.0)
-    flags = np.zeros(n, np.uint8)
-    flags[~valid] |= FLAG_GAP
-    flags[filled & valid] |= FLAG_FILLED
-    flags[anchors] |= FLAG_REZERO
-    if not model.calibrated:
-        flags |= FLAG_UNCALIBRATED
-    return AngleBlock(t, flex, lat, rot, incl_t_out, incl_l, incl_l.copy(), conf, flags)
+    return flex, lat
+
+
+def _anchor_distance(t: F64, ta: F64) -> F64:
+    """Effective time from the anchors at times ``ta`` (s): the heading error of an
+    interpolated correction grows from both ends, like a bridge between two known points."""
+    if not ta.size:
+        return np.full(t.size, np.inf)
+    j = np.searchsorted(ta, t)
+    before = np.where(j > 0, t - ta[np.maximum(j - 1, 0)], np.inf)
+    after = np.where(j < ta.size, ta[np.minimum(j, ta.size - 1)] - t, np.inf)
+    both = np.isfinite(before) & np.isfinite(after)
+    b_, a_ = np.where(both, before, 0.0), np.where(both, after, 0.0)
+    return np.where(both, b_ * a_ / np.maximum(b_ + a_, 1e-9), np.minimum(before, after))

@@ -25,16 +25,14 @@ from numpy.typing import NDArray
 
 from posture import angles as A
 from posture import scalar_math as S
-from posture.alignment import ClockMap, choose_clock, interpolate_orientation
-from posture.anchors import ANCHOR_SIGMA_DEG, CONF_REF_DEG, GAIT_MIN_RMS, GaitAverager
+from posture.alignment import ClockMap, choose_clock
+from posture.anchors import GAIT_MIN_RMS, GaitAverager
+from posture.engine_pair import LumbarSample, PairContext, ScalarModel, angle_row
+from posture.engine_state import HeadingState, LumbarQueue, ThoracicAt, ThoracicHistory
 from posture.errors import MissingSensorError, PostureError
 from posture.fusion import FusionSettings, OrientationFilter
 from posture.records import (
     ANGLE_COLUMNS,
-    FLAG_FILLED,
-    FLAG_GAP,
-    FLAG_REZERO,
-    FLAG_UNCALIBRATED,
     LUMBAR,
     ROLES,
     THORACIC,
@@ -42,8 +40,10 @@ from posture.records import (
     ImuBlock,
     OrientationBlock,
 )
+from posture.rezero import accept_within_guard, angle_flags, confidence_since_anchor, forward_fill
 
 F64 = NDArray[np.float64]
+B = NDArray[np.bool_]
 RAD2DEG = 180.0 / math.pi
 #: Gyro-bias uncertainty assumed for pre-fused orientation input (rad/s): VQF's motion level.
 PREFUSED_SIGMA = math.radians(0.1)
@@ -102,30 +102,23 @@ class PostureEngine:
             LUMBAR: self.settings.lumbar_rate_hz,
             THORACIC: self.settings.thoracic_rate_hz,
         }
-        # Lumbar orientations waiting for thoracic data: t, quat, rest.
-        self._pl_t = np.zeros(0)
-        self._pl_q = np.zeros((0, 4))
-        self._pl_rest = np.zeros(0, bool)
-        self._pl_sig = np.zeros(0)
-        self._pl_gait = np.zeros(0)
+        self._lumbar = LumbarQueue()  # lumbar orientations waiting for thoracic data
+        self._thoracic = ThoracicHistory()  # thoracic orientations on the lumbar clock
+        self._heading = HeadingState()
         self._gait = GaitAverager()
-        # Thoracic history on the lumbar clock: t, quat, rest, filled, bias sigma.
-        self._th_t = np.zeros(0)
-        self._th_q = np.zeros((0, 4))
-        self._th_rest = np.zeros(0, bool)
-        self._th_filled = np.zeros(0, bool)
-        self._th_sig = np.zeros(0)
-        # Heading uncertainty: running sum of drift-rate·dt (deg) and its value at the last
-        # anchor; expected error = f(sum − anchor sum) (posture.anchors).
-        self._h_sum = 0.0
-        self._h_anchor: float | None = None
-        self._t_prev: float | None = None
         self._lumbar_last = -np.inf
-        self._delta: float | None = None
-        self._t_rezero: float | None = None
-        self._t_start: float | None = None
         self._pending_raw: dict[str, list[ImuBlock]] = {r: [] for r in ROLES}
         self._rows: list[tuple[float, ...]] = []  # angle rows from push_pair, see drain()
+        s = self.settings
+        self._pair = PairContext(
+            ScalarModel.of(self.model),
+            s.max_gap_s,
+            s.rezero_max_inclination_deg,
+            s.rezero_guard_deg,
+            s.gait_anchors,
+            self._heading,
+            self._gait,
+        )
 
     # -- input -----------------------------------------------------------------------------
     def _filter(self, role: str, block: ImuBlock) -> OrientationFilter | None:
@@ -171,24 +164,20 @@ class PostureEngine:
         ob = self._fuse(block)
         if ob is None or len(ob) == 0:
             return AngleBlock.empty()
-        rest = ob.rest if ob.rest is not None else np.zeros(len(ob), bool)
-        filled = ob.filled if ob.filled is not None else np.zeros(len(ob), bool)
-        sig = ob.bias_sigma if ob.bias_sigma is not None else np.full(len(ob), PREFUSED_SIGMA)
+        n = len(ob)
+        rest = ob.rest if ob.rest is not None else np.zeros(n, bool)
+        filled = ob.filled if ob.filled is not None else np.zeros(n, bool)
+        sig = ob.bias_sigma if ob.bias_sigma is not None else np.full(n, PREFUSED_SIGMA)
         if role == LUMBAR:
-            keep = ~filled  # outputs stay on the lumbar sensor's own time stamps
-            self._pl_t = np.concatenate((self._pl_t, ob.t[keep]))
-            self._pl_q = np.vstack((self._pl_q, ob.quat[keep]))
-            self._pl_rest = np.concatenate((self._pl_rest, rest[keep]))
-            self._pl_sig = np.concatenate((self._pl_sig, sig[keep]))
-            gait = ob.gait_rms if ob.gait_rms is not None else np.zeros(len(ob))
-            self._pl_gait = np.concatenate((self._pl_gait, gait[keep]))
+            gait = ob.gait_rms if ob.gait_rms is not None else np.zeros(n)
+            t, quat = ob.t, ob.quat
+            if filled.any():  # outputs stay on the lumbar sensor's own time stamps
+                keep = ~filled
+                t, quat, rest, sig, gait = t[keep], quat[keep], rest[keep], sig[keep], gait[keep]
+            self._lumbar.append(t, quat, rest, sig, gait)
             self._lumbar_last = float(ob.t[-1])
         else:
-            self._th_t = np.concatenate((self._th_t, self.clock.to_lumbar(ob.t)))
-            self._th_q = np.vstack((self._th_q, ob.quat))
-            self._th_rest = np.concatenate((self._th_rest, rest))
-            self._th_filled = np.concatenate((self._th_filled, filled))
-            self._th_sig = np.concatenate((self._th_sig, sig))
+            self._thoracic.append(self.clock.to_lumbar(ob.t), ob.quat, rest, filled, sig)
         return self._emit(final=False)
 
     def flush(self) -> AngleBlock:
@@ -208,9 +197,10 @@ class PostureEngine:
         """Add one raw sample of each sensor (s, m/s² ``(3,)``, rad/s ``(3,)``).
 
         The live per-sample path: same results as :meth:`push` (to ~1e-9°) at a fraction of
-        the cost, because one-row numpy calls are mostly overhead. Unusual cases (gaps,
-        start-up, a sensor running far ahead) fall back to :meth:`push`. New angle rows are
-        collected; :meth:`drain` returns them as one block.
+        the cost, because one-row numpy calls are mostly overhead
+        (:mod:`posture.engine_pair`). Unusual cases (gaps, start-up, a sensor running far
+        ahead) fall back to :meth:`push`. New angle rows are collected; :meth:`drain`
+        returns them as one block.
 
         Returns:
             The number of angle rows now waiting in :meth:`drain`.
@@ -223,53 +213,61 @@ class PostureEngine:
                 blk = ImuBlock(role, np.array([t]), np.asarray(acc)[None], np.asarray(gyr)[None])
                 self._push_rows(self.push(blk))
             return len(self._rows)
-        f_l, f_t = self._filters[LUMBAR], self._filters[THORACIC]
-        q_t = tuple(f_t.update(gyr_thoracic, acc_thoracic).tolist())
-        f_t.remember(t_thoracic, acc_thoracic, gyr_thoracic)
-        q_l = tuple(f_l.update(gyr_lumbar, acc_lumbar).tolist())
-        f_l.remember(t_lumbar, acc_lumbar, gyr_lumbar)
-        tt = (t_thoracic - self.clock.offset_s) / (1.0 + self.clock.drift)
-        keep = max(0, self._th_t.size - 3)
-        self._th_t = np.append(self._th_t[keep:], tt)
-        self._th_q = np.vstack((self._th_q[keep:], q_t))
-        self._th_rest = np.append(self._th_rest[keep:], f_t.rest)
-        self._th_filled = np.append(self._th_filled[keep:], False)
-        self._th_sig = np.append(self._th_sig[keep:], f_t.bias_sigma)
-        self._lumbar_last = t_lumbar
-        cands: list[tuple[float, tuple[float, ...], bool, float, float]] = []
-        if self._pl_t.size:
-            cands.append(
-                (
-                    float(self._pl_t[0]),
-                    tuple(self._pl_q[0].tolist()),
-                    bool(self._pl_rest[0]),
-                    float(self._pl_sig[0]),
-                    float(self._pl_gait[0]),
-                )
+        tt, new = self._pair_fuse(
+            t_lumbar, acc_lumbar, gyr_lumbar, t_thoracic, acc_thoracic, gyr_thoracic
+        )
+        pending = [new]
+        if len(self._lumbar):
+            q = self._lumbar
+            pending.insert(
+                0,
+                LumbarSample(
+                    float(q.t[0]),
+                    S.as_quat(q.quat[0]),
+                    bool(q.rest[0]),
+                    float(q.sigma[0]),
+                    float(q.gait[0]),
+                ),
             )
-        cands.append((t_lumbar, q_l, f_l.rest, f_l.bias_sigma, f_l.gait_rms))
-        pending = []
-        th_t = self._th_t.tolist()
-        for c in cands:
-            if c[0] <= tt:
-                self._rows.append(self._compute_one(c[0], c[1], c[2], c[3], c[4], th_t))
+        th_t = self._thoracic.t.tolist()
+        waiting = []
+        for lum in pending:
+            if lum.t <= tt:
+                self._rows.append(angle_row(self._pair, lum, self._thoracic, th_t))
             else:
-                pending.append(c)
-        if pending:
-            self._pl_t = np.array([p[0] for p in pending])
-            self._pl_q = np.array([p[1] for p in pending])
-            self._pl_rest = np.array([p[2] for p in pending])
-            self._pl_sig = np.array([p[3] for p in pending])
-            self._pl_gait = np.array([p[4] for p in pending])
-        elif self._pl_t.size:
-            self._pl_t, self._pl_q, self._pl_rest, self._pl_sig, self._pl_gait = (
-                self._pl_t[:0],
-                self._pl_q[:0],
-                self._pl_rest[:0],
-                self._pl_sig[:0],
-                self._pl_gait[:0],
-            )
+                waiting.append(lum)
+        self._lumbar = LumbarQueue(
+            np.array([w.t for w in waiting]),
+            np.array([w.quat for w in waiting]).reshape(-1, 4),
+            np.array([w.rest for w in waiting], bool),
+            np.array([w.sigma for w in waiting]),
+            np.array([w.gait for w in waiting]),
+        )
         return len(self._rows)
+
+    def _pair_fuse(
+        self, t_l: float, acc_l: F64, gyr_l: F64, t_t: float, acc_t: F64, gyr_t: F64
+    ) -> tuple[float, LumbarSample]:
+        """Fuse one sample of each sensor; append the thoracic one to the history (last 3
+        kept); return its lumbar-clock time and the lumbar sample."""
+        f_l, f_t = self._filters[LUMBAR], self._filters[THORACIC]
+        q_t = f_t.update(gyr_t, acc_t)
+        f_t.remember(t_t, acc_t, gyr_t)
+        q_l = f_l.update(gyr_l, acc_l)
+        f_l.remember(t_l, acc_l, gyr_l)
+        tt = (t_t - self.clock.offset_s) / (1.0 + self.clock.drift)
+        h = self._thoracic
+        h.keep_from(max(0, len(h) - 3))
+        h.append(
+            np.array([tt]),
+            q_t[None],
+            np.array([f_t.rest]),
+            np.zeros(1, bool),
+            np.array([f_t.bias_sigma]),
+        )
+        self._lumbar_last = t_l
+        lum = LumbarSample(t_l, S.as_quat(q_l), f_l.rest, f_l.bias_sigma, f_l.gait_rms)
+        return tt, lum
 
     def _push_rows(self, block: AngleBlock) -> None:
         if len(block):
@@ -295,286 +293,108 @@ class PostureEngine:
             return False
         if not (0 < t_l - f_l.last_t <= 1.5 * f_l.ts and 0 < t_t - f_t.last_t <= 1.5 * f_t.ts):
             return False  # a gap: the block path bridges or flags it
-        if self._th_t.size == 0 or self._pl_t.size > 1:
+        th, q = self._thoracic, self._lumbar
+        if len(th) == 0 or len(q) > 1:
             return False
         tt = (t_t - self.clock.offset_s) / (1.0 + self.clock.drift)
-        first = self._pl_t[0] if self._pl_t.size else t_l
+        first = q.t[0] if len(q) else t_l
         # Every sample to emit now must lie inside the kept thoracic history.
-        lo = self._th_t[max(0, self._th_t.size - 3)]
+        lo = th.t[max(0, len(th) - 3)]
         return bool(first >= lo and (first <= tt or t_l > tt))
-
-    def _compute_one(
-        self,
-        t: float,
-        q_ls: tuple[float, ...],
-        rest_l: bool,
-        sig_l: float,
-        gait_l: float,
-        th_t: list[float],
-    ) -> tuple[float, ...]:
-        """Scalar twin of :meth:`_compute` for one lumbar sample inside the history."""
-        s = self.settings
-        model = self.model
-        n = len(th_t)
-        i = n - 2
-        while i > 0 and th_t[i] > t:
-            i -= 1
-        t0, t1 = th_t[i], th_t[i + 1]
-        span = t1 - t0
-        valid = span <= s.max_gap_s + 1e-9 or t == t0 or t == t1
-        idx = i + 1 if t >= t1 else i
-        rest_t = bool(self._th_rest[idx])
-        sig_t = float(self._th_sig[idx])
-        filled = bool(self._th_filled[idx] or self._th_filled[min(idx + 1, n - 1)])
-        q0 = tuple(self._th_q[i].tolist())
-        q1 = tuple(self._th_q[i + 1].tolist())
-        q_ts = S.slerp(q0, q1, (t - t0) / span if span > 0 else 0.0)
-        q_l = S.qmul(q_ls, S.qconj(tuple(model.mount_lumbar.tolist())))  # type: ignore[arg-type]
-        q_t = S.qmul(q_ts, S.qconj(tuple(model.mount_thoracic.tolist())))  # type: ignore[arg-type]
-        incl_l = S.inclination_deg(q_l)
-        incl_t = S.inclination_deg(q_t)
-        guess = S.right_axis_heading(q_l) - S.right_axis_heading(q_t)
-        lim = s.rezero_max_inclination_deg
-        eligible = valid and rest_l and rest_t and abs(incl_l) < lim and abs(incl_t) < lim
-        neutral_c = S.qconj(tuple(model.neutral.tolist()))  # type: ignore[arg-type]
-        q_lc = S.qconj(q_l)
-
-        def angles(d: float) -> tuple[float, float, float]:
-            return S.zxy_deg(S.qmul(neutral_c, S.qmul(q_lc, S.qmul(S.yaw(d), q_t))))
-
-        if self._delta is None and valid:
-            self._delta = guess
-            self._t_start = t
-        # Heading uncertainty accumulates at the two filters' bias uncertainty (rad/s → deg).
-        dt = 0.0 if self._t_prev is None else t - self._t_prev
-        self._t_prev = t
-        self._h_sum = self._h_sum + math.sqrt(sig_l * sig_l + sig_t * sig_t) * RAD2DEG * dt
-        walking = (
-            s.gait_anchors
-            and valid
-            and gait_l > GAIT_MIN_RMS
-            and abs(incl_l) < lim
-            and abs(incl_t) < lim
-        )
-        d_walk = None
-        if walking or self._gait.active:
-            d = 0.0
-            if walking:
-                d = guess
-                for _ in range(3):
-                    d = d - math.radians(angles(d)[2])
-            d_walk = self._gait.step(t, walking, d)
-        if eligible or d_walk is not None:
-            if eligible:
-                d = guess
-                for _ in range(3):
-                    d = d - math.radians(angles(d)[2])
-            else:
-                d = d_walk  # type: ignore[assignment]
-            eligible = True
-            d = math.atan2(math.sin(d), math.cos(d))
-            guard = _guard_rad(s.rezero_guard_deg, self._h_sum, self._h_anchor)
-            cur = self._delta
-            if cur is None or abs((d - cur + math.pi) % (2 * math.pi) - math.pi) <= guard:
-                self._delta = d
-                self._t_rezero = t
-                self._h_anchor = self._h_sum
-            else:
-                eligible = False
-        ok = valid and self._delta is not None
-        flags = 0
-        if ok:
-            flex, lat, rot = angles(self._delta)  # type: ignore[arg-type]
-            if self._h_anchor is None:
-                conf = 0.0
-            else:
-                h = self._h_sum - self._h_anchor
-                e = 2.0 * math.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + h * h)
-                conf = 1.0 / (1.0 + (e / CONF_REF_DEG) * (e / CONF_REF_DEG))
-            if filled:
-                flags |= FLAG_FILLED
-        else:
-            flex = lat = rot = incl_t = math.nan
-            conf = 0.0
-            flags |= FLAG_GAP
-        if eligible:
-            flags |= FLAG_REZERO
-        if not model.calibrated:
-            flags |= FLAG_UNCALIBRATED
-        return (t, flex, lat, rot, incl_t, incl_l, incl_l, conf, float(flags))
 
     # -- output ----------------------------------------------------------------------------
     def _emit(self, final: bool) -> AngleBlock:
-        if self._pl_t.size == 0:
+        q = self._lumbar
+        if not len(q):
             return AngleBlock.empty()
-        th_last = self._th_t[-1] if self._th_t.size else -np.inf
         if final:
-            n = self._pl_t.size
+            n = len(q)
         else:
-            ready = (self._pl_t <= th_last) | (
-                self._lumbar_last - self._pl_t > self.settings.hold_s
-            )
+            th_last = self._thoracic.t[-1] if len(self._thoracic) else -np.inf
+            ready = (q.t <= th_last) | (self._lumbar_last - q.t > self.settings.hold_s)
             n = int(np.argmin(ready)) if not ready.all() else ready.size
         if n == 0:
             return AngleBlock.empty()
-        t, q_ls, rest_l, sig_l = self._pl_t[:n], self._pl_q[:n], self._pl_rest[:n], self._pl_sig[:n]
-        gait_l = self._pl_gait[:n]
-        self._pl_t, self._pl_q, self._pl_rest = self._pl_t[n:], self._pl_q[n:], self._pl_rest[n:]
-        self._pl_sig, self._pl_gait = self._pl_sig[n:], self._pl_gait[n:]
-        out = self._compute(t, q_ls, rest_l, sig_l, gait_l)
-        # Keep thoracic history from the bracket of the last emitted time on.
-        if self._th_t.size > 2:
-            k = max(0, int(np.searchsorted(self._th_t, t[-1], side="right")) - 2)
-            self._th_t, self._th_q = self._th_t[k:], self._th_q[k:]
-            self._th_rest, self._th_filled = self._th_rest[k:], self._th_filled[k:]
-            self._th_sig = self._th_sig[k:]
+        out = self._compute(q.pop(n))
+        self._thoracic.keep_bracket_of(float(out.t[-1]))
         return out
 
-    def _compute(
-        self, t: F64, q_ls: F64, rest_l: NDArray[np.bool_], sig_l: F64, gait_l: F64
-    ) -> AngleBlock:
-        s = self.settings
-        model = self.model
-        q_ts, valid = interpolate_orientation(self._th_t, self._th_q, t, s.max_gap_s)
-        n = t.size
-        if self._th_t.size:
-            idx = np.clip(np.searchsorted(self._th_t, t, side="right") - 1, 0, self._th_t.size - 1)
-            rest_t = self._th_rest[idx]
-            sig_t = self._th_sig[idx]
-            nxt = np.minimum(idx + 1, self._th_t.size - 1)
-            filled = self._th_filled[idx] | self._th_filled[nxt]
-        else:
-            rest_t = np.zeros(n, bool)
-            sig_t = np.full(n, PREFUSED_SIGMA)
-            filled = np.zeros(n, bool)
-        q_l, q_t = A.segment_quats(q_ls, np.where(valid[:, None], q_ts, 1.0), model)
-        incl_l = A.sagittal_inclination(q_l)
-        incl_t_own = A.sagittal_inclination(q_t)
-        # Relative heading: default guess aligns the two segments' right (Z) axes.
-        guess = A.heading_of_right_axis(q_l) - A.heading_of_right_axis(q_t)
-        lim = s.rezero_max_inclination_deg
-        eligible = valid & rest_l & rest_t & (np.abs(incl_l) < lim) & (np.abs(incl_t_own) < lim)
-        delta = np.full(n, np.nan)
-        if self._delta is None:
-            first_valid = np.flatnonzero(valid)
+    def _compute(self, lum: LumbarQueue) -> AngleBlock:
+        """Angles of lumbar samples, in phases: thoracic data at their times, segment
+        geometry, heading anchors, then angles, confidence and flags."""
+        t = lum.t
+        th = self._thoracic.at(t, self.settings.max_gap_s, PREFUSED_SIGMA)
+        geo = A.Geometry.of(lum.quat, np.where(th.valid[:, None], th.quat, 1.0), self.model)
+        h = self._heading
+        delta = np.full(t.size, np.nan)
+        if h.delta is None:
+            first_valid = np.flatnonzero(th.valid)
             if first_valid.size:
                 j = int(first_valid[0])
-                delta[j] = guess[j]
-                self._delta = float(guess[j])
-                self._t_start = float(t[j])
-        h_sum = self._heading_sums(t, sig_l, sig_t)
-        needed_all = np.full(n, np.nan)
-        if eligible.any():
-            needed_all[eligible] = A.rezero_delta(
-                q_l[eligible], q_t[eligible], model.neutral, guess[eligible]
+                delta[j] = h.delta = float(geo.guess[j])
+        # Heading uncertainty accumulates at the two filters' bias uncertainty (rad/s → deg).
+        drift = h.drift_sums(t, np.sqrt(lum.sigma * lum.sigma + th.sigma * th.sigma) * RAD2DEG)
+        delta_before, anchor_before = h.delta, h.drift_at_anchor
+        anchor = self._anchors(lum, th, geo, drift, delta)
+        delta_ff = forward_fill(delta, delta_before)
+        if not np.isnan(delta_ff[-1]):
+            h.delta = float(delta_ff[-1])
+        at_anchor = forward_fill(np.where(anchor, drift, np.nan), anchor_before)
+        if not np.isnan(at_anchor[-1]):
+            h.drift_at_anchor = float(at_anchor[-1])
+        ok = th.valid & ~np.isnan(delta_ff)
+        flex, lat, rot = geo.angles(delta_ff, ok)
+        with np.errstate(invalid="ignore"):
+            conf = confidence_since_anchor(drift - at_anchor)
+        conf = np.where(ok & ~np.isnan(at_anchor), conf, 0.0)
+        flags = angle_flags(ok, th.filled, anchor, self.model.calibrated)
+        incl_t = np.where(ok, geo.incl_t, np.nan)
+        return AngleBlock(t, flex, lat, rot, incl_t, geo.incl_l, geo.incl_l.copy(), conf, flags)
+
+    def _anchors(
+        self, lum: LumbarQueue, th: ThoracicAt, geo: A.Geometry, drift: F64, delta: F64
+    ) -> B:
+        """Heading anchors of a block: quiet upright standing, else a settled walking average;
+        those within the guard are accepted and written into ``delta``; returns their mask."""
+        s = self.settings
+        lim = s.rezero_max_inclination_deg
+        upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
+        standing = upright & lum.rest & th.rest
+        needed = np.full(lum.t.size, np.nan)
+        if standing.any():
+            needed[standing] = A.rezero_from_basis(
+                geo.p[standing], geo.k[standing], geo.guess[standing]
             )
         if s.gait_anchors:
-            upright = valid & (np.abs(incl_l) < lim) & (np.abs(incl_t_own) < lim)
-            walking = upright & (gait_l > GAIT_MIN_RMS)
-            if walking.any() or self._gait.active:
-                # Walking anchors: the stride-averaged correction (sequential; same steps as
-                # the scalar path). Quiet standing wins where both apply.
-                d = np.zeros(n)
-                d[walking] = A.rezero_delta(
-                    q_l[walking], q_t[walking], model.neutral, guess[walking]
-                )
-                step = self._gait.step
-                for i, (ti, wi, di) in enumerate(
-                    zip(t.tolist(), walking.tolist(), d.tolist(), strict=True)
-                ):
-                    res = step(ti, wi, di)
-                    if res is not None and not eligible[i]:
-                        needed_all[i] = res
-                        eligible[i] = True
-        if eligible.any():
-            needed = needed_all[eligible]
-            accepted = self._accept_rezero(needed, h_sum[eligible])
-            idx = np.flatnonzero(eligible)
-            eligible[idx[~accepted]] = False
-            delta[idx[accepted]] = needed[accepted]
-        # Forward-fill the heading correction.
-        have = ~np.isnan(delta)
-        pos = np.where(have, np.arange(n), -1)
-        np.maximum.accumulate(pos, out=pos)
-        prev_delta = np.nan if self._delta is None else self._delta
-        delta_ff = np.where(pos >= 0, delta[np.maximum(pos, 0)], prev_delta)
-        if have.any():
-            self._delta = float(delta[np.flatnonzero(have)[-1]])
-        if eligible.any():
-            self._t_rezero = float(t[np.flatnonzero(eligible)[-1]])
-
-        ok = valid & ~np.isnan(delta_ff)
-        flex = np.full(n, np.nan)
-        lat = np.full(n, np.nan)
-        rot = np.full(n, np.nan)
-        incl_t = np.full(n, np.nan)
-        if ok.any():
-            q_rel = A.relative(q_l[ok], q_t[ok], delta_ff[ok])
-            flex[ok], lat[ok], rot[ok] = A.angles_from_relative(q_rel, model.neutral)
-            incl_t[ok] = incl_t_own[ok]
-        conf = np.where(ok, self._confidence(h_sum, eligible), 0.0)
-        flags = np.zeros(n, np.uint8)
-        flags[~ok] |= FLAG_GAP
-        flags[filled & ok] |= FLAG_FILLED
-        flags[eligible] |= FLAG_REZERO
-        if not model.calibrated:
-            flags |= FLAG_UNCALIBRATED
-        return AngleBlock(t, flex, lat, rot, incl_t, incl_l, incl_l.copy(), conf, flags)
-
-    def _heading_sums(self, t: F64, sig_l: F64, sig_t: F64) -> F64:
-        """Running sum of the relative-heading drift rate × dt (deg) at each sample.
-
-        A sequential ``cumsum`` seeded with the previous sum, in the same arithmetic as the
-        scalar path in :meth:`_compute_one`, so any chunking gives the same numbers.
-        """
-        prev = np.concatenate(([self._t_prev if self._t_prev is not None else t[0]], t[:-1]))
-        rate = np.sqrt(sig_l * sig_l + sig_t * sig_t) * RAD2DEG
-        h_sum = np.cumsum(np.concatenate(([self._h_sum], rate * (t - prev))))[1:]
-        self._t_prev = float(t[-1])
-        self._h_sum = float(h_sum[-1])
-        return h_sum
-
-    def _confidence(self, h_sum: F64, anchor: NDArray[np.bool_]) -> F64:
-        """Rotation confidence from the heading uncertainty accumulated since the last anchor."""
-        apos = np.where(anchor, np.arange(h_sum.size), -1)
-        np.maximum.accumulate(apos, out=apos)
-        prev_anchor = np.nan if self._h_anchor is None else self._h_anchor
-        h_anchor = np.where(apos >= 0, h_sum[np.maximum(apos, 0)], prev_anchor)
+            self._walking_anchors(lum, upright & (lum.gait > GAIT_MIN_RMS), standing, geo, needed)
+        anchor = ~np.isnan(needed)
         if anchor.any():
-            self._h_anchor = float(h_sum[np.flatnonzero(anchor)[-1]])
-        h = h_sum - h_anchor
-        e = 2.0 * np.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + h * h)
-        conf = 1.0 / (1.0 + (e / CONF_REF_DEG) * (e / CONF_REF_DEG))
-        return np.where(np.isnan(h_anchor), 0.0, conf)
+            cand = np.flatnonzero(anchor)
+            h = self._heading
+            ok, _, _ = accept_within_guard(
+                needed[cand], h.delta, s.rezero_guard_deg, drift[cand], h.drift_at_anchor
+            )
+            anchor[cand[~ok]] = False
+            delta[cand[ok]] = needed[cand[ok]]
+        return anchor
 
-    def _accept_rezero(self, needed: F64, h_at: F64) -> NDArray[np.bool_]:
-        """Accept re-zero candidates whose correction stays within the guard.
-
-        A large apparent rotation while standing still is a real twist, not drift, unless
-        the expected heading error is itself that large: the guard is the larger of
-        ``rezero_guard_deg`` and the current expected error (so a long stretch without
-        anchors cannot lock re-zeroing out). Sequential (each accepted sample moves the
-        reference), looping over the candidates only; streaming and batch decide alike.
-        """
-        cur = self._delta
-        ha = self._h_anchor
-        out = np.zeros(needed.size, dtype=bool)
-        for i, (d, h) in enumerate(zip(needed.tolist(), h_at.tolist(), strict=True)):
-            guard = _guard_rad(self.settings.rezero_guard_deg, h, ha)
-            if cur is None or abs((d - cur + math.pi) % (2 * math.pi) - math.pi) <= guard:
-                out[i] = True
-                cur = d
-                ha = h
-        return out
-
-
-def _guard_rad(guard_deg: float, h_sum: float, h_anchor: float | None) -> float:
-    """Largest heading correction a re-zero may make, rad: the guard or the expected error."""
-    if h_anchor is None:
-        return math.inf
-    h = h_sum - h_anchor
-    e = 2.0 * math.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + h * h)
-    return math.radians(max(guard_deg, e))
+    def _walking_anchors(
+        self, lum: LumbarQueue, walking: B, standing: B, geo: A.Geometry, needed: F64
+    ) -> None:
+        """Walking anchors: the stride-averaged correction (sequential, the same steps as the
+        per-pair path), where quiet standing has not already given one."""
+        if not (walking.any() or self._gait.active):
+            return
+        d = np.zeros(lum.t.size)
+        if walking.any():
+            d[walking] = A.rezero_from_basis(geo.p[walking], geo.k[walking], geo.guess[walking])
+        step = self._gait.step
+        for i, (ti, wi, di, si) in enumerate(
+            zip(lum.t.tolist(), walking.tolist(), d.tolist(), standing.tolist(), strict=True)
+        ):
+            res = step(ti, wi, di)
+            if res is not None and not si:
+                needed[i] = res
 
 
 def stream_in_chunks(
@@ -616,19 +436,24 @@ def analyze(
             raise MissingSensorError(
                 f"no {role} samples: spine angles need both the thoracic and the lumbar sensor"
             )
-    s = settings or EngineSettings()
     lumbar, thoracic = raw[LUMBAR], raw[THORACIC]
-    updates: dict[str, object] = {}
-    if s.lumbar_rate_hz is None and isinstance(lumbar, ImuBlock):
-        updates["lumbar_rate_hz"] = lumbar.nominal_rate()
-    if s.thoracic_rate_hz is None and isinstance(thoracic, ImuBlock):
-        updates["thoracic_rate_hz"] = thoracic.nominal_rate()
-    if s.clock is None:
-        if isinstance(lumbar, ImuBlock) and isinstance(thoracic, ImuBlock):
-            updates["clock"] = choose_clock(lumbar, thoracic, clock)
-        else:
-            updates["clock"] = ClockMap()
-    s = replace(s, **updates)  # type: ignore[arg-type]
-    engine = PostureEngine(model, s)
+    engine = PostureEngine(model, _resolved(settings or EngineSettings(), lumbar, thoracic, clock))
     parts = [engine.push(thoracic), engine.push(lumbar), engine.flush()]
     return AngleBlock.concat(parts)
+
+
+def _resolved(
+    s: EngineSettings,
+    lumbar: ImuBlock | OrientationBlock,
+    thoracic: ImuBlock | OrientationBlock,
+    clock: str,
+) -> EngineSettings:
+    """Settings with the rates and the clock map that were left open estimated from the data."""
+    l_rate, t_rate, cmap = s.lumbar_rate_hz, s.thoracic_rate_hz, s.clock
+    if l_rate is None and isinstance(lumbar, ImuBlock):
+        l_rate = lumbar.nominal_rate()
+    if t_rate is None and isinstance(thoracic, ImuBlock):
+        t_rate = thoracic.nominal_rate()
+    if cmap is None and isinstance(lumbar, ImuBlock) and isinstance(thoracic, ImuBlock):
+        cmap = choose_clock(lumbar, thoracic, clock)
+    return replace(s, lumbar_rate_hz=l_rate, thoracic_rate_hz=t_rate, clock=cmap or ClockMap())

@@ -1,19 +1,29 @@
-"""Scalar (one sample) versions of the angle math, in plain Python floats.
+"""Scalar (one sample) twins of :mod:`posture.quat` and :mod:`posture.angles`, in Python floats.
 
 The per-sample streaming path (:meth:`posture.engine.PostureEngine.push_pair`) would spend
-most of its time in numpy's per-call overhead on arrays of one row; these helpers do the same
-math with the ``math`` module on 4-tuples. They mirror :mod:`posture.quat` and
-:mod:`posture.angles` (tests compare them to within 1e-9°).
+most of its time in numpy's per-call overhead on arrays of one row; these functions do the
+same math with the ``math`` module on 4-tuples. Each has the name of its array twin (call
+them as ``scalar_math.multiply`` etc. so the scalar version is visible at the call site) and
+the same formula in the same order, so they agree to the last bits of the transcendental
+functions (tests compare them to within 1e-9°).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 Quat = tuple[float, float, float, float]
 
 
-def qmul(p: Quat, q: Quat) -> Quat:
+def as_quat(q: Iterable[float]) -> Quat:
+    """A ``(4,)`` array or sequence as a 4-tuple of floats."""
+    w, x, y, z = (float(c) for c in q)
+    return (w, x, y, z)
+
+
+def multiply(p: Quat, q: Quat) -> Quat:
+    """Hamilton product ``p ⊗ q`` (:func:`posture.quat.multiply`)."""
     w1, x1, y1, z1 = p
     w2, x2, y2, z2 = q
     return (
@@ -24,11 +34,13 @@ def qmul(p: Quat, q: Quat) -> Quat:
     )
 
 
-def qconj(q: Quat) -> Quat:
+def conj(q: Quat) -> Quat:
+    """Conjugate (:func:`posture.quat.conj`)."""
     return (q[0], -q[1], -q[2], -q[3])
 
 
 def slerp(a: Quat, b: Quat, s: float) -> Quat:
+    """Spherical interpolation at fraction ``s``, short path (:func:`posture.quat.slerp`)."""
     d = a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3]
     if d < 0:
         b = (-b[0], -b[1], -b[2], -b[3])
@@ -39,40 +51,69 @@ def slerp(a: Quat, b: Quat, s: float) -> Quat:
         w0, w1 = 1.0 - s, s
     else:
         w0, w1 = math.sin((1.0 - s) * theta) / st, math.sin(s * theta) / st
-    r = tuple(w0 * u + w1 * v for u, v in zip(a, b, strict=True))
-    n = math.sqrt(sum(c * c for c in r))
-    return (r[0] / n, r[1] / n, r[2] / n, r[3] / n)
+    r0, r1, r2, r3 = (
+        w0 * a[0] + w1 * b[0],
+        w0 * a[1] + w1 * b[1],
+        w0 * a[2] + w1 * b[2],
+        w0 * a[3] + w1 * b[3],
+    )
+    n = math.sqrt(r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3)
+    return (r0 / n, r1 / n, r2 / n, r3 / n)
 
 
-def yaw(angle: float) -> Quat:
+def yaw_quat(angle: float) -> Quat:
+    """Rotation about the vertical by ``angle`` rad (:func:`posture.quat.yaw_quat`)."""
     h = 0.5 * angle
     return (math.cos(h), 0.0, 0.0, math.sin(h))
 
 
-def zxy_deg(q: Quat) -> tuple[float, float, float]:
-    """Flexion, lateral flexion, rotation (deg) of a unit quaternion (reported signs)."""
-    w, x, y, z = q
+def _axial(w: float, x: float, y: float, z: float) -> float:
+    return math.atan2(-2.0 * (x * z - w * y), 1.0 - 2.0 * (x * x + y * y))
+
+
+def spine_angles(r: Quat) -> tuple[float, float, float]:
+    """Flexion, lateral flexion, rotation (deg) of a neutral-frame relative orientation
+    (:func:`posture.angles.spine_angles`)."""
+    w, x, y, z = r
     r21 = 2.0 * (y * z + w * x)
-    r20 = 2.0 * (x * z - w * y)
-    r22 = 1.0 - 2.0 * (x * x + y * y)
     r01 = 2.0 * (x * y - w * z)
     r11 = 1.0 - 2.0 * (x * x + z * z)
     b = math.asin(max(-1.0, min(1.0, r21)))
     return (
         -math.degrees(math.atan2(-r01, r11)),
         math.degrees(b),
-        math.degrees(math.atan2(-r20, r22)),
+        math.degrees(_axial(w, x, y, z)),
     )
 
 
-def inclination_deg(q: Quat) -> float:
+def sagittal_inclination(q: Quat) -> float:
+    """Forward tilt from vertical, deg (:func:`posture.angles.sagittal_inclination`)."""
     w, x, y, z = q
     return math.degrees(math.atan2(-2.0 * (x * z - w * y), 2.0 * (y * z + w * x)))
 
 
-def right_axis_heading(q: Quat) -> float:
-    """Heading (rad) of the segment's Z axis in its earth frame (as in ``angles``)."""
+def heading_of_right_axis(q: Quat) -> float:
+    """Heading (rad) of the segment's Z axis (:func:`posture.angles.heading_of_right_axis`)."""
     w, x, y, z = q
-    zx = 2.0 * (x * z + w * y)
-    zy = 2.0 * (y * z - w * x)
-    return math.atan2(zy, zx)
+    return math.atan2(2.0 * (y * z - w * x), 2.0 * (x * z + w * y))
+
+
+def heading_basis(q_l: Quat, q_t: Quat, neutral: Quat) -> tuple[Quat, Quat]:
+    """``P, K`` of :func:`posture.angles.heading_basis`."""
+    a = multiply(conj(neutral), conj(q_l))
+    w, x, y, z = q_t
+    return multiply(a, q_t), multiply(a, (-z, -y, x, w))
+
+
+def at_heading(p: Quat, k: Quat, delta: float) -> Quat:
+    """:func:`posture.angles.at_heading` for one sample."""
+    c, s = math.cos(0.5 * delta), math.sin(0.5 * delta)
+    return (c * p[0] + s * k[0], c * p[1] + s * k[1], c * p[2] + s * k[2], c * p[3] + s * k[3])
+
+
+def rezero_from_basis(p: Quat, k: Quat, delta: float, iterations: int = 3) -> float:
+    """:func:`posture.angles.rezero_from_basis` for one sample (rad)."""
+    d = delta
+    for _ in range(iterations):
+        d = d - _axial(*at_heading(p, k, d))
+    return math.atan2(math.sin(d), math.cos(d))

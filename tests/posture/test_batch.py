@@ -83,12 +83,12 @@ def test_rotation_alerts_are_withheld_while_uncertain(conf, expected):
 
 
 def test_rezero_guard_grows_with_the_expected_error():
-    from posture.engine import _guard_rad
+    from posture.rezero import guard_rad
 
-    assert _guard_rad(10.0, 5.0, None) == np.inf  # no anchor yet: any first re-zero
-    assert _guard_rad(10.0, 5.0, 5.0) == pytest.approx(np.radians(10.0))  # fresh anchor
+    assert guard_rad(10.0, None) == np.inf  # no anchor yet: any first re-zero
+    assert guard_rad(10.0, 0.0) == pytest.approx(np.radians(10.0))  # fresh anchor
     # 20° of accumulated drift uncertainty since the anchor: a 30° correction is drift.
-    assert _guard_rad(10.0, 25.0, 5.0) > np.radians(30.0)
+    assert guard_rad(10.0, 20.0) > np.radians(30.0)
 
 
 def test_gait_averager_passes_the_mean_and_restarts_when_walking_stops():

@@ -1,0 +1,117 @@
+"""Heading re-zero rules shared by the live engine (block and per-pair paths) and batch analysis.
+
+Three rules that must read the same wherever they are applied:
+
+* the **guard**: a re-zero (quiet standing or a walking anchor) may move the relative heading
+  by at most ``rezero_guard_deg`` — a larger apparent rotation while standing still is a real
+  twist — unless the expected heading error since the last anchor is itself larger, so a long
+  stretch without anchors cannot lock re-zeroing out (:func:`guard_rad`,
+  :func:`accept_within_guard`);
+* the **confidence**: ``rotation_confidence`` from the heading drift accumulated since the
+  last anchor (:func:`confidence_since_anchor`, the error model of :mod:`posture.anchors`);
+* the **flags** of each angle sample (:func:`angle_flags`).
+
+"Drift" here is the 1σ relative-heading drift accumulated since the last anchor, deg: live it
+is the running sum of the two filters' gyro-bias uncertainty × dt; batch uses a fixed rate ×
+time. Functions taking ``float | F64`` work on Python floats (per-pair path) and arrays alike.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posture.anchors import confidence_from_error, error_from_drift_deg
+from posture.records import FLAG_FILLED, FLAG_GAP, FLAG_REZERO, FLAG_UNCALIBRATED
+
+F64 = NDArray[np.float64]
+B = NDArray[np.bool_]
+
+
+def confidence_since_anchor(drift_deg: F64 | float) -> F64 | float:
+    """``rotation_confidence`` after ``drift_deg`` of 1σ heading drift since the last anchor."""
+    return confidence_from_error(error_from_drift_deg(drift_deg))
+
+
+def guard_rad(guard_deg: float, drift_deg: float | None) -> float:
+    """Largest heading correction a re-zero may make, rad: the guard or the expected error.
+
+    ``drift_deg`` is the drift since the last accepted anchor; ``None`` (no anchor yet) lets
+    any first re-zero through.
+    """
+    if drift_deg is None:
+        return math.inf
+    return math.radians(max(guard_deg, float(error_from_drift_deg(drift_deg))))
+
+
+def within_guard(d: float, cur: float | None, guard: float) -> bool:
+    """Whether moving the heading correction from ``cur`` to ``d`` (rad, wrapped) is within
+    ``guard`` rad (always, when there is no current correction)."""
+    return cur is None or abs((d - cur + math.pi) % (2 * math.pi) - math.pi) <= guard
+
+
+def accept_within_guard(
+    needed: F64,
+    cur: float | None,
+    guard_deg: float,
+    drift_at: F64,
+    drift_at_anchor: float | None,
+    first_guard_deg: float | None = None,
+) -> tuple[B, float | None, float | None]:
+    """Accept candidate corrections (rad) that stay within the guard of the current one.
+
+    Sequential (each accepted value moves the reference and restarts the drift), looping over
+    the candidates only, so streaming and batch decide alike.
+
+    Args:
+        needed: candidate corrections, rad ``(M,)``.
+        cur: the correction in force before the first candidate (``None``: none yet).
+        guard_deg: ``rezero_guard_deg``.
+        drift_at: accumulated drift measure at each candidate, deg ``(M,)`` (differences of it
+            are the drift since an anchor).
+        drift_at_anchor: its value at the last accepted anchor (``None``: no anchor yet).
+        first_guard_deg: guard before any anchor; ``None`` = no guard (live: the first
+            re-zero sets the heading); batch passes ``guard_deg`` (relative to its start guess).
+
+    Returns:
+        ``(accepted (M,), correction after the last one, drift_at at the last anchor)``.
+    """
+    out = np.zeros(needed.size, dtype=bool)
+    first = math.inf if first_guard_deg is None else math.radians(first_guard_deg)
+    for i, (d, h) in enumerate(zip(needed.tolist(), drift_at.tolist(), strict=True)):
+        g = first if drift_at_anchor is None else guard_rad(guard_deg, h - drift_at_anchor)
+        if within_guard(d, cur, g):
+            out[i] = True
+            cur = d
+            drift_at_anchor = h
+    return out, cur, drift_at_anchor
+
+
+def angle_flags(ok: B, filled: B, anchor: B, calibrated: bool) -> NDArray[np.uint8]:
+    """``AngleBlock.flags`` per sample: gap where not ``ok``, filled (ok only), re-zero at
+    accepted anchors, uncalibrated everywhere without a profile."""
+    flags = np.where(ok, np.where(filled, FLAG_FILLED, 0), FLAG_GAP).astype(np.uint8)
+    flags[anchor] |= FLAG_REZERO
+    if not calibrated:
+        flags |= FLAG_UNCALIBRATED
+    return flags
+
+
+def angle_flags_one(ok: bool, filled: bool, anchor: bool, calibrated: bool) -> int:
+    """:func:`angle_flags` for one sample (the per-pair path)."""
+    flags = (FLAG_FILLED if filled else 0) if ok else FLAG_GAP
+    if anchor:
+        flags |= FLAG_REZERO
+    if not calibrated:
+        flags |= FLAG_UNCALIBRATED
+    return flags
+
+
+def forward_fill(x: F64, before: float | None) -> F64:
+    """``x`` with each NaN replaced by the last value before it (``before`` at the start;
+    NaN when ``before`` is ``None``): a correction holds until the next one."""
+    pos = np.where(np.isnan(x), -1, np.arange(x.size))
+    np.maximum.accumulate(pos, out=pos)
+    return np.where(pos >= 0, x[np.maximum(pos, 0)], np.nan if before is None else before)
