@@ -74,19 +74,20 @@ class AlertEngine:
 
     def process(self, a: AngleBlock) -> tuple[list[Alert], list[Alert]]:
         """Feed a block; return (alerts raised in it, alerts that ended in it)."""
-        raised: list[Alert] = []
-        ended: list[Alert] = []
-        n = len(a)
-        if n == 0:
-            return raised, ended
+        if len(a) == 0:
+            return [], []
         load = self.load.update(a)
         self.last_load = load
+        if not load.any() and not self._state.any():
+            # The common case off load: nothing can start or run; refresh the rotation flag.
+            unsure = rotation_uncertain(a.rotation_confidence[-1:], self._limit[4:])
+            self.rotation_uncertain = bool(unsure[-1].any())
+            return [], []
         x = np.column_stack(
             (a.flexion, -a.flexion, a.lateral_flexion, -a.lateral_flexion, a.rotation, -a.rotation)
         )
-        with np.errstate(invalid="ignore"):
-            beyond = (x > self._limit) & load[:, None]
-            inside = (x < self._limit - self.thresholds.hysteresis_deg) | ~load[:, None]
+        beyond = (x > self._limit) & load[:, None]
+        inside = (x < self._limit - self.thresholds.hysteresis_deg) | ~load[:, None]
         # Rotation is withheld (never raised, an excursion ends) while its expected error is
         # a large part of the limit: 6D heading drifts between anchors (posture.anchors).
         unsure = rotation_uncertain(a.rotation_confidence, self._limit[4:])
@@ -94,46 +95,54 @@ class AlertEngine:
         inside[:, 4:] |= unsure
         self.rotation_uncertain = bool(unsure[-1].any())
         if not self._state.any() and not beyond.any():
-            return raised, ended  # the common case: every plane inside its limits
+            return [], []  # the common case under load: every plane inside its limits
         state = hysteresis(beyond, inside, self._state)
         prev = np.vstack((self._state[None, :], state[:-1]))
-        busy = np.flatnonzero(state.any(axis=0) | self._state)
-        min_d = self.thresholds.min_duration_s
-        for c in (int(v) for v in busy):
-            col = state[:, c]
-            starts = np.flatnonzero(col & ~prev[:, c])
-            stops = np.flatnonzero(~col & prev[:, c])
-            events: list[tuple[int, int]] = sorted(
-                [(int(i), 1) for i in starts] + [(int(i), 0) for i in stops]
-            )
-            seg_from = 0
-            for i, kind in [*events, (n, -1)]:
-                if self._state[c] and i > seg_from:
-                    # An open run covers samples seg_from..i-1.
-                    seg = slice(seg_from, i)
-                    self._peak[c] = np.nanmax(np.append(x[seg, c], self._peak[c]))
-                    if not self._raised[c]:
-                        late = np.flatnonzero(a.t[seg] - self._start[c] >= min_d)
-                        if late.size:
-                            self._raised[c] = True
-                            al = self._make(c, a.t[seg][late[0]], np.nan)
-                            self.active[CHANNELS[c]] = al
-                            raised.append(al)
-                if kind == 1:
-                    self._state[c], self._start[c], self._peak[c], self._raised[c] = (
-                        True,
-                        a.t[i],
-                        np.nan,
-                        False,
-                    )
-                elif kind == 0:
-                    if self._raised[c]:
-                        done = self._make(c, self.active[CHANNELS[c]].alert_s, a.t[i])
-                        self.active.pop(CHANNELS[c], None)
-                        ended.append(done)
-                    self._state[c], self._raised[c] = False, False
-                seg_from = i
+        raised: list[Alert] = []
+        ended: list[Alert] = []
+        for c in np.flatnonzero(state.any(axis=0) | self._state).tolist():
+            self._channel(c, a.t, x[:, c], state[:, c], prev[:, c], raised, ended)
         return raised, ended
+
+    def _channel(
+        self,
+        c: int,
+        t: F64,
+        x: F64,
+        col: NDArray[np.bool_],
+        prev: NDArray[np.bool_],
+        raised: list[Alert],
+        ended: list[Alert],
+    ) -> None:
+        """Walk channel ``c`` of a block from event to event (excursion starts and ends):
+        track the peak, raise after the minimum duration, close at the end."""
+        starts = np.flatnonzero(col & ~prev)
+        stops = np.flatnonzero(~col & prev)
+        events = sorted([(i, 1) for i in starts.tolist()] + [(i, 0) for i in stops.tolist()])
+        min_d = self.thresholds.min_duration_s
+        seg_from = 0
+        for i, kind in [*events, (t.size, -1)]:
+            if self._state[c] and i > seg_from:
+                # An open run covers samples seg_from..i-1.
+                seg = slice(seg_from, i)
+                self._peak[c] = np.nanmax(np.append(x[seg], self._peak[c]))
+                if not self._raised[c]:
+                    late = np.flatnonzero(t[seg] - self._start[c] >= min_d)
+                    if late.size:
+                        self._raised[c] = True
+                        al = self._make(c, t[seg][late[0]], np.nan)
+                        self.active[CHANNELS[c]] = al
+                        raised.append(al)
+            if kind == 1:
+                self._state[c], self._start[c] = True, t[i]
+                self._peak[c], self._raised[c] = np.nan, False
+            elif kind == 0:
+                if self._raised[c]:
+                    done = self._make(c, self.active[CHANNELS[c]].alert_s, t[i])
+                    self.active.pop(CHANNELS[c], None)
+                    ended.append(done)
+                self._state[c], self._raised[c] = False, False
+            seg_from = i
 
     def _make(self, c: int, alert_s: float, end_s: float) -> Alert:
         plane, side = CHANNELS[c]

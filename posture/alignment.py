@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import quat as Q
+from posture.libm import NUMPY, Trig
 from posture.records import ImuBlock
 
 F64 = NDArray[np.float64]
@@ -285,7 +286,7 @@ def choose_clock(lumbar: ImuBlock, thoracic: ImuBlock, mode: str = "auto") -> Cl
 
 
 def interpolate_orientation(
-    t: F64, quat: F64, t_query: F64, max_gap_s: float = 0.1
+    t: F64, quat: F64, t_query: F64, max_gap_s: float = 0.1, trig: Trig = NUMPY
 ) -> tuple[F64, NDArray[np.bool_]]:
     """Slerp orientations ``(N, 4)`` at times ``t`` (sorted) onto ``t_query``.
 
@@ -313,5 +314,5 @@ def interpolate_orientation(
     if valid.any():
         iv = i_c[valid]
         s = np.where(span[valid] > 0, (t_query[valid] - t[iv]) / span[valid], 0.0)
-        out[valid] = Q.slerp(quat[iv], quat[iv + 1], s)
+        out[valid] = Q.slerp(quat[iv], quat[iv + 1], s, trig)
     return out, valid

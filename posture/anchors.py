@@ -65,7 +65,7 @@ def confidence_from_error(err_deg: F64 | float) -> F64 | float:
 
 def error_from_confidence(conf: F64 | float) -> F64:
     """Inverse of :func:`confidence_from_error`: expected rotation error (deg), 95 % bound."""
-    c = np.clip(np.asarray(conf, dtype=np.float64), 1e-12, 1.0)
+    c = np.minimum(np.maximum(np.asarray(conf, dtype=np.float64), 1e-12), 1.0)
     return CONF_REF_DEG * np.sqrt(1.0 / c - 1.0)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from posture import quat as Q
+from posture.libm import NUMPY, Trig
 
 F64 = NDArray[np.float64]
 IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
@@ -61,7 +62,7 @@ class SpineModel:
         return cls(calibrated=False)
 
 
-def zxy_from_quat(q: ArrayLike) -> tuple[F64, F64, F64]:
+def zxy_from_quat(q: ArrayLike, trig: Trig = NUMPY) -> tuple[F64, F64, F64]:
     """Intrinsic Z-X-Y angles (rad) of unit quaternions ``(N, 4)``: ``R = Rz(a)·Rx(b)·Ry(c)``.
 
     Same as ``Rotation.from_quat(q, scalar_first=True).as_euler("ZXY")`` but without scipy's
@@ -72,14 +73,14 @@ def zxy_from_quat(q: ArrayLike) -> tuple[F64, F64, F64]:
     r21 = 2.0 * (y * z + w * x)
     r01 = 2.0 * (x * y - w * z)
     r11 = 1.0 - 2.0 * (x * x + z * z)
-    b = np.arcsin(np.clip(r21, -1.0, 1.0))
-    za = np.arctan2(-r01, r11)
-    return za, b, _axial(w, x, y, z)
+    b = trig.arcsin(np.minimum(np.maximum(r21, -1.0), 1.0))
+    za = trig.arctan2(-r01, r11)
+    return za, b, _axial(w, x, y, z, trig)
 
 
-def _axial(w: F64, x: F64, y: F64, z: F64) -> F64:
+def _axial(w: F64, x: F64, y: F64, z: F64, trig: Trig = NUMPY) -> F64:
     """The Y (axial) angle of a Z-X-Y decomposition, rad: ``atan2(−R[2,0], R[2,2])``."""
-    return np.arctan2(-2.0 * (x * z - w * y), 1.0 - 2.0 * (x * x + y * y))
+    return trig.arctan2(-2.0 * (x * z - w * y), 1.0 - 2.0 * (x * x + y * y))
 
 
 def quat_from_zxy(z: ArrayLike, x: ArrayLike, y: ArrayLike) -> F64:
@@ -90,10 +91,10 @@ def quat_from_zxy(z: ArrayLike, x: ArrayLike, y: ArrayLike) -> F64:
     return Q.multiply(Q.multiply(qz, qx), qy)
 
 
-def spine_angles(r: F64) -> tuple[F64, F64, F64]:
+def spine_angles(r: F64, trig: Trig = NUMPY) -> tuple[F64, F64, F64]:
     """Flexion, lateral flexion, rotation (deg, reported signs) of thoracic-in-lumbar
     orientations already expressed in the neutral frame, ``(N, 4)``."""
-    za, b, c = zxy_from_quat(r)
+    za, b, c = zxy_from_quat(r, trig)
     return -np.degrees(za), np.degrees(b), np.degrees(c)
 
 
@@ -102,7 +103,7 @@ def angles_from_relative(q_rel: F64, neutral: F64) -> tuple[F64, F64, F64]:
     return spine_angles(Q.multiply(Q.conj(neutral), q_rel))
 
 
-def sagittal_inclination(q_seg: F64) -> F64:
+def sagittal_inclination(q_seg: F64, trig: Trig = NUMPY) -> F64:
     """Forward tilt of segments from vertical (deg, + forward), ``(N, 4)`` → ``(N,)``.
 
     ``atan2(−X·ẑ, Y·ẑ)``: the segment's Y axis tilting toward its forward X axis.
@@ -110,7 +111,7 @@ def sagittal_inclination(q_seg: F64) -> F64:
     w, x, y, z = q_seg[..., 0], q_seg[..., 1], q_seg[..., 2], q_seg[..., 3]
     x_up = 2.0 * (x * z - w * y)  # R[2, 0]
     y_up = 2.0 * (y * z + w * x)  # R[2, 1]
-    return np.degrees(np.arctan2(-x_up, y_up))
+    return np.degrees(trig.arctan2(-x_up, y_up))
 
 
 def segment_quats(
@@ -136,20 +137,30 @@ class Geometry:
     guess: F64
     p: F64
     k: F64
+    trig: Trig = NUMPY
 
     @classmethod
-    def of(cls, q_lumbar_sensor: F64, q_thoracic_sensor: F64, model: SpineModel) -> Geometry:
+    def of(
+        cls, q_lumbar_sensor: F64, q_thoracic_sensor: F64, model: SpineModel, trig: Trig = NUMPY
+    ) -> Geometry:
+        """``trig``: where the inverse trigonometric functions come from (:mod:`posture.libm`)."""
         q_l, q_t = segment_quats(q_lumbar_sensor, q_thoracic_sensor, model)
         p, k = heading_basis(q_l, q_t, model.neutral)
-        guess = heading_of_right_axis(q_l) - heading_of_right_axis(q_t)
-        return cls(q_l, q_t, sagittal_inclination(q_l), sagittal_inclination(q_t), guess, p, k)
+        guess = heading_of_right_axis(q_l, trig) - heading_of_right_axis(q_t, trig)
+        incl_l, incl_t = sagittal_inclination(q_l, trig), sagittal_inclination(q_t, trig)
+        return cls(q_l, q_t, incl_l, incl_t, guess, p, k, trig)
+
+    def rezero(self, where: NDArray[np.bool_]) -> F64:
+        """:func:`rezero_delta` of the samples ``where``, from the heading guess (rad)."""
+        return rezero_from_basis(self.p[where], self.k[where], self.guess[where], trig=self.trig)
 
     def angles(self, delta: F64, where: NDArray[np.bool_]) -> tuple[F64, F64, F64]:
         """Flexion, lateral flexion, rotation (deg) at heading corrections ``delta`` (rad),
         NaN outside ``where``."""
         out = np.full((3, self.guess.shape[0]), np.nan)
         if where.any():
-            out[:, where] = spine_angles(at_heading(self.p[where], self.k[where], delta[where]))
+            r = at_heading(self.p[where], self.k[where], delta[where])
+            out[:, where] = spine_angles(r, self.trig)
         return out[0], out[1], out[2]
 
 
@@ -158,14 +169,14 @@ def relative(q_l: F64, q_t: F64, delta: ArrayLike) -> F64:
     return Q.multiply(Q.conj(q_l), Q.multiply(Q.yaw_quat(delta), q_t))
 
 
-def heading_of_right_axis(q_seg: F64) -> F64:
+def heading_of_right_axis(q_seg: F64, trig: Trig = NUMPY) -> F64:
     """Heading (rad) of each segment's right (Z) axis in its earth frame.
 
     The mediolateral axis stays near horizontal in forward bending, so comparing it between
     the two segments gives their relative heading in almost any posture.
     """
     w, x, y, z = q_seg[..., 0], q_seg[..., 1], q_seg[..., 2], q_seg[..., 3]
-    return np.arctan2(2.0 * (y * z - w * x), 2.0 * (x * z + w * y))  # R[1, 2], R[0, 2]
+    return trig.arctan2(2.0 * (y * z - w * x), 2.0 * (x * z + w * y))  # R[1, 2], R[0, 2]
 
 
 def heading_basis(q_l: F64, q_t: F64, neutral: F64) -> tuple[F64, F64]:
@@ -203,10 +214,12 @@ def rezero_delta(q_l: F64, q_t: F64, neutral: F64, delta: ArrayLike, iterations:
     return rezero_from_basis(p, k, delta, iterations)
 
 
-def rezero_from_basis(p: F64, k: F64, delta: ArrayLike, iterations: int = 3) -> F64:
+def rezero_from_basis(
+    p: F64, k: F64, delta: ArrayLike, iterations: int = 3, trig: Trig = NUMPY
+) -> F64:
     """:func:`rezero_delta` from a :func:`heading_basis` already at hand (rad)."""
     d = np.asarray(delta, dtype=np.float64)
     for _ in range(iterations):
         r = at_heading(p, k, d)
-        d = d - _axial(r[..., 0], r[..., 1], r[..., 2], r[..., 3])
-    return np.angle(np.exp(1j * d))
+        d = d - _axial(r[..., 0], r[..., 1], r[..., 2], r[..., 3], trig)
+    return trig.arctan2(np.sin(d), np.cos(d))

@@ -159,9 +159,7 @@ def _heading(
     n = t.size
     d_anchor = np.full(n, np.nan)
     if standing.any():
-        d_anchor[standing] = A.rezero_from_basis(
-            geo.p[standing], geo.k[standing], geo.guess[standing]
-        )
+        d_anchor[standing] = geo.rezero(standing)
     if lum_imu is not None:
         acc_l = np.column_stack([np.interp(t, lum_imu.t, lum_imu.acc[:, i]) for i in range(3)])
         walk, d_walk = gait_anchor_deltas(

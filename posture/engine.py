@@ -27,10 +27,18 @@ from posture import angles as A
 from posture import scalar_math as S
 from posture.alignment import ClockMap, choose_clock
 from posture.anchors import GAIT_MIN_RMS, GaitAverager
-from posture.engine_pair import LumbarSample, PairContext, ScalarModel, angle_row
+from posture.engine_scalar import (
+    LumbarSample,
+    ScalarContext,
+    ScalarHistory,
+    ScalarModel,
+    angle_row,
+    angle_rows,
+)
 from posture.engine_state import HeadingState, LumbarQueue, ThoracicAt, ThoracicHistory
 from posture.errors import MissingSensorError, PostureError
 from posture.fusion import FusionSettings, OrientationFilter
+from posture.libm import LIBM
 from posture.records import (
     ANGLE_COLUMNS,
     LUMBAR,
@@ -47,6 +55,9 @@ B = NDArray[np.bool_]
 RAD2DEG = 180.0 / math.pi
 #: Gyro-bias uncertainty assumed for pre-fused orientation input (rad/s): VQF's motion level.
 PREFUSED_SIGMA = math.radians(0.1)
+#: Blocks of up to this many lumbar samples are computed one sample at a time in Python
+#: floats (numpy's per-call overhead outweighs its speed on a few rows); larger ones with numpy.
+SMALL_BLOCK = 24
 
 
 @dataclass(frozen=True)
@@ -110,12 +121,13 @@ class PostureEngine:
         self._pending_raw: dict[str, list[ImuBlock]] = {r: [] for r in ROLES}
         self._rows: list[tuple[float, ...]] = []  # angle rows from push_pair, see drain()
         s = self.settings
-        self._pair = PairContext(
+        self._scalar = ScalarContext(
             ScalarModel.of(self.model),
             s.max_gap_s,
             s.rezero_max_inclination_deg,
             s.rezero_guard_deg,
             s.gait_anchors,
+            PREFUSED_SIGMA,
             self._heading,
             self._gait,
         )
@@ -198,7 +210,7 @@ class PostureEngine:
 
         The live per-sample path: same results as :meth:`push` (to ~1e-9°) at a fraction of
         the cost, because one-row numpy calls are mostly overhead
-        (:mod:`posture.engine_pair`). Unusual cases (gaps, start-up, a sensor running far
+        (:mod:`posture.engine_scalar`). Unusual cases (gaps, start-up, a sensor running far
         ahead) fall back to :meth:`push`. New angle rows are collected; :meth:`drain`
         returns them as one block.
 
@@ -229,11 +241,11 @@ class PostureEngine:
                     float(q.gait[0]),
                 ),
             )
-        th_t = self._thoracic.t.tolist()
+        hist = ScalarHistory.of(self._thoracic)
         waiting = []
         for lum in pending:
             if lum.t <= tt:
-                self._rows.append(angle_row(self._pair, lum, self._thoracic, th_t))
+                self._rows.append(angle_row(self._scalar, lum, hist))
             else:
                 waiting.append(lum)
         self._lumbar = LumbarQueue(
@@ -276,13 +288,8 @@ class PostureEngine:
 
     def drain(self) -> AngleBlock:
         """Angle rows produced by :meth:`push_pair` since the last call."""
-        rows = self._rows
-        if not rows:
-            return AngleBlock.empty()
-        arr = np.array(rows, dtype=np.float64)
-        self._rows = []
-        cols = dict(zip(("t", *ANGLE_COLUMNS), arr[:, :-1].T, strict=True))
-        return AngleBlock(**cols, flags=arr[:, -1].astype(np.uint8))
+        rows, self._rows = self._rows, []
+        return _block_of_rows(rows)
 
     def _fast_path_ok(self, t_l: float, t_t: float) -> bool:
         f_l = self._filters.get(LUMBAR)
@@ -320,11 +327,18 @@ class PostureEngine:
         return out
 
     def _compute(self, lum: LumbarQueue) -> AngleBlock:
-        """Angles of lumbar samples, in phases: thoracic data at their times, segment
-        geometry, heading anchors, then angles, confidence and flags."""
+        """Angles of lumbar samples: small blocks one sample at a time in Python floats,
+        large ones with numpy; the two give identical numbers (:mod:`posture.engine_scalar`)."""
+        if len(lum) <= SMALL_BLOCK:
+            return _block_of_rows(angle_rows(self._scalar, lum, self._thoracic))
+        return self._compute_block(lum)
+
+    def _compute_block(self, lum: LumbarQueue) -> AngleBlock:
+        """Angles of lumbar samples with numpy, in phases: thoracic data at their times,
+        segment geometry, heading anchors, then angles, confidence and flags."""
         t = lum.t
-        th = self._thoracic.at(t, self.settings.max_gap_s, PREFUSED_SIGMA)
-        geo = A.Geometry.of(lum.quat, np.where(th.valid[:, None], th.quat, 1.0), self.model)
+        th = self._thoracic.at(t, self.settings.max_gap_s, PREFUSED_SIGMA, LIBM)
+        geo = A.Geometry.of(lum.quat, np.where(th.valid[:, None], th.quat, 1.0), self.model, LIBM)
         h = self._heading
         delta = np.full(t.size, np.nan)
         if h.delta is None:
@@ -344,8 +358,7 @@ class PostureEngine:
             h.drift_at_anchor = float(at_anchor[-1])
         ok = th.valid & ~np.isnan(delta_ff)
         flex, lat, rot = geo.angles(delta_ff, ok)
-        with np.errstate(invalid="ignore"):
-            conf = confidence_since_anchor(drift - at_anchor)
+        conf = confidence_since_anchor(drift - at_anchor)
         conf = np.where(ok & ~np.isnan(at_anchor), conf, 0.0)
         flags = angle_flags(ok, th.filled, anchor, self.model.calibrated)
         incl_t = np.where(ok, geo.incl_t, np.nan)
@@ -362,9 +375,7 @@ class PostureEngine:
         standing = upright & lum.rest & th.rest
         needed = np.full(lum.t.size, np.nan)
         if standing.any():
-            needed[standing] = A.rezero_from_basis(
-                geo.p[standing], geo.k[standing], geo.guess[standing]
-            )
+            needed[standing] = geo.rezero(standing)
         if s.gait_anchors:
             self._walking_anchors(lum, upright & (lum.gait > GAIT_MIN_RMS), standing, geo, needed)
         anchor = ~np.isnan(needed)
@@ -387,7 +398,7 @@ class PostureEngine:
             return
         d = np.zeros(lum.t.size)
         if walking.any():
-            d[walking] = A.rezero_from_basis(geo.p[walking], geo.k[walking], geo.guess[walking])
+            d[walking] = geo.rezero(walking)
         step = self._gait.step
         for i, (ti, wi, di, si) in enumerate(
             zip(lum.t.tolist(), walking.tolist(), d.tolist(), standing.tolist(), strict=True)
@@ -395,6 +406,15 @@ class PostureEngine:
             res = step(ti, wi, di)
             if res is not None and not si:
                 needed[i] = res
+
+
+def _block_of_rows(rows: list[tuple[float, ...]]) -> AngleBlock:
+    """An :class:`AngleBlock` of angle rows (t, the ``ANGLE_COLUMNS``, flags)."""
+    if not rows:
+        return AngleBlock.empty()
+    cols = np.array(rows, dtype=np.float64).T.copy()  # one contiguous row per column
+    t, flex, lat, rot, incl_t, incl_l, hip, conf, flags = cols
+    return AngleBlock(t, flex, lat, rot, incl_t, incl_l, hip, conf, flags.astype(np.uint8))
 
 
 def stream_in_chunks(

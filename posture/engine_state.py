@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture.alignment import interpolate_orientation
+from posture.libm import NUMPY, Trig
 
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -107,10 +108,10 @@ class ThoracicHistory:
         if len(self) > 2:
             self.keep_from(max(0, int(np.searchsorted(self.t, t_last, side="right")) - 2))
 
-    def at(self, t: F64, max_gap_s: float, prefused_sigma: float) -> ThoracicAt:
+    def at(self, t: F64, max_gap_s: float, prefused_sigma: float, trig: Trig = NUMPY) -> ThoracicAt:
         """Slerp onto lumbar times ``t`` (never across a gap over ``max_gap_s``) and look up
         the bracketing samples' flags; ``prefused_sigma`` stands in before any history."""
-        q, valid = interpolate_orientation(self.t, self.quat, t, max_gap_s)
+        q, valid = interpolate_orientation(self.t, self.quat, t, max_gap_s, trig)
         n = len(self)
         if not n:
             m = t.shape[0]

@@ -123,15 +123,27 @@ class OrientationFilter:
         return np.asarray(bias)
 
     # -- blocks ----------------------------------------------------------------------------
+    def _may_need_fill(self, t: F64) -> bool:
+        """Whether some interval (also from the last sample seen) is long enough to fill."""
+        lo, hi = 1.4 * self.ts, self.settings.max_fill_s + 0.5 * self.ts
+        if t.shape[0] <= 32:  # live blocks: a Python loop beats four numpy calls
+            prev = self._last_t
+            for x in t.tolist():
+                if prev is not None and lo <= x - prev <= hi:
+                    return True
+                prev = x
+            return False
+        tt = t if self._last_t is None else np.concatenate(([self._last_t], t))
+        dt = np.diff(tt)
+        return bool(((dt >= lo) & (dt <= hi)).any())
+
     def _bridge_gaps(self, block: ImuBlock) -> tuple[F64, F64, F64, F64 | None, NDArray[np.bool_]]:
         """Insert interpolated samples into gaps of up to ``max_fill_s`` (also across blocks)."""
         t, acc, gyr = block.t, block.acc, block.gyr
         use_mag = self.settings.use_mag and block.mag is not None
         # Fast path (the live case): clearly no gap to fill (a superset of the fill test
         # below), so no joined copies of the arrays.
-        tt = t if self._last_t is None else np.concatenate(([self._last_t], t))
-        dt = np.diff(tt)
-        if not ((dt >= 1.4 * self.ts) & (dt <= self.settings.max_fill_s + 0.5 * self.ts)).any():
+        if not self._may_need_fill(t):
             return t, acc, gyr, (block.mag if use_mag else None), np.zeros(t.shape[0], bool)
         mag: F64 = block.mag if block.mag is not None else np.zeros_like(acc)
         if self._last_t is not None:

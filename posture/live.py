@@ -68,8 +68,7 @@ class RepTracker:
             return []
         self._parts.append(a)
         trunk = a.thoracic_inclination
-        with np.errstate(invalid="ignore"):
-            on, off = trunk > self.settings.on_deg, trunk < self.settings.off_deg
+        on, off = trunk > self.settings.on_deg, trunk < self.settings.off_deg
         t_now = float(a.t[-1])
         if not self._hinge and not on.any() and np.isnan(self._released):
             if len(self._parts) > 64:

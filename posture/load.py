@@ -114,17 +114,16 @@ class LoadContext:
     def _auto(self, a: AngleBlock) -> NDArray[np.bool_]:
         cfg = self.settings
         t, trunk = a.t, a.thoracic_inclination
-        with np.errstate(invalid="ignore"):
-            if not self._hinge[0]:
-                on = trunk > cfg.trunk_on_deg
-                if not on.any():  # the common case: upright, no hinge in this block
-                    return t <= self._last_lift_end + cfg.hold_s
-            else:
-                off = trunk < cfg.trunk_off_deg
-                if not off.any():  # the whole block inside the current hinge
-                    return self._in_hinge(a, slice(0, len(a)))
-                on = trunk > cfg.trunk_on_deg
+        if not self._hinge[0]:
+            on = trunk > cfg.trunk_on_deg
+            if not on.any():  # the common case: upright, no hinge in this block
+                return t <= self._last_lift_end + cfg.hold_s
+        else:
             off = trunk < cfg.trunk_off_deg
+            if not off.any():  # the whole block inside the current hinge
+                return self._in_hinge(a, slice(0, len(a)))
+            on = trunk > cfg.trunk_on_deg
+        off = trunk < cfg.trunk_off_deg
         hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
         out = np.zeros(len(a), dtype=bool)
         d = np.diff(np.concatenate(([self._hinge[0]], hinge)).astype(np.int8))
@@ -162,13 +161,12 @@ class LoadContext:
         if self._armed:
             return el <= cfg.max_rep_s
         trunk, hip = a.thoracic_inclination[seg], a.hip_angle[seg]
-        with np.errstate(invalid="ignore"):
-            lift = (
-                (el <= cfg.first_rep_s)
-                & (trunk >= cfg.lift_trunk_deg)
-                & (hip >= cfg.lift_hip_deg)
-                & (hip >= cfg.lift_hip_share * trunk)
-            )
+        lift = (
+            (el <= cfg.first_rep_s)
+            & (trunk >= cfg.lift_trunk_deg)
+            & (hip >= cfg.lift_hip_deg)
+            & (hip >= cfg.lift_hip_share * trunk)
+        )
         self._lift |= bool(lift.any())
         return lift
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from posture.libm import NUMPY, Trig
+
 F64 = NDArray[np.float64]
 
 
@@ -22,10 +24,17 @@ def as_quat(q: ArrayLike) -> F64:
     return a
 
 
+def dot(p: F64, q: F64) -> F64:
+    """Component dot product ``((p0·q0 + p1·q1) + p2·q2) + p3·q3``, ``(..., 4)`` → ``(...)``
+    (summed in this fixed order, as :func:`posture.scalar_math.dot`)."""
+    m = p * q
+    return ((m[..., 0] + m[..., 1]) + m[..., 2]) + m[..., 3]
+
+
 def normalize(q: ArrayLike) -> F64:
     """Unit-normalise quaternions, shape ``(..., 4)``."""
     a = as_quat(q)
-    return a / np.linalg.norm(a, axis=-1, keepdims=True)
+    return a / np.sqrt(dot(a, a))[..., None]
 
 
 def conj(q: ArrayLike) -> F64:
@@ -97,24 +106,25 @@ def angle(q: ArrayLike) -> F64:
     return 2.0 * np.arccos(np.clip(np.abs(a[..., 0]), 0.0, 1.0))
 
 
-def slerp(q0: ArrayLike, q1: ArrayLike, s: ArrayLike) -> F64:
+def slerp(q0: ArrayLike, q1: ArrayLike, s: ArrayLike, trig: Trig = NUMPY) -> F64:
     """Spherical interpolation between ``q0`` and ``q1`` at fraction ``s`` in ``[0, 1]``.
 
     Shapes broadcast: ``q0``, ``q1`` ``(..., 4)``, ``s`` ``(...)``. Takes the short path.
+    ``trig``: where ``arccos`` comes from (:mod:`posture.libm`).
     """
     a = normalize(q0)
     b = normalize(q1)
-    frac = np.asarray(s, dtype=np.float64)[..., None]
-    d = np.sum(a * b, axis=-1, keepdims=True)
-    b = np.where(d < 0, -b, b)
+    frac = np.asarray(s, dtype=np.float64)
+    d = dot(a, b)
+    b = np.where((d < 0)[..., None], -b, b)
     d = np.abs(d)
-    theta = np.arccos(np.clip(d, -1.0, 1.0))
+    theta = trig.arccos(np.minimum(d, 1.0))
     sin_t = np.sin(theta)
     small = sin_t < 1e-9
     safe = np.where(small, 1.0, sin_t)
     w0 = np.where(small, 1.0 - frac, np.sin((1.0 - frac) * theta) / safe)
     w1 = np.where(small, frac, np.sin(frac * theta) / safe)
-    return normalize(w0 * a + w1 * b)
+    return normalize(w0[..., None] * a + w1[..., None] * b)
 
 
 def yaw_quat(angle_rad: ArrayLike) -> F64:

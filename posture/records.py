@@ -10,6 +10,7 @@ Blocks are frozen dataclasses; treat their arrays as read-only.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -269,8 +270,9 @@ class AngleBlock:
 
     @classmethod
     def empty(cls) -> AngleBlock:
-        z = np.zeros(0)
-        return cls(z, z, z, z, z, z, z, z, np.zeros(0, np.uint8))
+        """A block of no samples (one shared instance: blocks are read-only, and the live
+        engine returns one for most pushes)."""
+        return _empty_angles()
 
     def take(self, index: slice | NDArray[Any]) -> AngleBlock:
         return AngleBlock(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
@@ -289,3 +291,12 @@ class AngleBlock:
     def planes(self) -> F64:
         """Flexion, lateral flexion and rotation as one ``(N, 3)`` array, deg."""
         return np.column_stack((self.flexion, self.lateral_flexion, self.rotation))
+
+
+@functools.cache
+def _empty_angles() -> AngleBlock:
+    z = np.zeros(0)
+    z.setflags(write=False)
+    flags = np.zeros(0, np.uint8)
+    flags.setflags(write=False)
+    return AngleBlock(z, z, z, z, z, z, z, z, flags)

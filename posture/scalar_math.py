@@ -4,8 +4,8 @@ The per-sample streaming path (:meth:`posture.engine.PostureEngine.push_pair`) w
 most of its time in numpy's per-call overhead on arrays of one row; these functions do the
 same math with the ``math`` module on 4-tuples. Each has the name of its array twin (call
 them as ``scalar_math.multiply`` etc. so the scalar version is visible at the call site) and
-the same formula in the same order, so they agree to the last bits of the transcendental
-functions (tests compare them to within 1e-9°).
+the same formula in the same order, so with the array functions' ``trig=posture.libm.LIBM``
+they agree bit for bit (tested): the live engine relies on it.
 """
 
 from __future__ import annotations
@@ -39,26 +39,33 @@ def conj(q: Quat) -> Quat:
     return (q[0], -q[1], -q[2], -q[3])
 
 
-def slerp(a: Quat, b: Quat, s: float) -> Quat:
+def dot(p: Quat, q: Quat) -> float:
+    """Component dot product in :func:`posture.quat.dot`'s order."""
+    return ((p[0] * q[0] + p[1] * q[1]) + p[2] * q[2]) + p[3] * q[3]
+
+
+def normalize(q: Quat) -> Quat:
+    """Unit quaternion (:func:`posture.quat.normalize`)."""
+    n = math.sqrt(dot(q, q))
+    return (q[0] / n, q[1] / n, q[2] / n, q[3] / n)
+
+
+def slerp(q0: Quat, q1: Quat, s: float) -> Quat:
     """Spherical interpolation at fraction ``s``, short path (:func:`posture.quat.slerp`)."""
-    d = a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3]
+    a, b = normalize(q0), normalize(q1)
+    d = dot(a, b)
     if d < 0:
         b = (-b[0], -b[1], -b[2], -b[3])
         d = -d
-    theta = math.acos(min(1.0, d))
+    theta = math.acos(min(d, 1.0))
     st = math.sin(theta)
     if st < 1e-9:
         w0, w1 = 1.0 - s, s
     else:
         w0, w1 = math.sin((1.0 - s) * theta) / st, math.sin(s * theta) / st
-    r0, r1, r2, r3 = (
-        w0 * a[0] + w1 * b[0],
-        w0 * a[1] + w1 * b[1],
-        w0 * a[2] + w1 * b[2],
-        w0 * a[3] + w1 * b[3],
+    return normalize(
+        (w0 * a[0] + w1 * b[0], w0 * a[1] + w1 * b[1], w0 * a[2] + w1 * b[2], w0 * a[3] + w1 * b[3])
     )
-    n = math.sqrt(r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3)
-    return (r0 / n, r1 / n, r2 / n, r3 / n)
 
 
 def yaw_quat(angle: float) -> Quat:
@@ -116,4 +123,4 @@ def rezero_from_basis(p: Quat, k: Quat, delta: float, iterations: int = 3) -> fl
     d = delta
     for _ in range(iterations):
         d = d - _axial(*at_heading(p, k, d))
-    return math.atan2(math.sin(d), math.cos(d))
+    return math.atan2(math.sin(d), math.cos(d))  # wrapped as angles.rezero_from_basis

@@ -1,0 +1,207 @@
+"""The live engine's per-sample path: lumbar samples → angle rows, in Python floats.
+
+On arrays of a few rows numpy's per-call overhead, not the arithmetic, is the cost, so the
+engine computes small blocks (the 20 ms blocks of live streaming) and the pairs of
+:meth:`~posture.engine.PostureEngine.push_pair` here, one sample at a time with
+:mod:`posture.scalar_math`, and large blocks with numpy
+(:meth:`~posture.engine.PostureEngine._compute_block`). Both do the same phases with the same
+formulas in the same order and the same rules (:mod:`posture.rezero`), and the array path
+takes its inverse trigonometric functions from :data:`posture.libm.LIBM`, so the two give
+identical numbers and any chunking does too (tested).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from posture import scalar_math as S
+from posture.anchors import GAIT_MIN_RMS, GaitAverager
+from posture.angles import SpineModel
+from posture.engine_state import HeadingState, LumbarQueue, ThoracicHistory
+from posture.rezero import angle_flags_one, confidence_since_anchor, guard_rad, within_guard
+
+RAD2DEG = 180.0 / math.pi
+_NOT_A_QUAT = (1.0, 1.0, 1.0, 1.0)  # stands in where no thoracic data is (as the array path)
+
+
+@dataclass(frozen=True)
+class ScalarModel:
+    """A :class:`~posture.angles.SpineModel` as 4-tuples: conjugated mountings and neutral."""
+
+    mount_lumbar_c: S.Quat
+    mount_thoracic_c: S.Quat
+    neutral: S.Quat
+    calibrated: bool
+
+    @classmethod
+    def of(cls, model: SpineModel) -> ScalarModel:
+        return cls(
+            S.conj(S.as_quat(model.mount_lumbar)),
+            S.conj(S.as_quat(model.mount_thoracic)),
+            S.as_quat(model.neutral),
+            model.calibrated,
+        )
+
+
+class LumbarSample(NamedTuple):
+    """One lumbar orientation sample: time (s), quaternion, rest flag, bias σ (rad/s), gait RMS."""
+
+    t: float
+    quat: S.Quat
+    rest: bool
+    sigma: float
+    gait: float
+
+
+@dataclass(frozen=True)
+class ScalarHistory:
+    """A :class:`~posture.engine_state.ThoracicHistory` as Python lists (one per column)."""
+
+    t: list[float]
+    quat: list[S.Quat]
+    rest: list[bool]
+    filled: list[bool]
+    sigma: list[float]
+
+    @classmethod
+    def of(cls, h: ThoracicHistory) -> ScalarHistory:
+        quat = [(w, x, y, z) for w, x, y, z in h.quat.tolist()]
+        return cls(h.t.tolist(), quat, h.rest.tolist(), h.filled.tolist(), h.sigma.tolist())
+
+
+class ThoracicSample(NamedTuple):
+    """Thoracic data at one lumbar time stamp (:class:`~posture.engine_state.ThoracicAt`)."""
+
+    quat: S.Quat
+    valid: bool
+    rest: bool
+    sigma: float
+    filled: bool
+
+
+def thoracic_at(h: ScalarHistory, t: float, max_gap_s: float, prefused: float) -> ThoracicSample:
+    """:meth:`ThoracicHistory.at` for one time stamp (the rules of
+    :func:`posture.alignment.interpolate_orientation`)."""
+    n = len(h.t)
+    if n == 0:
+        return ThoracicSample(_NOT_A_QUAT, False, False, prefused, False)
+    i = bisect.bisect_right(h.t, t) - 1
+    idx = min(max(i, 0), n - 1)
+    rest, sigma = h.rest[idx], h.sigma[idx]
+    filled = h.filled[idx] or h.filled[min(idx + 1, n - 1)]
+    if n == 1:
+        ok = t == h.t[0]
+        return ThoracicSample(h.quat[0] if ok else _NOT_A_QUAT, ok, rest, sigma, filled)
+    if t == h.t[-1]:
+        i = n - 2
+    i_c = min(max(i, 0), n - 2)
+    t0 = h.t[i_c]
+    span = h.t[i_c + 1] - t0
+    on_sample = i >= 0 and h.t[min(i, n - 1)] == t
+    valid = (0 <= i < n - 1 and span <= max_gap_s + 1e-9) or on_sample
+    if not valid:
+        return ThoracicSample(_NOT_A_QUAT, False, rest, sigma, filled)
+    q = S.slerp(h.quat[i_c], h.quat[i_c + 1], (t - t0) / span if span > 0 else 0.0)
+    return ThoracicSample(q, True, rest, sigma, filled)
+
+
+@dataclass
+class ScalarContext:
+    """What the per-sample path reads and updates: settings, model and the engine's state."""
+
+    model: ScalarModel
+    max_gap_s: float
+    max_inclination_deg: float
+    guard_deg: float
+    gait_anchors: bool
+    prefused_sigma: float
+    heading: HeadingState
+    gait: GaitAverager
+
+
+class _Geometry(NamedTuple):
+    incl_l: float
+    incl_t: float
+    guess: float
+    p: S.Quat
+    k: S.Quat
+
+
+def _geometry(m: ScalarModel, q_ls: S.Quat, q_ts: S.Quat) -> _Geometry:
+    """:meth:`posture.angles.Geometry.of` for one sample."""
+    q_l = S.multiply(q_ls, m.mount_lumbar_c)
+    q_t = S.multiply(q_ts, m.mount_thoracic_c)
+    p, k = S.heading_basis(q_l, q_t, m.neutral)
+    guess = S.heading_of_right_axis(q_l) - S.heading_of_right_axis(q_t)
+    return _Geometry(S.sagittal_inclination(q_l), S.sagittal_inclination(q_t), guess, p, k)
+
+
+def _anchor(
+    ctx: ScalarContext, lum: LumbarSample, th: ThoracicSample, geo: _Geometry, drift: float
+) -> bool:
+    """Re-zero at this sample if it is an anchor within the guard (as the array path)."""
+    lim = ctx.max_inclination_deg
+    upright = th.valid and abs(geo.incl_l) < lim and abs(geo.incl_t) < lim
+    d_walk = None
+    walking = ctx.gait_anchors and upright and lum.gait > GAIT_MIN_RMS
+    if walking or (ctx.gait_anchors and ctx.gait.active):
+        d = S.rezero_from_basis(geo.p, geo.k, geo.guess) if walking else 0.0
+        d_walk = ctx.gait.step(lum.t, walking, d)
+    if upright and lum.rest and th.rest:  # quiet standing wins over walking
+        needed: float | None = S.rezero_from_basis(geo.p, geo.k, geo.guess)
+    else:
+        needed = d_walk
+    if needed is None:
+        return False
+    h = ctx.heading
+    drift_since = None if h.drift_at_anchor is None else drift - h.drift_at_anchor
+    if not within_guard(needed, h.delta, guard_rad(ctx.guard_deg, drift_since)):
+        return False
+    h.delta, h.drift_at_anchor = needed, drift
+    return True
+
+
+def angle_row(ctx: ScalarContext, lum: LumbarSample, hist: ScalarHistory) -> tuple[float, ...]:
+    """The angle row of one lumbar sample (``AngleBlock`` column order: t, flexion, lateral,
+    rotation, thoracic incl., lumbar incl., hip, confidence, flags)."""
+    m = ctx.model
+    th = thoracic_at(hist, lum.t, ctx.max_gap_s, ctx.prefused_sigma)
+    geo = _geometry(m, lum.quat, th.quat)
+    h = ctx.heading
+    if h.delta is None and th.valid:
+        h.delta = geo.guess
+    drift = h.drift_one(lum.t, math.sqrt(lum.sigma * lum.sigma + th.sigma * th.sigma) * RAD2DEG)
+    anchor = _anchor(ctx, lum, th, geo, drift)
+    ok = th.valid and h.delta is not None
+    incl_t = geo.incl_t
+    if th.valid and h.delta is not None:
+        flex, lat, rot = S.spine_angles(S.at_heading(geo.p, geo.k, h.delta))
+        a = h.drift_at_anchor
+        conf = 0.0 if a is None else float(confidence_since_anchor(drift - a))
+    else:
+        flex = lat = rot = incl_t = math.nan
+        conf = 0.0
+    flags = angle_flags_one(ok, th.filled, anchor, m.calibrated)
+    return (lum.t, flex, lat, rot, incl_t, geo.incl_l, geo.incl_l, conf, float(flags))
+
+
+def angle_rows(
+    ctx: ScalarContext, lum: LumbarQueue, hist: ThoracicHistory
+) -> list[tuple[float, ...]]:
+    """:func:`angle_row` of every sample of a (small) block, in order."""
+    h = ScalarHistory.of(hist)
+    cols = zip(
+        lum.t.tolist(),
+        lum.quat.tolist(),
+        lum.rest.tolist(),
+        lum.sigma.tolist(),
+        lum.gait.tolist(),
+        strict=True,
+    )
+    return [
+        angle_row(ctx, LumbarSample(t, (q[0], q[1], q[2], q[3]), r, s, g), h)
+        for t, q, r, s, g in cols
+    ]
