@@ -29,12 +29,12 @@ from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationPro
 from posture import angles as A
 from posture import quat as Q
 from posture.alignment import choose_clock, interpolate_orientation
+from posture.constants import G
 from posture.errors import MissingSensorError
 from posture.fusion import fuse_offline
 from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
 
 F64 = NDArray[np.float64]
-G = 9.81
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,12 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from calibration.functional import CalibrationSettings
+from posture.constants import G
 from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
 
-G = 9.81
 F64 = NDArray[np.float64]
+_CALIBRATION = CalibrationSettings()  # the wizard's stillness is calibration's
 
 
 def _ema(old: float, new: float, dt: float, tau: float) -> float:
@@ -32,11 +34,16 @@ class MotionMeter:
 
     Args:
         tau_s: smoothing time constant, s.
-        still_gyr: rate below which a sensor counts as still, rad/s (as in calibration).
-        still_acc: |‖acc‖ − g| below which a sensor counts as still, m/s².
+        still_gyr: rate below which a sensor counts as still, rad/s (calibration's).
+        still_acc: |‖acc‖ − g| below which a sensor counts as still, m/s² (calibration's).
     """
 
-    def __init__(self, tau_s: float = 0.25, still_gyr: float = 0.12, still_acc: float = 0.6):
+    def __init__(
+        self,
+        tau_s: float = 0.25,
+        still_gyr: float = _CALIBRATION.still_gyr,
+        still_acc: float = _CALIBRATION.still_acc,
+    ):
         self.tau_s = tau_s
         self.still_gyr = still_gyr
         self.still_acc = still_acc

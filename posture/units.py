@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from posture.constants import G
 from posture.errors import DataFormatError
 from posture.records import ImuBlock
 
-G = 9.80665  # m/s² per g
 ACC_UNITS = {"m/s2": 1.0, "m/s²": 1.0, "g": G, "mg": G / 1000.0}
 GYR_UNITS = {"rad/s": 1.0, "deg/s": math.pi / 180.0, "dps": math.pi / 180.0}
 UNITS_HELP = "acc=m/s2|g|mg,gyro=rad/s|deg/s"

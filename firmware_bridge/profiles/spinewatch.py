@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from firmware_bridge.api import BridgeError
+from posture.constants import G
 
 SERVICE_UUID = "7a5e0001-5b1d-4f3c-9a77-5350494e4531"
 DATA_UUID = "7a5e0002-5b1d-4f3c-9a77-5350494e4531"
@@ -41,7 +42,6 @@ HEADER = struct.Struct("<BBBBHHIHBB")
 FLAG_MAG = 0x01
 STATUS_TAP, STATUS_CHARGING, STATUS_FAULT = 0x01, 0x02, 0x04
 MAG_LSB_UT = 0.1
-G = 9.80665
 
 # Control opcodes (write with response to CONTROL_UUID).
 OP_START, OP_STOP, OP_RATE, OP_BATCH, OP_SIGNAL, OP_RANGES = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06

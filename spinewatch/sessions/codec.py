@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from posture.constants import G
+
 F64, F32, COUNTS, I64, U8 = 1, 2, 3, 4, 5
 _OWN = 255  # F64 column map: the column has its own data (else: index of its twin)
 _HEAD = struct.Struct("<BBI")  # codec, columns, rows
 
-_G = 9.80665
 # The count → SI scales of the sensor profiles (firmware_bridge.profiles): accelerometer
 # ±fs g, gyroscope ±fs °/s over 32768 counts, magnetometer 0.1 µT/count. A scale that is not
 # listed is still found when it worked for the previous batch; otherwise the array falls back
@@ -40,7 +41,7 @@ _G = 9.80665
 KNOWN_SCALES: tuple[float, ...] = tuple(
     sorted(
         (
-            *(fs * _G / 32768.0 for fs in (2, 4, 8, 16, 32)),
+            *(fs * G / 32768.0 for fs in (2, 4, 8, 16, 32)),
             *(np.deg2rad(fs) / 32768.0 for fs in (125, 245, 250, 500, 1000, 2000, 4000)),
             *(float(np.deg2rad(fs / 32768.0)) for fs in (250, 500, 1000, 2000)),
             0.1,
