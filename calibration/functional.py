@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationProfile
 from posture import angles as A
 from posture import quat as Q
+from posture import scalar_math as S
 from posture.alignment import choose_clock, interpolate_orientation
 from posture.constants import G
 from posture.errors import MissingSensorError
@@ -147,6 +148,10 @@ def calibrate(
 ) -> CalibrationProfile:
     """Calibrate from one standing + cat-cow recording.
 
+    Phases: check the recording, align the thoracic clock, find the quiet standing, fix each
+    sensor's mounting from standing and cat-cow, trace the flexion of the cat-cow cycles, and
+    put neutral halfway between the fullest flexion and extension.
+
     Args:
         raw: role → raw block (thoracic on its own clock; the offset is estimated here).
         settings: thresholds.
@@ -156,69 +161,130 @@ def calibrate(
         CalibrationError: the recording cannot be used; the message says why and what to do.
     """
     s = settings or CalibrationSettings()
+    duration = _check_recording(raw)
+    lum, tho = raw[LUMBAR], raw[THORACIC]
+    rates = {r: raw[r].nominal_rate() for r in ROLES}
+    clock = choose_clock(lum, tho, "auto")
+    tho_l = ImuBlock(THORACIC, clock.to_lumbar(tho.t), tho.acc, tho.gyr, tho.mag)
+    aligned = {LUMBAR: lum, THORACIC: tho_l}
+    standing = _find_standing(aligned, rates, s)
+    quality: dict[str, float] = {}
+    mounts = {r: _mounting(r, aligned[r], standing, rates[r], s, quality) for r in ROLES}
+    _check_leans({r: m.lean_deg for r, m in mounts.items()}, s, quality)
+    t_l, flex, q_stand = _flexion_trace(aligned, mounts, standing, rates)
+    cc = _cat_cow(flex[t_l > standing[1]], rates[LUMBAR], s, quality)
+    # Neutral: standing pose rotated by the midpoint flexion (flexion = −Z rotation).
+    q_neutral = Q.multiply(q_stand, A.quat_from_zxy(np.radians(-cc.mid), 0.0, 0.0))
+    info = {
+        "duration_s": round(duration, 3),
+        "rates_hz": {r: round(v, 3) for r, v in rates.items()},
+        "standing_window_s": [round(standing[0], 3), round(standing[1], 3)],
+        "cycles": int(cc.cycles),
+        "flexion_from_standing_deg": [round(cc.fmin, 2), round(cc.fmax, 2)],
+        "clock_offset_s": round(clock.offset_s, 5),
+        "clock_drift_ppm": round(clock.drift_ppm, 2),
+        "forward_lean_deg": {r: round(m.lean_deg, 1) for r, m in mounts.items()},
+    }
+    score = float(np.clip(np.mean(list(quality.values())) * min(quality.values()) ** 0.25, 0, 1))
+    quality["clock_alignment"] = float(clock.quality)  # informational: not in the score
+    half = 0.5 * (cc.fmax - cc.fmin)
+    return CalibrationProfile(
+        sensor_ids=dict(sensor_ids or {r: r for r in ROLES}),
+        mount_thoracic=S.as_quat(mounts[THORACIC].quat),
+        mount_lumbar=S.as_quat(mounts[LUMBAR].quat),
+        neutral=S.as_quat(Q.normalize(q_neutral)),
+        ranges={"flexion": (-half, half), **DEFAULT_RANGES},
+        measured_planes=("flexion",),
+        standing_flexion_deg=float(-cc.mid),
+        quality=score,
+        quality_components={k: round(v, 3) for k, v in quality.items()},
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        info=info,
+    )
+
+
+def _check_recording(raw: Mapping[str, ImuBlock]) -> float:
+    """Both sensors present and the recording long enough; returns its duration, s."""
     for role in ROLES:
         if role not in raw or len(raw[role]) < 2:
             raise MissingSensorError(
                 f"no {role} samples in the calibration recording: both sensors must stream"
             )
-    lum, tho = raw[LUMBAR], raw[THORACIC]
+    lum = raw[LUMBAR]
     duration = float(lum.t[-1] - lum.t[0])
     if duration < 15.0:
         raise CalibrationError(
             f"recording too short ({duration:.1f} s): record about 5 s of quiet standing, then "
             "at least three slow cat-cow cycles (about 30–40 s in all)"
         )
-    rates = {r: raw[r].nominal_rate() for r in ROLES}
-    clock = choose_clock(lum, tho, "auto")
-    tho_t = clock.to_lumbar(tho.t)
-    tho_l = ImuBlock(THORACIC, tho_t, tho.acc, tho.gyr, tho.mag)
-    aligned = {LUMBAR: lum, THORACIC: tho_l}
-    t0, t1 = _find_standing(aligned, rates, s)
-    margin = 0.25
-    move_start = t1
+    return duration
 
-    mounts: dict[str, F64] = {}
-    fused: dict[str, tuple[F64, F64]] = {}
-    quality: dict[str, float] = {}
-    leans: dict[str, float] = {}
-    for role in ROLES:
-        b = aligned[role]
-        stand = (b.t >= t0 + margin) & (b.t <= t1 - margin)
-        up = b.acc[stand].mean(axis=0)
-        bias = b.gyr[stand].mean(axis=0)
-        stand_noise = float(np.degrees(np.sqrt(np.mean(np.sum((b.gyr[stand] - bias) ** 2, 1)))))
-        quality[f"{role}_stillness"] = float(np.clip(1.5 - stand_noise / 2.0, 0.0, 1.0))
-        if s.expected_up and role in s.expected_up:
-            exp = np.asarray(s.expected_up[role], dtype=float)
-            if np.dot(up / np.linalg.norm(up), exp / np.linalg.norm(exp)) < -0.5:
-                raise CalibrationError(
-                    f"the {role} sensor is upside down (its up axis points down while you "
-                    "stand): turn it over, strap it on as shown in the sensor's instructions "
-                    "and record again"
-                )
-        after = b.t > t1
-        w = b.gyr[after] - bias
-        moving = np.linalg.norm(w, axis=1) > 0.05  # rad/s, well above gyro noise
-        if moving.sum() < rates[role] * 3:
+
+@dataclass(frozen=True)
+class _Mounting:
+    """One sensor's mounting (sensor → segment quaternion ``(4,)``), the forward lean during
+    cat-cow that fixed front/back (deg) and its offline-fused orientations (t, ``(N, 4)``)."""
+
+    quat: F64
+    lean_deg: float
+    t: F64
+    fused: F64
+
+
+_MARGIN_S = 0.25  # trimmed from both ends of the standing window
+
+
+def _mounting(
+    role: str,
+    b: ImuBlock,
+    standing: tuple[float, float],
+    rate: float,
+    s: CalibrationSettings,
+    quality: dict[str, float],
+) -> _Mounting:
+    """Up from standing, the flexion axis from the cat-cow rates, front from the lean."""
+    t0, t1 = standing
+    stand = (b.t >= t0 + _MARGIN_S) & (b.t <= t1 - _MARGIN_S)
+    up = b.acc[stand].mean(axis=0)
+    bias = b.gyr[stand].mean(axis=0)
+    stand_noise = float(np.degrees(np.sqrt(np.mean(np.sum((b.gyr[stand] - bias) ** 2, 1)))))
+    quality[f"{role}_stillness"] = float(np.clip(1.5 - stand_noise / 2.0, 0.0, 1.0))
+    _check_upright(role, up, s)
+    after = b.t > t1
+    w = b.gyr[after] - bias
+    moving = np.linalg.norm(w, axis=1) > 0.05  # rad/s, well above gyro noise
+    if moving.sum() < rate * 3:
+        raise CalibrationError(
+            f"almost no movement of the {role} sensor after standing: do at least three "
+            "slow cat-cow cycles (round the back fully, then arch it fully)"
+        )
+    evals, evecs = np.linalg.eigh(w[moving].T @ w[moving])
+    axis = evecs[:, -1]
+    quality[f"{role}_planarity"] = float(np.clip((evals[-1] / evals.sum() - 0.5) / 0.4, 0, 1))
+    quality[f"{role}_axis_horizontal"] = float(1.0 - abs(np.dot(axis, up / np.linalg.norm(up))))
+    acc_after = b.acc[after][moving]
+    mean_dir = (acc_after / np.linalg.norm(acc_after, axis=1, keepdims=True)).mean(axis=0)
+    mount, lean = _axis_frame(up, axis, up / np.linalg.norm(up) - mean_dir)
+    # Offline VQF: gyro bias from the standing at both ends, so the cat-cow extremes (and
+    # the neutral halfway between them) carry less heading drift between the filters.
+    ob = fuse_offline(b, rate)
+    return _Mounting(mount, lean, ob.t, ob.quat)
+
+
+def _check_upright(role: str, up: F64, s: CalibrationSettings) -> None:
+    if s.expected_up and role in s.expected_up:
+        exp = np.asarray(s.expected_up[role], dtype=float)
+        if np.dot(up / np.linalg.norm(up), exp / np.linalg.norm(exp)) < -0.5:
             raise CalibrationError(
-                f"almost no movement of the {role} sensor after standing: do at least three "
-                "slow cat-cow cycles (round the back fully, then arch it fully)"
+                f"the {role} sensor is upside down (its up axis points down while you "
+                "stand): turn it over, strap it on as shown in the sensor's instructions "
+                "and record again"
             )
-        cov = w[moving].T @ w[moving]
-        evals, evecs = np.linalg.eigh(cov)
-        axis = evecs[:, -1]
-        quality[f"{role}_planarity"] = float(np.clip((evals[-1] / evals.sum() - 0.5) / 0.4, 0, 1))
-        quality[f"{role}_axis_horizontal"] = float(1.0 - abs(np.dot(axis, up / np.linalg.norm(up))))
-        acc_after = b.acc[after][moving]
-        mean_dir = (acc_after / np.linalg.norm(acc_after, axis=1, keepdims=True)).mean(axis=0)
-        mount, lean = _axis_frame(up, axis, up / np.linalg.norm(up) - mean_dir)
-        leans[role] = lean
-        mounts[role] = mount
-        # Offline VQF: gyro bias from the standing at both ends, so the cat-cow extremes (and
-        # the neutral halfway between them) carry less heading drift between the filters.
-        ob = fuse_offline(b, rates[role])
-        fused[role] = (ob.t, ob.quat)
 
+
+def _check_leans(
+    leans: Mapping[str, float], s: CalibrationSettings, quality: dict[str, float]
+) -> None:
     weak = [r for r in ROLES if leans[r] < s.min_lean_deg]
     if weak:
         raise CalibrationError(
@@ -227,31 +293,52 @@ def calibrate(
         )
     quality["forward_lean"] = float(np.clip(min(leans.values()) / 20.0, 0.0, 1.0))
 
-    t_l, q_ls = fused[LUMBAR]
-    q_ts, valid = interpolate_orientation(*fused[THORACIC], t_l)
-    keep = valid
-    t_l, q_ls, q_ts = t_l[keep], q_ls[keep], q_ts[keep]
-    model0 = A.SpineModel(mounts[THORACIC], mounts[LUMBAR])
-    q_l, q_t = A.segment_quats(q_ls, q_ts, model0)
-    stand = (t_l >= t0 + margin) & (t_l <= t1 - margin)
+
+def _flexion_trace(
+    aligned: Mapping[str, ImuBlock],
+    mounts: Mapping[str, _Mounting],
+    standing: tuple[float, float],
+    rates: Mapping[str, float],
+) -> tuple[F64, F64, F64]:
+    """Flexion from standing (deg) over the recording on the lumbar stamps, with the standing
+    pose (thoracic in lumbar, ``(4,)``) it is measured from: ``(t, flexion, q_stand)``."""
+    lm, tm = mounts[LUMBAR], mounts[THORACIC]
+    q_ts, valid = interpolate_orientation(tm.t, tm.fused, lm.t)
+    t_l, q_ls, q_ts = lm.t[valid], lm.fused[valid], q_ts[valid]
+    q_l, q_t = A.segment_quats(q_ls, q_ts, A.SpineModel(tm.quat, lm.quat))
+    t0, t1 = standing
+    stand = (t_l >= t0 + _MARGIN_S) & (t_l <= t1 - _MARGIN_S)
     guess = A.heading_of_right_axis(q_l[stand]) - A.heading_of_right_axis(q_t[stand])
     delta_s = A.rezero_delta(q_l[stand], q_t[stand], A.IDENTITY, guess)
     delta = float(np.angle(np.mean(np.exp(1j * delta_s))))
     q_rel = A.relative(q_l, q_t, np.full(t_l.size, delta))
     q_stand = Q.normalize(np.mean(np.where(q_rel[stand, :1] < 0, -q_rel[stand], q_rel[stand]), 0))
     flex, _lat, _rot = A.angles_from_relative(q_rel, q_stand)
+    return t_l, flex, q_stand
 
-    cc = t_l > move_start
-    f_cc = flex[cc]
-    n_smooth = max(1, int(0.1 * rates[LUMBAR]))
-    f_sm = _moving_mean(f_cc, n_smooth)
-    dist = max(1, int(1.0 * rates[LUMBAR]))
+
+@dataclass(frozen=True)
+class _CatCow:
+    """The cat-cow cycles: count and the fullest flexion / extension from standing, deg."""
+
+    cycles: int
+    fmin: float
+    fmax: float
+
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.fmax + self.fmin)
+
+
+def _cat_cow(f_cc: F64, rate: float, s: CalibrationSettings, quality: dict[str, float]) -> _CatCow:
+    """Count the cat-cow cycles in the flexion trace after standing and check them."""
+    f_sm = _moving_mean(f_cc, max(1, int(0.1 * rate)))
+    dist = max(1, int(1.0 * rate))
     from scipy.signal import find_peaks  # heavy (pulls scipy.stats): only when calibrating
 
     peaks, _ = find_peaks(f_sm, prominence=s.min_prominence_deg, distance=dist)
     troughs, _ = find_peaks(-f_sm, prominence=s.min_prominence_deg, distance=dist)
-    fmax = float(f_sm.max())
-    fmin = float(f_sm.min())
+    fmax, fmin = float(f_sm.max()), float(f_sm.min())
     rng = fmax - fmin
     if rng < s.min_range_deg:
         raise CalibrationError(
@@ -264,45 +351,13 @@ def calibrate(
             f"found {cycles} cat-cow cycle(s), at least {s.min_cycles} needed: after standing, "
             "do three or more slow cycles (round fully, then arch fully, about 4–6 s each)"
         )
-    first_is_ext = troughs.size and peaks.size and troughs[0] < peaks[0]
-    if first_is_ext:
+    if troughs.size and peaks.size and troughs[0] < peaks[0]:
         raise CalibrationError(
             "the first cat-cow movement read as arching, not rounding: either the thoracic "
             "and lumbar sensors are swapped (the thoracic one goes on the upper back) or the "
             "cycles started with arching; check the sensors and start by rounding"
         )
-    mid = 0.5 * (fmax + fmin)
-    # Neutral: standing pose rotated by the midpoint flexion (flexion = −Z rotation).
-    q_neutral = Q.multiply(q_stand, A.quat_from_zxy(np.radians(-mid), 0.0, 0.0))
-    peak_vals = f_sm[peaks]
-    trough_vals = f_sm[troughs]
-    consistency = 1.0 - (np.std(peak_vals) + np.std(trough_vals)) / max(rng, 1e-9)
+    consistency = 1.0 - (np.std(f_sm[peaks]) + np.std(f_sm[troughs])) / max(rng, 1e-9)
     quality["cycle_consistency"] = float(np.clip((consistency - 0.5) / 0.4, 0.0, 1.0))
     quality["range"] = float(np.clip((rng - s.min_range_deg) / 20.0, 0.0, 1.0))
-    score = float(np.clip(np.mean(list(quality.values())) * min(quality.values()) ** 0.25, 0, 1))
-    quality["clock_alignment"] = float(clock.quality)  # informational: not in the score
-    half = 0.5 * rng
-    ranges = {"flexion": (-half, half), **DEFAULT_RANGES}
-    info = {
-        "duration_s": round(duration, 3),
-        "rates_hz": {r: round(v, 3) for r, v in rates.items()},
-        "standing_window_s": [round(t0, 3), round(t1, 3)],
-        "cycles": int(cycles),
-        "flexion_from_standing_deg": [round(fmin, 2), round(fmax, 2)],
-        "clock_offset_s": round(clock.offset_s, 5),
-        "clock_drift_ppm": round(clock.drift_ppm, 2),
-        "forward_lean_deg": {r: round(v, 1) for r, v in leans.items()},
-    }
-    return CalibrationProfile(
-        sensor_ids=dict(sensor_ids or {r: r for r in ROLES}),
-        mount_thoracic=tuple(mounts[THORACIC].tolist()),  # type: ignore[arg-type]
-        mount_lumbar=tuple(mounts[LUMBAR].tolist()),  # type: ignore[arg-type]
-        neutral=tuple(Q.normalize(q_neutral).tolist()),  # type: ignore[arg-type]
-        ranges=ranges,
-        measured_planes=("flexion",),
-        standing_flexion_deg=float(-mid),
-        quality=score,
-        quality_components={k: round(v, 3) for k, v in quality.items()},
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-        info=info,
-    )
+    return _CatCow(cycles, fmin, fmax)
