@@ -139,16 +139,10 @@ def estimate_clock_map(
     Both gyro magnitudes are resampled onto a uniform grid, band-passed to 0.2–4 Hz (the body
     movements both segments share; soft-tissue wobble and noise are independent per sensor and
     would bias the peak), and cross-correlated in windows of ``window_s`` placed where both
-    sensors have data. Each window's lag is refined by a parabola through the peak, and its
-    uncertainty follows from the peak's height ρ and sharpness (time-delay estimation:
-    ``σ² = (1 − ρ²) / (ρ² · 2BT · β²)`` with bandwidth B = 4 Hz, window length T and
-    ``β² = −r''(peak)/ρ``). A weighted line through (window centre, lag) gives offset and
-    drift; their uncertainties are inflated by the scatter between windows (reduced χ² > 1),
-    so windows that disagree — as on real recordings whose segments do not move in lockstep —
-    show up as an uncertain fit instead of a confident one. The drift is kept only when it is
-    significant (2σ) over at least 60 s of windows.
-
-    The result is the raw fit (``source="fit"``); :func:`choose_clock` decides whether to use it.
+    sensors have data (lag and uncertainty per window: :func:`_lag_of_peak`). A weighted line
+    through (window centre, lag) gives offset and drift (:func:`_fit_lag_line`); the drift is
+    kept only when it is significant (2σ) over at least 60 s of windows. The result is the raw
+    fit (``source="fit"``); :func:`choose_clock` decides whether to use it.
 
     Args:
         lumbar, thoracic: raw blocks on their own clocks.
@@ -162,98 +156,24 @@ def estimate_clock_map(
     if len(lumbar) < 10 or len(thoracic) < 10:
         return none
     starts, lengths = _windows(lumbar.t, thoracic.t, max_offset_s, window_s, gap_s)
-    if starts.size == 0:
-        return none
     g_l = np.linalg.norm(lumbar.gyr, axis=1)
     g_t = np.linalg.norm(thoracic.gyr, axis=1)
-    dt = 1.0 / grid_hz
-    max_lag = int(np.ceil(max_offset_s * grid_hz))
     centres, lags, sigmas = [], [], []
     for w0, w_len in zip(starts.tolist(), lengths.tolist(), strict=True):
-        n_win = int(w_len * grid_hz)
-        grid_l = w0 + np.arange(n_win) * dt
-        grid_t = w0 - max_offset_s + np.arange(n_win + 2 * max_lag) * dt
-        # Interpolate from the samples near the window only (work bounded by the data).
-        il = slice(
-            max(0, int(np.searchsorted(lumbar.t, grid_l[0])) - 1),
-            int(np.searchsorted(lumbar.t, grid_l[-1])) + 1,
-        )
-        it = slice(
-            max(0, int(np.searchsorted(thoracic.t, grid_t[0])) - 1),
-            int(np.searchsorted(thoracic.t, grid_t[-1])) + 1,
-        )
-        if il.stop - il.start < 0.5 * w_len * 5 or it.stop - it.start < 0.5 * w_len * 5:
-            continue  # mostly a gap
-        a = _band(_uniform(lumbar.t[il], g_l[il], grid_l), grid_hz)
-        b = _band(_uniform(thoracic.t[it], g_t[it], grid_t), grid_hz)
-        if np.std(a) < 1e-4 or np.std(b) < 1e-4:
+        pair = _window_signals(lumbar.t, g_l, thoracic.t, g_t, w0, w_len, max_offset_s, grid_hz)
+        if pair is None:
             continue
-        # Normalised cross-correlation via FFT over every lag in [-max_lag, max_lag].
-        n_fft = 1 << int(np.ceil(np.log2(a.size + b.size)))
-        corr = np.fft.irfft(np.fft.rfft(b, n_fft) * np.conj(np.fft.rfft(a, n_fft)), n_fft)
-        corr = corr[: 2 * max_lag + 1]
-        csum = np.concatenate(([0.0], np.cumsum(b * b)))
-        energy_b = csum[a.size : a.size + corr.size] - csum[: corr.size]
-        denom = np.sqrt(np.maximum(energy_b, 1e-30) * np.sum(a * a))
-        ncorr = corr / denom
-        k = int(np.argmax(ncorr))
-        peak = float(ncorr[k])
-        if peak < min_corr or k == 0 or k == ncorr.size - 1:
-            continue
-        y0, y1, y2 = ncorr[k - 1], ncorr[k], ncorr[k + 1]
-        den = y0 - 2 * y1 + y2
-        if den >= 0:
-            continue  # no curvature: a flat top, no usable peak
-        frac = 0.5 * (y0 - y2) / den
-        beta2 = -den / dt**2 / peak
-        n_eff = 2.0 * 4.0 * w_len
-        rho = min(peak, 0.999)
-        sig = float(np.sqrt((1.0 - rho**2) / (rho**2 * n_eff * beta2)))
-        centres.append(w0 + w_len / 2)
-        lags.append((k + frac - max_lag) * dt)
-        sigmas.append(max(sig, 0.1 * dt))  # sub-sample interpolation has a floor
+        found = _lag_of_peak(*pair, int(np.ceil(max_offset_s * grid_hz)), grid_hz, w_len, min_corr)
+        if found is not None:
+            centres.append(w0 + w_len / 2)
+            lags.append(found[0])
+            sigmas.append(found[1])
     if not lags:
         return none
-    c = np.asarray(centres)
-    lag = np.asarray(lags)
-    sg = np.asarray(sigmas)
+    c, lag, sg = np.asarray(centres), np.asarray(lags), np.asarray(sigmas)
     c_mid = float(np.average(c, weights=1 / sg**2))
-    keep = np.ones(lag.size, dtype=bool)
     use_drift = len(lags) >= 3 and c.max() - c.min() >= 60.0
-    slope, slope_sd = 0.0, 0.0
-    for _ in range(3):
-        w = 1.0 / sg[keep] ** 2
-        x = c[keep] - c_mid
-        if use_drift and keep.sum() >= 3:
-            # Weighted least squares line, lag = l0 + slope·x.
-            sw, sx, sxx = w.sum(), (w * x).sum(), (w * x * x).sum()
-            sy, sxy = (w * lag[keep]).sum(), (w * x * lag[keep]).sum()
-            det = sw * sxx - sx * sx
-            slope = (sw * sxy - sx * sy) / det
-            l0 = (sy - slope * sx) / sw
-            var_l0, var_s, dof = sxx / det, sw / det, keep.sum() - 2
-        else:
-            slope, l0, var_l0, var_s, dof = 0.0, (w * lag[keep]).sum() / w.sum(), 1 / w.sum(), 0, 0
-            dof = keep.sum() - 1
-        resid = lag - (l0 + slope * (c - c_mid))
-        chi2 = float((resid[keep] ** 2 / sg[keep] ** 2).sum() / dof) if dof > 0 else 1.0
-        scale = max(1.0, chi2)
-        # Drop windows more than 4σ (inflated) off the line, then refit.
-        new_keep = np.abs(resid) <= 4 * sg * np.sqrt(scale)
-        if new_keep.sum() < max(1, keep.sum() // 2) or (new_keep == keep).all():
-            break
-        keep = new_keep
-    lag_sd = float(np.sqrt(var_l0 * scale))
-    slope_sd = float(np.sqrt(var_s * scale))
-    if use_drift and abs(slope) < 2 * slope_sd:
-        # Drift not significant: a constant offset is the better-determined model.
-        w = 1.0 / sg[keep] ** 2
-        l0 = float((w * lag[keep]).sum() / w.sum())
-        resid = lag[keep] - l0
-        dof = keep.sum() - 1
-        chi2 = float((resid**2 * w).sum() / dof) if dof > 0 else 1.0
-        lag_sd = float(np.sqrt(max(1.0, chi2) / w.sum()))
-        slope, slope_sd = 0.0, 0.0
+    l0, slope, lag_sd, slope_sd = _fit_lag_line(c - c_mid, lag, sg, use_drift)
     # lag(t) = t_T - t_L = offset + drift·t_L
     return ClockMap(
         offset_s=float(l0 - slope * c_mid),
@@ -264,6 +184,122 @@ def estimate_clock_map(
         t_mid=c_mid,
         source="fit",
     )
+
+
+def _window_signals(
+    t_l: F64,
+    g_l: F64,
+    t_t: F64,
+    g_t: F64,
+    w0: float,
+    w_len: float,
+    max_offset_s: float,
+    grid_hz: float,
+) -> tuple[F64, F64] | None:
+    """Both gyro magnitudes of one window on a uniform grid, band-passed (the thoracic one
+    ``max_offset_s`` longer at both ends); ``None`` where the window is mostly a gap or still."""
+    dt = 1.0 / grid_hz
+    max_lag = int(np.ceil(max_offset_s * grid_hz))
+    n_win = int(w_len * grid_hz)
+    grid_l = np.arange(n_win, dtype=np.float64)
+    grid_l = w0 + grid_l * dt
+    grid_t = np.arange(n_win + 2 * max_lag, dtype=np.float64)
+    grid_t = w0 - max_offset_s + grid_t * dt
+    # Interpolate from the samples near the window only (work bounded by the data).
+    il = slice(
+        max(0, int(np.searchsorted(t_l, grid_l[0])) - 1), int(np.searchsorted(t_l, grid_l[-1])) + 1
+    )
+    it = slice(
+        max(0, int(np.searchsorted(t_t, grid_t[0])) - 1), int(np.searchsorted(t_t, grid_t[-1])) + 1
+    )
+    if il.stop - il.start < 0.5 * w_len * 5 or it.stop - it.start < 0.5 * w_len * 5:
+        return None  # mostly a gap
+    a = _band(_uniform(t_l[il], g_l[il], grid_l), grid_hz)
+    b = _band(_uniform(t_t[it], g_t[it], grid_t), grid_hz)
+    if np.std(a) < 1e-4 or np.std(b) < 1e-4:
+        return None
+    return a, b
+
+
+def _lag_of_peak(
+    a: F64, b: F64, max_lag: int, grid_hz: float, w_len: float, min_corr: float
+) -> tuple[float, float] | None:
+    """Lag of ``b`` behind ``a`` (s) at the normalised cross-correlation peak, refined by a
+    parabola, and its standard deviation (s); ``None`` without a clear peak.
+
+    The uncertainty follows from the peak's height ρ and sharpness (time-delay estimation:
+    ``σ² = (1 − ρ²) / (ρ² · 2BT · β²)`` with bandwidth B = 4 Hz, window length T and
+    ``β² = −r''(peak)/ρ``).
+    """
+    dt = 1.0 / grid_hz
+    # Normalised cross-correlation via FFT over every lag in [-max_lag, max_lag].
+    n_fft = 1 << int(np.ceil(np.log2(a.size + b.size)))
+    corr = np.fft.irfft(np.fft.rfft(b, n_fft) * np.conj(np.fft.rfft(a, n_fft)), n_fft)
+    corr = corr[: 2 * max_lag + 1]
+    csum = np.concatenate(([0.0], np.cumsum(b * b)))
+    energy_b = csum[a.size : a.size + corr.size] - csum[: corr.size]
+    denom = np.sqrt(np.maximum(energy_b, 1e-30) * np.sum(a * a))
+    ncorr = corr / denom
+    k = int(np.argmax(ncorr))
+    peak = float(ncorr[k])
+    if peak < min_corr or k == 0 or k == ncorr.size - 1:
+        return None
+    y0, y1, y2 = ncorr[k - 1], ncorr[k], ncorr[k + 1]
+    den = y0 - 2 * y1 + y2
+    if den >= 0:
+        return None  # no curvature: a flat top, no usable peak
+    frac = 0.5 * (y0 - y2) / den
+    beta2 = -den / dt**2 / peak
+    n_eff = 2.0 * 4.0 * w_len
+    rho = min(peak, 0.999)
+    sig = float(np.sqrt((1.0 - rho**2) / (rho**2 * n_eff * beta2)))
+    return float((k + frac - max_lag) * dt), max(sig, 0.1 * dt)  # sub-sample floor
+
+
+def _fit_lag_line(
+    x_all: F64, lag: F64, sg: F64, use_drift: bool
+) -> tuple[float, float, float, float]:
+    """Weighted line ``lag = l0 + slope·x`` through the window lags (x: window centre minus
+    the weighted mean centre, s), dropping windows over 4σ off it; the drift is kept only when
+    significant (2σ). Uncertainties are inflated by the scatter between windows (reduced
+    χ² > 1), so windows that disagree — as on real recordings whose segments do not move in
+    lockstep — show up as an uncertain fit instead of a confident one.
+
+    Returns:
+        ``(l0, slope, sd of l0, sd of slope)``.
+    """
+    keep = np.ones(lag.size, dtype=bool)
+    slope, scale = 0.0, 1.0
+    for _ in range(3):
+        w = 1.0 / sg[keep] ** 2
+        x = x_all[keep]
+        if use_drift and keep.sum() >= 3:
+            sw, sx, sxx = w.sum(), (w * x).sum(), (w * x * x).sum()
+            sy, sxy = (w * lag[keep]).sum(), (w * x * lag[keep]).sum()
+            det = sw * sxx - sx * sx
+            slope = (sw * sxy - sx * sy) / det
+            l0 = (sy - slope * sx) / sw
+            var_l0, var_s, dof = sxx / det, sw / det, keep.sum() - 2
+        else:
+            slope, l0, var_l0, var_s = 0.0, (w * lag[keep]).sum() / w.sum(), 1 / w.sum(), 0
+            dof = keep.sum() - 1
+        resid = lag - (l0 + slope * x_all)
+        chi2 = float((resid[keep] ** 2 / sg[keep] ** 2).sum() / dof) if dof > 0 else 1.0
+        scale = max(1.0, chi2)
+        new_keep = np.abs(resid) <= 4 * sg * np.sqrt(scale)
+        if new_keep.sum() < max(1, keep.sum() // 2) or (new_keep == keep).all():
+            break
+        keep = new_keep
+    lag_sd = float(np.sqrt(var_l0 * scale))
+    slope_sd = float(np.sqrt(var_s * scale))
+    if use_drift and abs(slope) < 2 * slope_sd:
+        # Drift not significant: a constant offset is the better-determined model.
+        w = 1.0 / sg[keep] ** 2
+        l0 = float((w * lag[keep]).sum() / w.sum())
+        dof = keep.sum() - 1
+        chi2 = float(((lag[keep] - l0) ** 2 * w).sum() / dof) if dof > 0 else 1.0
+        return l0, 0.0, float(np.sqrt(max(1.0, chi2) / w.sum())), 0.0
+    return float(l0), float(slope), lag_sd, slope_sd
 
 
 def choose_clock(lumbar: ImuBlock, thoracic: ImuBlock, mode: str = "auto") -> ClockMap:

@@ -22,9 +22,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from numpy.typing import NDArray
 
 from posture.errors import DataFormatError, MissingSensorError
 from posture.records import ROLES, ImuBlock
+
+F64 = NDArray[np.float64]
 
 BASE_COLUMNS = ("time_s", "sensor", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
 MAG_COLUMNS = ("mag_x", "mag_y", "mag_z")
@@ -204,34 +207,8 @@ def _table_to_blocks(
     require: tuple[str, ...],
 ) -> dict[str, ImuBlock]:
     numeric = [c for c in columns if c != "sensor"]
-    arr = np.empty((table.num_rows, len(numeric)), dtype=np.float64)
-    for j, c in enumerate(numeric):  # one column at a time: no list of full-size copies
-        arr[:, j] = table.column(c).to_numpy()
-    for c in numeric:
-        col = table.column(c)
-        if col.null_count:
-            idx = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
-            raise DataFormatError(f"column {c} is empty", path=path, line=first_line + idx)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise DataFormatError(
-            f"column {numeric[col]} is {float(arr[row, col])}: every value must be a finite number",
-            path=path,
-            line=first_line + int(row),
-        )
-    sensor_col = table.column("sensor").combine_chunks()
-    names = [str(v).strip() for v in sensor_col.dictionary.to_pylist()]
-    codes = sensor_col.indices.to_numpy(zero_copy_only=False)
-    known_codes = np.array([n in ROLES for n in names], dtype=bool)
-    if not known_codes[codes].all():
-        row = int(np.flatnonzero(~known_codes[codes])[0])
-        raise DataFormatError(
-            f"unknown sensor '{names[codes[row]]}': use 'thoracic' or 'lumbar'",
-            path=path,
-            line=first_line + row,
-        )
-    role_code = {r: [i for i, n in enumerate(names) if n == r] for r in ROLES}
+    arr = _numeric_columns(table, numeric, first_line, path)
+    codes, role_code = _sensor_codes(table, first_line, path)
     blocks: dict[str, ImuBlock] = {}
     for role in ROLES:
         rows = np.flatnonzero(np.isin(codes, role_code[role]))
@@ -253,14 +230,49 @@ def _table_to_blocks(
                 path=path,
                 line=first_line + int(rows[k]),
             )
-        blocks[role] = ImuBlock(
-            role,
-            t,
-            arr[rows, 1:4],
-            arr[rows, 4:7],
-            arr[rows, 7:10] if with_mag else None,
-        )
+        mag = arr[rows, 7:10] if with_mag else None
+        blocks[role] = ImuBlock(role, t, arr[rows, 1:4], arr[rows, 4:7], mag)
     return blocks
+
+
+def _numeric_columns(table: pa.Table, numeric: list[str], first_line: int, path: str) -> F64:
+    """The numeric columns as one float64 array ``(rows, columns)``; every value finite."""
+    arr = np.empty((table.num_rows, len(numeric)), dtype=np.float64)
+    for j, c in enumerate(numeric):  # one column at a time: no list of full-size copies
+        arr[:, j] = table.column(c).to_numpy()
+    for c in numeric:
+        col = table.column(c)
+        if col.null_count:
+            idx = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
+            raise DataFormatError(f"column {c} is empty", path=path, line=first_line + idx)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataFormatError(
+            f"column {numeric[col]} is {float(arr[row, col])}: every value must be a finite number",
+            path=path,
+            line=first_line + int(row),
+        )
+    return arr
+
+
+def _sensor_codes(
+    table: pa.Table, first_line: int, path: str
+) -> tuple[NDArray[np.integer], dict[str, list[int]]]:
+    """The sensor column's dictionary codes per row and the codes of each role (names
+    stripped); an unknown sensor name is an error."""
+    sensor_col = table.column("sensor").combine_chunks()
+    names = [str(v).strip() for v in sensor_col.dictionary.to_pylist()]
+    codes = sensor_col.indices.to_numpy(zero_copy_only=False)
+    known_codes = np.array([n in ROLES for n in names], dtype=bool)
+    if not known_codes[codes].all():
+        row = int(np.flatnonzero(~known_codes[codes])[0])
+        raise DataFormatError(
+            f"unknown sensor '{names[codes[row]]}': use 'thoracic' or 'lumbar'",
+            path=path,
+            line=first_line + row,
+        )
+    return codes, {r: [i for i, n in enumerate(names) if n == r] for r in ROLES}
 
 
 def write_raw_csv(
