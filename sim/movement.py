@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from posture import quat as Q
 
 F64 = NDArray[np.float64]
-G = 9.81
+G = 9.81  # the simulated world's gravity (not posture.constants.G): every simulated figure uses it
 FINE_HZ = 1000.0
 CHANNELS = ("heading", "pelvis_pitch", "pelvis_roll", "flex", "lat", "rot", "hip_drop")
 Q_UP = Q.from_matrix(np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]]))

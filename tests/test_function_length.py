@@ -13,9 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 60
-# Simulation files on their way out of posture/ into sim/ (issue 14 item 1, another branch):
-# drop this once they have moved.
-LEAVING = {"posture/sim_drills.py", "posture/sim_sensors.py"}
 
 
 def function_lengths(path: Path) -> list[tuple[str, int, int]]:
@@ -54,7 +51,6 @@ def test_no_function_over_60_lines(package: str) -> None:
     too_long = {
         f"{p.relative_to(ROOT)}:{line} {name}": n
         for p in sorted((ROOT / package).rglob("*.py"))
-        if p.relative_to(ROOT).as_posix() not in LEAVING
         for name, line, n in function_lengths(p)
         if n > MAX_LINES
     }

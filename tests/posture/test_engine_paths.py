@@ -59,11 +59,10 @@ def test_scalar_math_equals_array_math_bit_for_bit():
 
 
 def _session():
-    from calibration import calibrate
-    from posture.simulator import SimConfig, simulate
+    from sim.wearer import SimConfig, calibrated_profile, simulate
 
     cfg = SimConfig(seed=11, drop_prob=0.01, clock_offset_s=0.013)
-    prof = calibrate(simulate("calibration", cfg).raw)
+    prof = calibrated_profile(cfg)
     return prof.spine_model, simulate("lifting-session", cfg, duration_s=60.0).raw
 
 
