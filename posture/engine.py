@@ -16,9 +16,8 @@ the future.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,7 +25,8 @@ from numpy.typing import NDArray
 from posture import angles as A
 from posture import scalar_math as S
 from posture.alignment import ClockMap, choose_clock
-from posture.anchors import GAIT_MIN_RMS, GaitAverager
+from posture.anchors import GaitAverager
+from posture.engine_block import angle_block
 from posture.engine_scalar import (
     LumbarSample,
     ScalarContext,
@@ -35,10 +35,15 @@ from posture.engine_scalar import (
     angle_row,
     angle_rows,
 )
-from posture.engine_state import HeadingState, LumbarQueue, ThoracicAt, ThoracicHistory
+from posture.engine_state import (
+    PREFUSED_SIGMA,
+    EngineSettings,
+    HeadingState,
+    LumbarQueue,
+    ThoracicHistory,
+)
 from posture.errors import MissingSensorError, PostureError
-from posture.fusion import FusionSettings, OrientationFilter
-from posture.libm import LIBM
+from posture.fusion import OrientationFilter
 from posture.records import (
     ANGLE_COLUMNS,
     LUMBAR,
@@ -48,52 +53,12 @@ from posture.records import (
     ImuBlock,
     OrientationBlock,
 )
-from posture.rezero import accept_within_guard, angle_flags, confidence_since_anchor, forward_fill
 
 F64 = NDArray[np.float64]
-B = NDArray[np.bool_]
-RAD2DEG = 180.0 / math.pi
-#: Gyro-bias uncertainty assumed for pre-fused orientation input (rad/s): VQF's motion level.
-PREFUSED_SIGMA = math.radians(0.1)
+__all__ = ["PREFUSED_SIGMA", "EngineSettings", "PostureEngine", "analyze", "stream_in_chunks"]
 #: Blocks of up to this many lumbar samples are computed one sample at a time in Python
 #: floats (numpy's per-call overhead outweighs its speed on a few rows); larger ones with numpy.
 SMALL_BLOCK = 24
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """Engine settings.
-
-    Attributes:
-        fusion: orientation filter settings (both sensors).
-        lumbar_rate_hz, thoracic_rate_hz: nominal rates; ``None`` = estimated from the first
-            block of at least two samples (pass them for bit-exact streaming/batch equality).
-        clock: thoracic→lumbar clock map; ``None`` = identity when streaming (the bridge maps
-            both sensors to host time) and estimated from the data by :func:`analyze`.
-        max_gap_s: longest gap bridged by interpolation, s; longer gaps give NaN + FLAG_GAP.
-        hold_s: how long a lumbar sample waits for thoracic data before it is emitted as a gap.
-        rezero_max_inclination_deg: both segments within this of upright to re-zero heading.
-        rotation_confidence_tau_s: unused (kept for settings files of older versions).
-        rezero_guard_deg: largest heading correction accepted by a re-zero, deg (a larger
-            apparent rotation while standing still is a real twist, not drift).
-        gait_anchors: re-anchor the relative heading while walking (mean rotation over
-            strides = neutral; :class:`posture.anchors.GaitAverager`).
-        heading_drift_deg_per_s: 1σ relative-heading drift rate between anchors assumed by
-            batch analysis's expected rotation error, deg/s (live uses the filters' own
-            gyro-bias uncertainty).
-    """
-
-    fusion: FusionSettings = field(default_factory=FusionSettings)
-    lumbar_rate_hz: float | None = None
-    thoracic_rate_hz: float | None = None
-    clock: ClockMap | None = None
-    max_gap_s: float = 0.1
-    hold_s: float = 0.5
-    rezero_max_inclination_deg: float = 12.0
-    rotation_confidence_tau_s: float = 120.0
-    rezero_guard_deg: float = 10.0
-    heading_drift_deg_per_s: float = 0.01
-    gait_anchors: bool = True
 
 
 class PostureEngine:
@@ -331,81 +296,9 @@ class PostureEngine:
         large ones with numpy; the two give identical numbers (:mod:`posture.engine_scalar`)."""
         if len(lum) <= SMALL_BLOCK:
             return _block_of_rows(angle_rows(self._scalar, lum, self._thoracic))
-        return self._compute_block(lum)
-
-    def _compute_block(self, lum: LumbarQueue) -> AngleBlock:
-        """Angles of lumbar samples with numpy, in phases: thoracic data at their times,
-        segment geometry, heading anchors, then angles, confidence and flags."""
-        t = lum.t
-        th = self._thoracic.at(t, self.settings.max_gap_s, PREFUSED_SIGMA, LIBM)
-        geo = A.Geometry.of(lum.quat, np.where(th.valid[:, None], th.quat, 1.0), self.model, LIBM)
-        h = self._heading
-        delta = np.full(t.size, np.nan)
-        if h.delta is None:
-            first_valid = np.flatnonzero(th.valid)
-            if first_valid.size:
-                j = int(first_valid[0])
-                delta[j] = h.delta = float(geo.guess[j])
-        # Heading uncertainty accumulates at the two filters' bias uncertainty (rad/s → deg).
-        drift = h.drift_sums(t, np.sqrt(lum.sigma * lum.sigma + th.sigma * th.sigma) * RAD2DEG)
-        delta_before, anchor_before = h.delta, h.drift_at_anchor
-        anchor = self._anchors(lum, th, geo, drift, delta)
-        delta_ff = forward_fill(delta, delta_before)
-        if not np.isnan(delta_ff[-1]):
-            h.delta = float(delta_ff[-1])
-        at_anchor = forward_fill(np.where(anchor, drift, np.nan), anchor_before)
-        if not np.isnan(at_anchor[-1]):
-            h.drift_at_anchor = float(at_anchor[-1])
-        ok = th.valid & ~np.isnan(delta_ff)
-        flex, lat, rot = geo.angles(delta_ff, ok)
-        conf = confidence_since_anchor(drift - at_anchor)
-        conf = np.where(ok & ~np.isnan(at_anchor), conf, 0.0)
-        flags = angle_flags(ok, th.filled, anchor, self.model.calibrated)
-        incl_t = np.where(ok, geo.incl_t, np.nan)
-        return AngleBlock(t, flex, lat, rot, incl_t, geo.incl_l, geo.incl_l.copy(), conf, flags)
-
-    def _anchors(
-        self, lum: LumbarQueue, th: ThoracicAt, geo: A.Geometry, drift: F64, delta: F64
-    ) -> B:
-        """Heading anchors of a block: quiet upright standing, else a settled walking average;
-        those within the guard are accepted and written into ``delta``; returns their mask."""
-        s = self.settings
-        lim = s.rezero_max_inclination_deg
-        upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
-        standing = upright & lum.rest & th.rest
-        needed = np.full(lum.t.size, np.nan)
-        if standing.any():
-            needed[standing] = geo.rezero(standing)
-        if s.gait_anchors:
-            self._walking_anchors(lum, upright & (lum.gait > GAIT_MIN_RMS), standing, geo, needed)
-        anchor = ~np.isnan(needed)
-        if anchor.any():
-            cand = np.flatnonzero(anchor)
-            h = self._heading
-            ok, _, _ = accept_within_guard(
-                needed[cand], h.delta, s.rezero_guard_deg, drift[cand], h.drift_at_anchor
-            )
-            anchor[cand[~ok]] = False
-            delta[cand[ok]] = needed[cand[ok]]
-        return anchor
-
-    def _walking_anchors(
-        self, lum: LumbarQueue, walking: B, standing: B, geo: A.Geometry, needed: F64
-    ) -> None:
-        """Walking anchors: the stride-averaged correction (sequential, the same steps as the
-        per-pair path), where quiet standing has not already given one."""
-        if not (walking.any() or self._gait.active):
-            return
-        d = np.zeros(lum.t.size)
-        if walking.any():
-            d[walking] = geo.rezero(walking)
-        step = self._gait.step
-        for i, (ti, wi, di, si) in enumerate(
-            zip(lum.t.tolist(), walking.tolist(), d.tolist(), standing.tolist(), strict=True)
-        ):
-            res = step(ti, wi, di)
-            if res is not None and not si:
-                needed[i] = res
+        return angle_block(
+            lum, self._thoracic, self._heading, self._gait, self.model, self.settings
+        )
 
 
 def _block_of_rows(rows: list[tuple[float, ...]]) -> AngleBlock:

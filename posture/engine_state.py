@@ -1,6 +1,7 @@
-"""The live engine's state, grouped: what waits, what is remembered, where the heading stands.
+"""The live engine's settings and state: what waits, what is remembered, where the heading is.
 
-:class:`~posture.engine.PostureEngine` keeps three pieces of explicit state between blocks
+:class:`EngineSettings` are the engine's settings. :class:`~posture.engine.PostureEngine`
+keeps three pieces of explicit state between blocks
 (as vqf groups its filter state): the lumbar samples waiting for thoracic data
 (:class:`LumbarQueue`), the thoracic history on the lumbar clock that the next lumbar samples
 are interpolated from (:class:`ThoracicHistory`), and the relative heading with its drift
@@ -9,16 +10,56 @@ since the last anchor (:class:`HeadingState`). Arrays are columns, one row per s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.alignment import interpolate_orientation
+from posture.alignment import ClockMap, interpolate_orientation
+from posture.fusion import FusionSettings
 from posture.libm import NUMPY, Trig
 
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
+#: Gyro-bias uncertainty assumed for pre-fused orientation input (rad/s): VQF's motion level.
+PREFUSED_SIGMA = math.radians(0.1)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Engine settings.
+
+    Attributes:
+        fusion: orientation filter settings (both sensors).
+        lumbar_rate_hz, thoracic_rate_hz: nominal rates; ``None`` = estimated from the first
+            block of at least two samples (pass them for bit-exact streaming/batch equality).
+        clock: thoracic→lumbar clock map; ``None`` = identity when streaming (the bridge maps
+            both sensors to host time) and estimated from the data by :func:`analyze`.
+        max_gap_s: longest gap bridged by interpolation, s; longer gaps give NaN + FLAG_GAP.
+        hold_s: how long a lumbar sample waits for thoracic data before it is emitted as a gap.
+        rezero_max_inclination_deg: both segments within this of upright to re-zero heading.
+        rotation_confidence_tau_s: unused (kept for settings files of older versions).
+        rezero_guard_deg: largest heading correction accepted by a re-zero, deg (a larger
+            apparent rotation while standing still is a real twist, not drift).
+        gait_anchors: re-anchor the relative heading while walking (mean rotation over
+            strides = neutral; :class:`posture.anchors.GaitAverager`).
+        heading_drift_deg_per_s: 1σ relative-heading drift rate between anchors assumed by
+            batch analysis's expected rotation error, deg/s (live uses the filters' own
+            gyro-bias uncertainty).
+    """
+
+    fusion: FusionSettings = field(default_factory=FusionSettings)
+    lumbar_rate_hz: float | None = None
+    thoracic_rate_hz: float | None = None
+    clock: ClockMap | None = None
+    max_gap_s: float = 0.1
+    hold_s: float = 0.5
+    rezero_max_inclination_deg: float = 12.0
+    rotation_confidence_tau_s: float = 120.0
+    rezero_guard_deg: float = 10.0
+    heading_drift_deg_per_s: float = 0.01
+    gait_anchors: bool = True
 
 
 def _f64() -> F64:

@@ -1,0 +1,122 @@
+"""The live engine's array path: a block of lumbar samples → an angle block, with numpy.
+
+:class:`~posture.engine.PostureEngine` computes large blocks here (a whole recording through
+:func:`posture.engine.analyze`, a backlog after a reconnect) and small ones sample by sample
+(:mod:`posture.engine_scalar`). Both do the same phases with the same formulas in the same
+order; this path takes ``arctan2``/``arcsin``/``arccos`` from :data:`posture.libm.LIBM`, so
+the two give identical numbers (tested) and any chunking does too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posture import angles as A
+from posture.anchors import GAIT_MIN_RMS, GaitAverager
+from posture.engine_state import (
+    PREFUSED_SIGMA,
+    EngineSettings,
+    HeadingState,
+    LumbarQueue,
+    ThoracicAt,
+    ThoracicHistory,
+)
+from posture.libm import LIBM
+from posture.records import AngleBlock
+from posture.rezero import accept_within_guard, angle_flags, confidence_since_anchor, forward_fill
+
+F64 = NDArray[np.float64]
+B = NDArray[np.bool_]
+RAD2DEG = 180.0 / math.pi
+
+
+def angle_block(
+    lum: LumbarQueue,
+    thoracic: ThoracicHistory,
+    heading: HeadingState,
+    gait: GaitAverager,
+    model: A.SpineModel,
+    s: EngineSettings,
+) -> AngleBlock:
+    """Angles of lumbar samples, in phases: thoracic data at their times, segment geometry,
+    heading anchors (updating ``heading`` and ``gait``), then angles, confidence and flags."""
+    t = lum.t
+    th = thoracic.at(t, s.max_gap_s, PREFUSED_SIGMA, LIBM)
+    geo = A.Geometry.of(lum.quat, np.where(th.valid[:, None], th.quat, 1.0), model, LIBM)
+    h = heading
+    delta = np.full(t.size, np.nan)
+    if h.delta is None:
+        first_valid = np.flatnonzero(th.valid)
+        if first_valid.size:
+            j = int(first_valid[0])
+            delta[j] = h.delta = float(geo.guess[j])
+    # Heading uncertainty accumulates at the two filters' bias uncertainty (rad/s → deg).
+    drift = h.drift_sums(t, np.sqrt(lum.sigma * lum.sigma + th.sigma * th.sigma) * RAD2DEG)
+    delta_before, anchor_before = h.delta, h.drift_at_anchor
+    anchor = _anchors(lum, th, geo, drift, delta, h, gait, s)
+    delta_ff = forward_fill(delta, delta_before)
+    if not np.isnan(delta_ff[-1]):
+        h.delta = float(delta_ff[-1])
+    at_anchor = forward_fill(np.where(anchor, drift, np.nan), anchor_before)
+    if not np.isnan(at_anchor[-1]):
+        h.drift_at_anchor = float(at_anchor[-1])
+    ok = th.valid & ~np.isnan(delta_ff)
+    flex, lat, rot = geo.angles(delta_ff, ok)
+    conf = confidence_since_anchor(drift - at_anchor)
+    conf = np.where(ok & ~np.isnan(at_anchor), conf, 0.0)
+    flags = angle_flags(ok, th.filled, anchor, model.calibrated)
+    incl_t = np.where(ok, geo.incl_t, np.nan)
+    return AngleBlock(t, flex, lat, rot, incl_t, geo.incl_l, geo.incl_l.copy(), conf, flags)
+
+
+def _anchors(
+    lum: LumbarQueue,
+    th: ThoracicAt,
+    geo: A.Geometry,
+    drift: F64,
+    delta: F64,
+    heading: HeadingState,
+    gait: GaitAverager,
+    s: EngineSettings,
+) -> B:
+    """Heading anchors of a block: quiet upright standing, else a settled walking average;
+    those within the guard are accepted and written into ``delta``; returns their mask."""
+    lim = s.rezero_max_inclination_deg
+    upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
+    standing = upright & lum.rest & th.rest
+    needed = np.full(lum.t.size, np.nan)
+    if standing.any():
+        needed[standing] = geo.rezero(standing)
+    if s.gait_anchors:
+        _walking_anchors(lum, upright & (lum.gait > GAIT_MIN_RMS), standing, geo, needed, gait)
+    anchor = ~np.isnan(needed)
+    if anchor.any():
+        cand = np.flatnonzero(anchor)
+        ok, _, _ = accept_within_guard(
+            needed[cand], heading.delta, s.rezero_guard_deg, drift[cand], heading.drift_at_anchor
+        )
+        anchor[cand[~ok]] = False
+        delta[cand[ok]] = needed[cand[ok]]
+    return anchor
+
+
+def _walking_anchors(
+    lum: LumbarQueue, walking: B, standing: B, geo: A.Geometry, needed: F64, gait: GaitAverager
+) -> None:
+    """Walking anchors: the stride-averaged correction (sequential, the same steps as the
+    per-sample path), where quiet standing has not already given one."""
+    if not (walking.any() or gait.active):
+        return
+    d = np.zeros(lum.t.size)
+    if walking.any():
+        d[walking] = geo.rezero(walking)
+    step = gait.step
+    for i, (ti, wi, di, si) in enumerate(
+        zip(lum.t.tolist(), walking.tolist(), d.tolist(), standing.tolist(), strict=True)
+    ):
+        res = step(ti, wi, di)
+        if res is not None and not si:
+            needed[i] = res
