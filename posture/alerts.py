@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.anchors import rotation_uncertain
+from posture.anchors import UNCERTAIN_FRACTION, error_from_confidence, rotation_uncertain
 from posture.load import LoadContext, LoadSettings, hysteresis
 from posture.records import AngleBlock
 from posture.thresholds import PLANES, Thresholds
@@ -68,6 +68,8 @@ class AlertEngine:
         self._start = np.full(len(CHANNELS), np.nan)
         self._peak = np.full(len(CHANNELS), np.nan)
         self._raised = np.zeros(len(CHANNELS), dtype=bool)
+        # The expected rotation error beyond which rotation alerts are withheld (either side).
+        self._unsure_from = float((UNCERTAIN_FRACTION * self._limit[4:]).min())
         self.active: dict[tuple[str, str], Alert] = {}
         self.last_load: NDArray[np.bool_] = np.zeros(0, dtype=bool)  # of the last block
         self.rotation_uncertain = True  # rotation alerts withheld (GUI greys the light)
@@ -78,24 +80,24 @@ class AlertEngine:
             return [], []
         load = self.load.update(a)
         self.last_load = load
-        if not load.any() and not self._state.any():
-            # The common case off load: nothing can start or run; refresh the rotation flag.
-            unsure = rotation_uncertain(a.rotation_confidence[-1:], self._limit[4:])
-            self.rotation_uncertain = bool(unsure[-1].any())
-            return [], []
-        x = np.column_stack(
-            (a.flexion, -a.flexion, a.lateral_flexion, -a.lateral_flexion, a.rotation, -a.rotation)
-        )
-        beyond = (x > self._limit) & load[:, None]
-        inside = (x < self._limit - self.thresholds.hysteresis_deg) | ~load[:, None]
         # Rotation is withheld (never raised, an excursion ends) while its expected error is
         # a large part of the limit: 6D heading drifts between anchors (posture.anchors).
+        if not self._state.any():
+            err = error_from_confidence(a.rotation_confidence[-1])
+            self.rotation_uncertain = bool(err > self._unsure_from)
+            if not load.any():
+                return [], []  # the common case off load: nothing can start or run
+        x = np.empty((len(a), 6))
+        x[:, 0::2] = np.vstack((a.flexion, a.lateral_flexion, a.rotation)).T
+        np.negative(x[:, 0::2], out=x[:, 1::2])
+        beyond = (x > self._limit) & load[:, None]
         unsure = rotation_uncertain(a.rotation_confidence, self._limit[4:])
         beyond[:, 4:] &= ~unsure
-        inside[:, 4:] |= unsure
         self.rotation_uncertain = bool(unsure[-1].any())
         if not self._state.any() and not beyond.any():
             return [], []  # the common case under load: every plane inside its limits
+        inside = (x < self._limit - self.thresholds.hysteresis_deg) | ~load[:, None]
+        inside[:, 4:] |= unsure
         state = hysteresis(beyond, inside, self._state)
         prev = np.vstack((self._state[None, :], state[:-1]))
         raised: list[Alert] = []
