@@ -193,11 +193,8 @@ class GaitDetector:
 
     def process(self, acc: F64) -> F64:
         """Bounce RMS after each sample of ``acc`` ``(N, 3)``, m/s² ``(N,)``."""
-        out = np.empty(acc.shape[0])
         step = self.step
-        for i, (ax, ay, az) in enumerate(acc.tolist()):
-            out[i] = step(ax, ay, az)
-        return out
+        return np.array([step(ax, ay, az) for ax, ay, az in acc.tolist()], dtype=np.float64)
 
 
 class GaitAverager:

@@ -283,7 +283,9 @@ class PostureEngine:
             n = len(q)
         else:
             th_last = self._thoracic.t[-1] if len(self._thoracic) else -np.inf
-            ready = (q.t <= th_last) | (self._lumbar_last - q.t > self.settings.hold_s)
+            ready = q.t <= th_last
+            if not ready.all():  # (the live case: thoracic data covers every waiting sample)
+                ready |= self._lumbar_last - q.t > self.settings.hold_s
             n = int(np.argmin(ready)) if not ready.all() else ready.size
         if n == 0:
             return AngleBlock.empty()

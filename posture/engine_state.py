@@ -74,6 +74,17 @@ def _bool() -> B:
     return np.zeros(0, bool)
 
 
+def _empty_queue_columns() -> tuple[F64, F64, B, F64, F64]:
+    cols = (np.zeros(0), np.zeros((0, 4)), np.zeros(0, bool), np.zeros(0), np.zeros(0))
+    for c in cols:
+        c.setflags(write=False)
+    return cols
+
+
+# Shared empty columns (never written: appends build new arrays).
+_EMPTY_QUEUE = _empty_queue_columns()
+
+
 @dataclass
 class LumbarQueue:
     """Lumbar orientations waiting for thoracic data: times (s, lumbar clock), sensor
@@ -100,6 +111,10 @@ class LumbarQueue:
 
     def pop(self, n: int) -> LumbarQueue:
         """Remove and return the first ``n`` samples."""
+        if n == len(self):  # the live case: everything waiting goes
+            head = LumbarQueue(self.t, self.quat, self.rest, self.sigma, self.gait)
+            self.t, self.quat, self.rest, self.sigma, self.gait = _EMPTY_QUEUE
+            return head
         head = LumbarQueue(self.t[:n], self.quat[:n], self.rest[:n], self.sigma[:n], self.gait[:n])
         self.t, self.quat, self.rest = self.t[n:], self.quat[n:], self.rest[n:]
         self.sigma, self.gait = self.sigma[n:], self.gait[n:]
