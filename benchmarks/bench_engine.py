@@ -119,6 +119,7 @@ def broad() -> list[tuple[str, str, float, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--note", default="", help="a sentence about the machine's state")
     args = ap.parse_args()
     seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
     minutes = 2.0 if args.quick else 10.0
@@ -192,6 +193,8 @@ def main() -> None:
         f"(`PostureEngine.push_pair`): median **{sp['pair_median_us']:.1f} µs**, p95 "
         f"{sp['pair_p95_us']:.1f} µs per pair (target ≤ 50 µs median).",
     ]
+    if args.note:
+        lines += ["", args.note]
     write_fragment("engine", "\n".join(lines))
     print("\n".join(lines[-4:]))
 
