@@ -8,6 +8,12 @@ stride-averaged heading) with a rotation confidence from the expected heading er
 the last anchor (:mod:`posture.anchors`), and emit an :class:`~posture.records.AngleBlock`
 on the lumbar sensor's own time stamps.
 
+The module holds the orchestration (input, fusion, the waiting queue, emission); the angle math
+has two twins — small blocks one sample at a time in Python floats
+(:mod:`posture.engine_scalar`), large blocks with numpy (:mod:`posture.engine_block`) — that
+give identical numbers, sharing the re-zero, confidence and flag rules of
+:mod:`posture.rezero` with batch analysis; the state lives in :mod:`posture.engine_state`.
+
 Any chunking gives identical numbers (tested); :func:`analyze` pushes a whole recording
 through the engine to reproduce what live showed. The best estimate of a recording — what
 ``spinewatch analyze`` saves — is :func:`posture.batch.analyze_offline`, which also uses
@@ -173,7 +179,7 @@ class PostureEngine:
     ) -> int:
         """Add one raw sample of each sensor (s, m/s² ``(3,)``, rad/s ``(3,)``).
 
-        The live per-sample path: same results as :meth:`push` (to ~1e-9°) at a fraction of
+        The live per-sample path: the same numbers as :meth:`push` at a fraction of
         the cost, because one-row numpy calls are mostly overhead
         (:mod:`posture.engine_scalar`). Unusual cases (gaps, start-up, a sensor running far
         ahead) fall back to :meth:`push`. New angle rows are collected; :meth:`drain`

@@ -4,7 +4,7 @@ On arrays of a few rows numpy's per-call overhead, not the arithmetic, is the co
 engine computes small blocks (the 20 ms blocks of live streaming) and the pairs of
 :meth:`~posture.engine.PostureEngine.push_pair` here, one sample at a time with
 :mod:`posture.scalar_math`, and large blocks with numpy
-(:meth:`~posture.engine.PostureEngine._compute_block`). Both do the same phases with the same
+(:func:`posture.engine_block.angle_block`). Both do the same phases with the same
 formulas in the same order and the same rules (:mod:`posture.rezero`), and the array path
 takes its inverse trigonometric functions from :data:`posture.libm.LIBM`, so the two give
 identical numbers and any chunking does too (tested).
