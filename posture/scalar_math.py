@@ -68,12 +68,6 @@ def slerp(q0: Quat, q1: Quat, s: float) -> Quat:
     )
 
 
-def yaw_quat(angle: float) -> Quat:
-    """Rotation about the vertical by ``angle`` rad (:func:`posture.quat.yaw_quat`)."""
-    h = 0.5 * angle
-    return (math.cos(h), 0.0, 0.0, math.sin(h))
-
-
 def _axial(w: float, x: float, y: float, z: float) -> float:
     return math.atan2(-2.0 * (x * z - w * y), 1.0 - 2.0 * (x * x + y * y))
 
