@@ -40,11 +40,12 @@ import PySide6  # noqa: E402
 from PySide6.QtCore import QEvent, QObject  # noqa: E402
 
 from benchmarks.collect import machine, write_fragment  # noqa: E402
-from gui.app import make_pipeline, qt_app, run_in_qt, thresholds_for  # noqa: E402
+from gui.app import qt_app, run_in_qt, thresholds_for  # noqa: E402
 from gui.controller import LiveController  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 from posture.alerts import LoadSettings, detect_alerts  # noqa: E402
 from posture.engine import analyze  # noqa: E402
+from posture.live import LivePipeline  # noqa: E402
 from sim.source import SimulatedSource  # noqa: E402
 from sim.wearer import SimConfig, calibrated_profile, simulate  # noqa: E402
 
@@ -103,7 +104,7 @@ def _window(seed: int, seconds: float, clock: JumpClock) -> tuple[SimulatedSourc
     prof = calibrated_profile(cfg)
     src = SimulatedSource("lifting-session", seconds, cfg, speed=1.0, clock=clock)
     th = thresholds_for(prof)
-    ctl = LiveController(src, make_pipeline(prof, th, src.rates_hz))
+    ctl = LiveController(src, LivePipeline.for_host_clock(prof, th, "auto", src.rates_hz))
     win = MainWindow(ctl, th, window_s=30.0, fps=60.0)
     win.show()
     return src, win

@@ -79,6 +79,9 @@ class LoopedSource:
     async def signal(self, role: str, pattern: str = "alert") -> bool:
         return False
 
+    def taps(self) -> list[tuple[str, float]]:
+        return []
+
     def status(self) -> dict[str, LinkStatus]:
         return {r: LinkStatus(r, LinkState.STREAMING, received=self.received[r]) for r in ROLES}
 

@@ -127,3 +127,8 @@ class SampleSource(Protocol):
     async def signal(self, role: str, pattern: str = "alert") -> bool:
         """Buzz/flash the sensor of ``role`` (haptic or LED); False if it has neither."""
         ...
+
+    def taps(self) -> list[tuple[str, float]]:
+        """Taps on sensors since the last call: ``(role, host time s)``, e.g. to start or end
+        a set (empty for sources whose sensors cannot be tapped)."""
+        ...

@@ -1,7 +1,8 @@
 """Starting the GUI: display check, Qt + asyncio (qasync) loop, wizard → main window, screenshot.
 
 ``spinewatch gui`` (spinewatch/commands/gui.py) and the demo call :func:`run_app`; tests and
-scripts build windows with :func:`make_pipeline` and drive the loop with :func:`run_in_qt`.
+scripts build windows with :meth:`posture.live.LivePipeline.for_host_clock` and drive the loop
+with :func:`run_in_qt`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ from PySide6.QtWidgets import QApplication, QWidget
 from calibration import CalibrationProfile, thresholds_for
 from firmware_bridge.api import SampleSource
 from gui.controller import RecordingSink
-from posture.alerts import LoadSettings
-from posture.alignment import ClockMap
-from posture.engine import EngineSettings
 from posture.errors import SpinewatchError
 from posture.live import LivePipeline
 from posture.thresholds import Thresholds
@@ -43,26 +41,6 @@ def check_display() -> None:
             "session, or set QT_QPA_PLATFORM=offscreen to render without a screen "
             "(useful with --screenshot)"
         )
-
-
-def make_pipeline(
-    profile: CalibrationProfile | None,
-    thresholds: Thresholds,
-    rates_hz: dict[str, float],
-    load_mode: str = "auto",
-) -> LivePipeline:
-    """A live pipeline for a host-time source (both roles already on one clock)."""
-    es = EngineSettings(
-        lumbar_rate_hz=rates_hz.get("lumbar", 200.0) or 200.0,
-        thoracic_rate_hz=rates_hz.get("thoracic", 200.0) or 200.0,
-        clock=ClockMap(0.0, 0.0),
-    )
-    return LivePipeline(
-        None if profile is None else profile.spine_model,
-        thresholds,
-        LoadSettings(mode=load_mode),
-        es,
-    )
 
 
 def _quiet_qt_messages(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
@@ -173,7 +151,8 @@ def run_app(
         source = SwappedRoles(source_factory()) if swapped else source_factory()
         await source.start()  # rates are known once started
         th = thresholds if thresholds is not None else thresholds_for(prof, opts.thresholds)
-        ctl = LiveController(source, make_pipeline(prof, th, source.rates_hz, opts.load_mode))
+        pipe = LivePipeline.for_host_clock(prof, th, opts.load_mode, source.rates_hz)
+        ctl = LiveController(source, pipe)
         ctl.sink = None if sink_factory is None else sink_factory(prof, th)
         win = MainWindow(
             ctl, th, window_s=opts.window_s, sound=opts.sound, record_dir=opts.record_dir

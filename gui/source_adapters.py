@@ -84,6 +84,9 @@ class Playback:
     async def signal(self, role: str, pattern: str = "alert") -> bool:
         return await self.source.signal(role, pattern)
 
+    def taps(self) -> list[tuple[str, float]]:
+        return self.source.taps()
+
     def set_paused(self, paused: bool) -> None:
         self._advance()
         self.paused = paused
@@ -161,3 +164,6 @@ class SwappedRoles:
 
     async def signal(self, role: str, pattern: str = "alert") -> bool:
         return await self.source.signal(SWAP.get(role, role), pattern)
+
+    def taps(self) -> list[tuple[str, float]]:
+        return [(SWAP.get(r, r), t) for r, t in self.source.taps()]

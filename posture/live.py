@@ -11,7 +11,10 @@ reported about a second after each rep ends (the first rep of a set when the sec
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,10 +22,47 @@ from numpy.typing import NDArray
 from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings, hysteresis
 from posture.angles import SpineModel
 from posture.engine import EngineSettings, PostureEngine
+from posture.fusion import FusionSettings
 from posture.load import effective_load
-from posture.records import AngleBlock, ImuBlock, OrientationBlock
+from posture.records import LUMBAR, THORACIC, AngleBlock, ImuBlock, OrientationBlock
 from posture.reps import RepMetrics, RepSettings, segment_reps
 from posture.thresholds import Thresholds
+
+
+class HasSpineModel(Protocol):
+    """What the live chain needs of a calibration profile (``calibration`` is a higher layer)."""
+
+    @property
+    def spine_model(self) -> SpineModel: ...
+
+
+def host_clock_settings(
+    rates_hz: Mapping[str, float | None] | None = None, *, use_mag: bool = False
+) -> EngineSettings:
+    """Engine settings for a source that delivers both roles on one host time base.
+
+    The one rate rule of the live chain: each role runs at the nominal rate its source reports
+    (``SampleSource.rates_hz``, known once started) when that is a positive finite number;
+    otherwise the rate is left ``None`` and the engine estimates it from that role's first
+    block of two or more samples. There is no fixed fallback: a guessed 200 Hz would be wrong
+    for a 100 Hz WitMotion or a 60 Hz DOT. The clock map is left ``None`` (identity): the
+    bridge has already mapped both sensors onto host time.
+
+    Args:
+        rates_hz: nominal rate per role, Hz (missing, 0 or NaN = unknown).
+        use_mag: 9D fusion (magnetometer).
+    """
+    rates = rates_hz or {}
+
+    def rate(role: str) -> float | None:
+        r = rates.get(role)
+        return float(r) if r is not None and math.isfinite(r) and r > 0 else None
+
+    return EngineSettings(
+        fusion=FusionSettings(use_mag=use_mag),
+        lumbar_rate_hz=rate(LUMBAR),
+        thoracic_rate_hz=rate(THORACIC),
+    )
 
 
 @dataclass
@@ -138,6 +178,34 @@ class LivePipeline:
         self.reps = RepTracker(reps)
         self.in_set = False
         self.t_last = np.nan
+
+    @classmethod
+    def for_host_clock(
+        cls,
+        profile: HasSpineModel | None,
+        thresholds: Thresholds | None = None,
+        load: LoadSettings | str = "auto",
+        rates_hz: Mapping[str, float | None] | None = None,
+        *,
+        use_mag: bool = False,
+    ) -> LivePipeline:
+        """The live chain of every live command, the GUI and the recorder: a source that
+        delivers both roles on host time (see :func:`host_clock_settings` for the rate rule).
+
+        Args:
+            profile: the wearer's calibration profile (anything with ``spine_model``), or
+                ``None`` for uncalibrated angles.
+            thresholds: alert limits per plane (default :class:`Thresholds`).
+            load: load-context settings, or just the mode (``auto``/``always``/``never``).
+            rates_hz: the started source's ``rates_hz``.
+            use_mag: 9D fusion.
+        """
+        return cls(
+            None if profile is None else profile.spine_model,
+            thresholds,
+            LoadSettings(mode=load) if isinstance(load, str) else load,
+            host_clock_settings(rates_hz, use_mag=use_mag),
+        )
 
     @property
     def rotation_uncertain(self) -> bool:

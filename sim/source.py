@@ -122,6 +122,9 @@ class SimulatedSource:
         self.signals.append((self._edge, role, pattern))
         return True
 
+    def taps(self) -> list[tuple[str, float]]:
+        return []  # simulated sensors are never tapped
+
     def status(self) -> dict[str, LinkStatus]:
         return dict(self._status)
 

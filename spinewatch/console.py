@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from calibration import CalibrationProfile
+    from posture.live import LiveUpdate
 
 
 def print_profile(profile: CalibrationProfile) -> None:
@@ -32,3 +34,58 @@ def print_profile(profile: CalibrationProfile) -> None:
     weak = [k for k, v in profile.quality_components.items() if v < 0.5 and k != "clock_alignment"]
     if weak:
         con.print("weak points: " + ", ".join(weak))
+
+
+@dataclass
+class LiveLines:
+    """The terminal lines of live updates: alerts raised and ended, reps, set taps.
+
+    The one format of ``monitor``, ``record``, ``replay`` and the live demo, e.g.
+    ``   12.34 s  ALERT  flexion (forward)``. Times are stream times, s, minus ``origin``
+    (``None``: nothing streamed yet, shown as 0).
+
+    Attributes:
+        origin: stream time shown as 0, s (``monitor``: the first sample; ``record`` and
+            ``replay``: 0, so the host time is shown as it is stored).
+        width: width of the time column.
+        ended: also print when an alert ends.
+        reps: also print each rep (numbered from 1).
+        bell: ring the terminal bell with each alert.
+    """
+
+    origin: float | None = None
+    width: int = 7
+    ended: bool = True
+    reps: bool = True
+    bell: bool = False
+    rep_count: int = 0
+
+    def at(self, t_s: float) -> str:
+        t = t_s - self.origin if self.origin is not None else 0.0
+        return f"{t:{self.width}.2f} s"
+
+    def __call__(self, up: LiveUpdate) -> list[str]:
+        """The lines of one update, in this order: raised alerts, ended alerts, reps."""
+        out = [
+            f"{self.at(al.alert_s)}  ALERT  {al.plane.replace('_', ' ')} ({al.side})"
+            + ("\a" if self.bell else "")
+            for al in up.raised
+        ]
+        if self.ended:
+            out += [
+                f"{self.at(al.end_s)}  back in range after {al.duration_s:.1f} s "
+                f"(peak {al.peak_deg:+.0f}°)"
+                for al in up.ended
+            ]
+        if self.reps:
+            for rep in up.reps:
+                self.rep_count += 1
+                out.append(
+                    f"{self.at(rep.end_s)}  rep {self.rep_count}: peak flexion "
+                    f"{rep.peak_flexion_deg:+.0f}°, hip share {rep.hip_share:.0%}"
+                )
+        return out
+
+    def tap(self, t_s: float, started: bool) -> str:
+        """A set started or ended by a tap on a sensor."""
+        return f"{self.at(t_s)}  set {'started' if started else 'ended'} (tap)"

@@ -134,17 +134,14 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
     from rich.console import Console
 
     from firmware_bridge.hub import link_report
-    from posture.alerts import LoadSettings
-    from posture.alignment import ClockMap
-    from posture.engine import EngineSettings
     from posture.live import LivePipeline
     from posture.records import AngleBlock
     from sim.ble_source import SimulatedBleSource
     from sim.evaluation import angle_rmse
-    from sim.peripheral import Faults
     from sim.wearer import SimConfig, calibrated_profile
-    from spinewatch.console import print_profile
+    from spinewatch.console import LiveLines, print_profile
     from spinewatch.events import thresholds_for
+    from spinewatch.sources import open_source
 
     con = Console(highlight=False)
     cfg = SimConfig(seed=seed)
@@ -159,42 +156,31 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
         f"\n[bold]2. Live lifting session[/bold] ({seconds:g} s, real time): the sensors "
         "stream over simulated BLE; alerts print as they happen"
     )
-    src = SimulatedBleSource(
-        "lifting-session", seconds, cfg, faults=Faults.parse(list(faults or []))
-    )
-    th = thresholds_for(profile, None)
-    pipe = LivePipeline(
-        profile.spine_model,
-        th,
-        LoadSettings(),
-        EngineSettings(lumbar_rate_hz=200.0, thoracic_rate_hz=200.0, clock=ClockMap(0.0, 0.0)),
-    )
+    src = open_source(True, seconds=seconds, seed=seed, faults=faults, ble=True)
+    assert isinstance(src, SimulatedBleSource)  # its ground truth is compared below
     parts: list[AngleBlock] = []
-    n_alerts = n_reps = 0
+    lines = LiveLines(ended=False)
+    n_alerts = 0
 
     async def main() -> None:
-        nonlocal n_alerts, n_reps
+        nonlocal n_alerts
         await src.start()
-        t0 = asyncio.get_running_loop().time()
+        pipe = LivePipeline.for_host_clock(
+            profile, thresholds_for(profile, None), "auto", src.rates_hz
+        )
         try:
             while not src.finished:
                 await asyncio.sleep(0.02)
                 for b in src.read():
+                    if lines.origin is None:
+                        lines.origin = float(b.t[0])
                     up = pipe.push(b)
                     parts.append(up.angles)
-                    for al in up.raised:
+                    for line in lines(up):
+                        con.print(f"  {line}", markup=False)
+                    for _ in up.raised:
                         n_alerts += 1
                         await src.signal("lumbar", "alert")
-                        con.print(
-                            f"  [red]⚠ {al.alert_s - t0:5.1f} s  {al.plane.replace('_', ' ')} "
-                            f"({al.side}) under load[/red] — sensor buzzed"
-                        )
-                    for rep in up.reps:
-                        n_reps += 1
-                        con.print(
-                            f"  rep {n_reps}: peak flexion {rep.peak_flexion_deg:+.0f}°, hip "
-                            f"share {rep.hip_share:.0%}, {rep.time_under_tension_s:.1f} s"
-                        )
         finally:
             await src.stop()
         up = pipe.flush()
@@ -208,7 +194,8 @@ def run_live_demo(seed: int = 7, seconds: float = 40.0, faults: list[str] | None
     truth = dataclasses.replace(truth, t=truth.t - per.t0 + (per.epoch or 0.0))
     rm = angle_rmse(angles, truth, skip_s=2.0)
     con.print(
-        f"\n{n_alerts} alert(s), {n_reps} rep(s). Error against the simulated truth (RMSE): "
+        f"\n{n_alerts} alert(s), {lines.rep_count} rep(s). "
+        "Error against the simulated truth (RMSE): "
         f"flexion {rm['flexion']:.2f}°, lateral flexion {rm['lateral_flexion']:.2f}°, "
         f"rotation {rm['rotation']:.2f}°"
     )

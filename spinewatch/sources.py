@@ -17,6 +17,33 @@ from firmware_bridge.api import BridgeError, SampleSource
 from posture.records import ROLES
 
 
+def check_source_options(
+    simulate: bool,
+    *,
+    speed: float = 1.0,
+    faults: Sequence[str] | None = None,
+    ble: bool | None = None,
+) -> bool:
+    """The option rules of every live command and the GUI, checked before anything connects.
+
+    Returns whether the simulated Bluetooth link is used; raises :class:`BridgeError` with
+    what to change (``--fault``/``--ble`` without ``--simulate``, Bluetooth at another speed
+    than real time, ``--fault`` without the Bluetooth link). Arguments as :func:`open_source`.
+    """
+    if not simulate:
+        if faults:
+            raise BridgeError("--fault only applies to simulated sensors (add --simulate)")
+        if ble:
+            raise BridgeError("--ble only applies to a simulated wearer (add --simulate)")
+        return False
+    use_ble = (speed == 1.0) if ble is None else ble
+    if use_ble and speed != 1.0:
+        raise BridgeError("simulated Bluetooth sensors stream in real time; use --speed 1")
+    if faults and not use_ble:
+        raise BridgeError("--fault needs the simulated Bluetooth link (real-time, --speed 1)")
+    return use_ble
+
+
 def open_source(
     simulate: bool,
     *,
@@ -26,6 +53,7 @@ def open_source(
     script: str = "lifting-session",
     faults: Sequence[str] | None = None,
     ble: bool | None = None,
+    burst_s: float = 1.0,
 ) -> SampleSource:
     """A :class:`~firmware_bridge.api.SampleSource` for the given options.
 
@@ -37,10 +65,10 @@ def open_source(
         faults: ``NAME=VALUE`` link faults of the simulated sensors (``--fault``).
         ble: force (True) or skip (False) the simulated Bluetooth link; default: BLE at
             real-time speed.
+        burst_s: radio-free simulation at speed 0: stream time delivered per read, s.
     """
+    use_ble = check_source_options(simulate, speed=speed, faults=faults, ble=ble)
     if not simulate:
-        if faults:
-            raise BridgeError("--fault only applies to simulated sensors (add --simulate)")
         from firmware_bridge.hub import SensorHub
         from firmware_bridge.pairing import Pairing, config_dir
 
@@ -56,19 +84,14 @@ def open_source(
     from sim.wearer import SimConfig
 
     cfg = SimConfig(seed=seed)
-    use_ble = (speed == 1.0) if ble is None else ble
     if use_ble:
-        if speed != 1.0:
-            raise BridgeError("simulated Bluetooth sensors stream in real time; use --speed 1")
         from sim.ble_source import SimulatedBleSource
         from sim.peripheral import Faults
 
         return SimulatedBleSource(script, seconds, cfg, faults=Faults.parse(list(faults or [])))
-    if faults:
-        raise BridgeError("--fault needs the simulated Bluetooth link (real-time, --speed 1)")
     from sim.source import SimulatedSource
 
-    return SimulatedSource(script, seconds, cfg, speed=speed)
+    return SimulatedSource(script, seconds, cfg, speed=speed, burst_s=burst_s)
 
 
 def stop_on_signals() -> asyncio.Event:

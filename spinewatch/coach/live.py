@@ -12,11 +12,12 @@ import contextlib
 from datetime import datetime
 
 from calibration.profile import CalibrationProfile
-from posture.alignment import ClockMap
+from firmware_bridge.api import SampleSource
 from posture.drills import NeutralBand, get_spec
-from posture.engine import EngineSettings
+from posture.live import host_clock_settings
+from posture.records import ImuBlock
 from spinewatch.coach.runner import Coach, Say, SetOutcome, SimClock, header
-from spinewatch.coach.store import ProgressStore
+from spinewatch.coach.store import CoachError, ProgressStore
 
 
 class WallClock(SimClock):
@@ -35,7 +36,7 @@ class WallClock(SimClock):
 def run_live(
     name: str,
     profile: CalibrationProfile,
-    source: object,
+    source: SampleSource,
     say: Say,
     store: ProgressStore | None,
     loads: list[float | None],
@@ -55,9 +56,10 @@ def run_live(
     async def main() -> None:
         stop = stop_on_signals()
         src = source
-        await src.start()  # type: ignore[attr-defined]
-        rates = src.rates_hz  # type: ignore[attr-defined]
-        rate = float(rates.get("lumbar", 200.0))
+        await src.start()
+        rates = src.rates_hz
+        engine = host_clock_settings(rates)
+        rate = engine.lumbar_rate_hz or 200.0  # the pelvis tracker needs a rate before data
         buzz_queue: list[str] = []
         coach = Coach(
             band,
@@ -68,11 +70,7 @@ def run_live(
             buzz=buzz_queue.append,
             rest_s=rest_s,
             continuous=True,
-            engine=EngineSettings(
-                lumbar_rate_hz=rate,
-                thoracic_rate_hz=float(rates.get("thoracic", 200.0)),
-                clock=ClockMap(0.0, 0.0),  # the bridge delivers both sensors on host time
-            ),
+            engine=engine,
         )
         if record is not None:
             from spinewatch.coach.session_link import SessionLink
@@ -86,15 +84,20 @@ def run_live(
                 while not stop.is_set() and not run.done and loop.time() - t_start < max_set_s:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), 0.02)
-                    for block in src.read():  # type: ignore[attr-defined]
+                    for block in src.read():
+                        if not isinstance(block, ImuBlock):
+                            raise CoachError(
+                                "coach mode needs raw IMU samples; switch the sensors' "
+                                "on-board orientation output off"
+                            )
                         run.push(block)
                     while buzz_queue:
                         buzz_queue.pop(0)
-                        await src.signal("lumbar", "alert")  # type: ignore[attr-defined]
-                    if getattr(src, "finished", False):
+                        await src.signal("lumbar", "alert")
+                    if src.finished:
                         break
                 outcomes.append(run.end())
-                if stop.is_set() or getattr(src, "finished", False):
+                if stop.is_set() or src.finished:
                     break
                 if k < spec.target_sets:
                     say(f"  rest {rest_s:.0f} s")
@@ -106,7 +109,7 @@ def run_live(
         finally:
             if coach.session is not None:
                 coach.session.close(complete=not stop.is_set())
-            await src.stop()  # type: ignore[attr-defined]
+            await src.stop()
 
     asyncio.run(main())
     from posture.drills.program import drill_passes

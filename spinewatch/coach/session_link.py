@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from calibration.profile import CalibrationProfile
+from firmware_bridge.api import LinkStatus, SampleSource
 from posture.records import ImuBlock
 from spinewatch.coach.store import SetRecord
 from spinewatch.sessions.recorder import Recorder
@@ -24,7 +25,7 @@ class _Rates:
     def __init__(self, rates_hz: dict[str, float]) -> None:
         self.rates_hz = rates_hz
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, LinkStatus]:
         return {}
 
 
@@ -36,12 +37,12 @@ class SessionLink:
         path: str | os.PathLike[str],
         profile: CalibrationProfile,
         rates_hz: dict[str, float],
-        source: object | None = None,
+        source: SampleSource | None = None,
     ) -> None:
         self.path = str(path)
         self.name = os.path.splitext(os.path.basename(self.path))[0]
         src = source if source is not None else _Rates(rates_hz)
-        self.rec = Recorder(src, path, profile, meta={"coach": True})  # type: ignore[arg-type]
+        self.rec = Recorder(src, path, profile, meta={"coach": True})
         self.rec.begin()
         self.sets: list[dict[str, Any]] = []
 

@@ -75,16 +75,12 @@ def run(args: argparse.Namespace) -> int:
     from gui.app import AppOptions, GuiError, check_display, run_app
     from gui.source_adapters import Playback
     from posture.thresholds import Thresholds
-    from sim.source import SimulatedSource
     from sim.wearer import SimConfig, calibrated_profile
-    from spinewatch.sources import open_source
+    from spinewatch.sources import check_source_options, open_source
 
     if args.speed <= 0:
         raise GuiError(f"--speed must be positive, got {args.speed:g}")
-    if args.ble and not args.simulate:
-        raise GuiError("--ble only applies to a simulated wearer (add --simulate)")
-    if args.ble and args.speed != 1.0:
-        raise GuiError("simulated Bluetooth sensors stream in real time; drop --speed")
+    check_source_options(args.simulate, speed=args.speed, ble=args.ble)
     check_display()
     cfg = SimConfig(seed=args.seed)
     seconds = args.seconds if args.seconds is not None else (60.0 if args.screenshot else None)
@@ -112,19 +108,25 @@ def run(args: argparse.Namespace) -> int:
             profile = calibrated_profile(cfg)  # no one to walk through it
         length = seconds or 600.0
 
+        def simulated(script: str, secs: float | None) -> SampleSource:
+            # Over simulated BLE in real time; else flat out, paced by the window's Playback.
+            speed = 1.0 if args.ble else 0.0
+            sim = open_source(
+                True,
+                seconds=secs,
+                seed=args.seed,
+                speed=speed,
+                script=script,
+                ble=args.ble,
+                burst_s=0.1,
+            )
+            return sim if args.ble else Playback(sim, args.speed)
+
         def source() -> SampleSource:
-            if args.ble:
-                return open_source(True, seconds=length, seed=args.seed, speed=1.0, ble=True)
-            sim = SimulatedSource("lifting-session", length, cfg, speed=0, burst_s=0.1)
-            return Playback(sim, args.speed)
+            return simulated("lifting-session", length)
 
         def calibration() -> SampleSource:
-            if args.ble:
-                return open_source(
-                    True, seconds=None, seed=args.seed, script="calibration", ble=True
-                )
-            sim = SimulatedSource("calibration", None, cfg, speed=0, burst_s=0.1)
-            return Playback(sim, args.speed)
+            return simulated("calibration", None)
 
     else:
 

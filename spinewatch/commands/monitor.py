@@ -47,12 +47,10 @@ def run(args: argparse.Namespace) -> int:
     import contextlib
 
     from calibration import CalibrationProfile
-    from posture.alerts import LoadSettings
-    from posture.alignment import ClockMap
-    from posture.engine import EngineSettings
     from posture.errors import CalibrationRequiredError
-    from posture.live import LivePipeline
+    from posture.live import LivePipeline, LiveUpdate
     from sim.wearer import calibrated_profile
+    from spinewatch.console import LiveLines
     from spinewatch.events import thresholds_for
     from spinewatch.sources import open_source, stop_on_signals
 
@@ -68,26 +66,15 @@ def run(args: argparse.Namespace) -> int:
     source = open_source(
         args.simulate, seconds=args.seconds, seed=args.seed, speed=args.speed, faults=args.fault
     )
-    counts = {"alerts": 0, "reps": 0}
-    t_first: list[float] = []
-
-    def rel(t: float) -> float:
-        return t - t_first[0] if t_first else 0.0
+    lines = LiveLines(bell=args.bell)
+    alerts = 0
 
     async def main() -> None:
         stop = stop_on_signals()
         loop = asyncio.get_running_loop()
         await source.start()
-        rates = source.rates_hz
-        pipe = LivePipeline(
-            profile.spine_model,
-            thresholds_for(profile, args.thresholds),
-            LoadSettings(mode=args.load),
-            EngineSettings(
-                lumbar_rate_hz=rates.get("lumbar", 200.0),
-                thoracic_rate_hz=rates.get("thoracic", 200.0),
-                clock=ClockMap(0.0, 0.0),  # the bridge delivers both sensors on host time
-            ),
+        pipe = LivePipeline.for_host_clock(
+            profile, thresholds_for(profile, args.thresholds), args.load, source.rates_hz
         )
         t_wall = loop.time()
         try:
@@ -96,41 +83,24 @@ def run(args: argparse.Namespace) -> int:
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 0.02)
-                for _role, t_tap in getattr(source, "taps", list)():
-                    on = pipe.toggle_set(t_tap)
-                    print(f"{rel(t_tap):7.2f} s  set {'started' if on else 'ended'} (tap)")
+                for _role, t_tap in source.taps():
+                    print(lines.tap(t_tap, pipe.toggle_set(t_tap)))
                 for block in source.read():
-                    if not t_first:
-                        t_first.append(float(block.t[0]))
-                    up = pipe.push(block)
-                    await report(up)
+                    if lines.origin is None:
+                        lines.origin = float(block.t[0])
+                    await report(pipe.push(block))
             await report(pipe.flush())
         finally:
             await source.stop()
 
-    async def report(up: object) -> None:
-        for al in getattr(up, "raised", ()):
-            counts["alerts"] += 1
-            print(
-                f"{rel(al.alert_s):7.2f} s  ALERT  {al.plane.replace('_', ' ')} ({al.side})"
-                + ("\a" if args.bell else ""),
-                flush=True,
-            )
+    async def report(up: LiveUpdate) -> None:
+        nonlocal alerts
+        for line in lines(up):
+            print(line, flush=True)
+        for _ in up.raised:
+            alerts += 1
             await source.signal("lumbar", "alert")
-        for al in getattr(up, "ended", ()):
-            print(
-                f"{rel(al.end_s):7.2f} s  back in range after {al.duration_s:.1f} s "
-                f"(peak {al.peak_deg:+.0f}°)",
-                flush=True,
-            )
-        for rep in getattr(up, "reps", ()):
-            counts["reps"] += 1
-            print(
-                f"{rel(rep.end_s):7.2f} s  rep {counts['reps']}: peak flexion "
-                f"{rep.peak_flexion_deg:+.0f}°, hip share {rep.hip_share:.0%}",
-                flush=True,
-            )
 
     asyncio.run(main())
-    print(f"{counts['alerts']} alert(s), {counts['reps']} rep(s)")
+    print(f"{alerts} alert(s), {lines.rep_count} rep(s)")
     return 0

@@ -71,10 +71,13 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from calibration import CalibrationProfile
+    from posture.live import LiveUpdate
+    from spinewatch.console import LiveLines
     from spinewatch.events import thresholds_for
     from spinewatch.progress import progress
-    from spinewatch.sessions.recorder import Recorder, open_source
+    from spinewatch.sessions.recorder import Recorder, RecordResult
     from spinewatch.sessions.store import resolve
+    from spinewatch.sources import open_source
 
     seconds = args.seconds if args.seconds or not args.simulate else 600.0
     name = args.output or time.strftime("%Y%m%d-%H%M%S")
@@ -111,8 +114,9 @@ def run(args: argparse.Namespace) -> int:
     )
 
     streaming = [False]
+    lines = LiveLines(origin=0.0, width=10, ended=False, reps=False)
 
-    def show(up: object) -> None:
+    def show(up: LiveUpdate) -> None:
         if np.isfinite(rec.t1):
             bar(rec.t1 - rec.t0)
         if not streaming[0] and rec.t1 == rec.t1:  # first data (t1 is NaN before)
@@ -123,11 +127,8 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.quiet:
             return
-        for al in getattr(up, "raised", ()):
-            print(
-                f"{al.alert_s:10.2f} s  ALERT  {al.plane.replace('_', ' ')} ({al.side})",
-                flush=True,
-            )
+        for line in lines(up):
+            print(line, flush=True)
 
     def on_line() -> None:
         # Terminal controls: Enter starts/ends a set, any other text is saved as a note.
@@ -145,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
                 rec.start_set()
                 print("set started", flush=True)
 
-    async def main() -> object:
+    async def main() -> RecordResult:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -164,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     with progress("record", seconds or 0.0, quiet=args.quiet or not flat_out) as bar:
         res = asyncio.run(main())
     print(
-        f"{res.status.value}: {res.t1 - res.t0:.1f} s, {res.blocks} blocks, "  # type: ignore[attr-defined]
-        f"{res.alerts} alerts, {res.reps} reps -> {res.path}"  # type: ignore[attr-defined]
+        f"{res.status.value}: {res.t1 - res.t0:.1f} s, {res.blocks} blocks, "
+        f"{res.alerts} alerts, {res.reps} reps -> {res.path}"
     )
     return 0

@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from calibration import CalibrationProfile
+    from posture.live import LiveUpdate
     from posture.thresholds import Thresholds
+    from spinewatch.console import LiveLines
     from spinewatch.events import thresholds_for
     from spinewatch.fileio import OutputError, atomic_output, check_output, dumps_json, same_path
     from spinewatch.progress import progress
@@ -77,18 +79,16 @@ def run(args: argparse.Namespace) -> int:
         # A re-analysis as fast as possible is the batch estimate, unless --live.
         batch = not (same or args.speed > 0 or args.live)
 
-        def show(up: object) -> None:
-            for al in getattr(up, "raised", ()):
-                print(f"{al.alert_s:10.2f} s  ALERT  {al.plane.replace('_', ' ')} ({al.side})")
-
+        lines = LiveLines(origin=0.0, width=10, ended=False, reps=False)
         s = sf.summary()
         with progress("replay", s.duration_s, quiet=args.quiet or args.speed > 0) as bar:
 
-            def on_update(up: Any) -> None:
+            def on_update(up: LiveUpdate) -> None:
                 if len(up.angles):
                     bar(float(up.angles.t[-1]) - s.t0)
                 if not args.quiet:
-                    show(up)
+                    for line in lines(up):
+                        print(line)
 
             if not batch:
                 res = replay_session(

@@ -14,48 +14,31 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from posture.alerts import LoadSettings
-from posture.alignment import ClockMap
-from posture.engine import EngineSettings
-from posture.fusion import FusionSettings
+from firmware_bridge.api import SampleSource
 from posture.live import LivePipeline, LiveUpdate
-from posture.records import ROLES
+from posture.records import LUMBAR, THORACIC
 from spinewatch.sessions.store import SessionStatus
 from spinewatch.sessions.writer import SessionWriter
 
 if TYPE_CHECKING:
     from calibration import CalibrationProfile
-    from firmware_bridge.api import Block, SampleSource
+    from firmware_bridge.api import Block, LinkStatus
     from posture.thresholds import Thresholds
 
 
-def open_source(
-    simulate: bool,
-    *,
-    seconds: float | None,
-    seed: int = 7,
-    speed: float = 1.0,
-    script: str = "lifting-session",
-    ble: bool = False,
-    faults: list[str] | None = None,
-) -> SampleSource:
-    """The sample source for ``record``: the paired sensors, or a simulated wearer (radio-free
-    unless ``ble``, which streams through simulated Bluetooth sensors in real time)."""
-    from spinewatch.sources import open_source as shared
+class LinkSource(Protocol):
+    """What :meth:`Recorder.begin`/:meth:`Recorder.consume` ask of a source whose blocks are
+    read elsewhere (the GUI, the coach): its rates and link status. :meth:`Recorder.run`
+    reads the blocks itself and needs a whole :class:`SampleSource`."""
 
-    return shared(
-        simulate,
-        seconds=seconds,
-        seed=seed,
-        speed=speed,
-        script=script,
-        faults=faults,
-        ble=ble if simulate else None,
-    )
+    @property
+    def rates_hz(self) -> dict[str, float]: ...
+
+    def status(self) -> dict[str, LinkStatus]: ...
 
 
 @dataclass(frozen=True)
@@ -75,7 +58,8 @@ class Recorder:
     """Record one session from a started-on-demand source.
 
     Args:
-        source: any :class:`SampleSource` (simulated, BLE, replay).
+        source: any :class:`SampleSource` (simulated, BLE, replay); a :class:`LinkSource`
+            when the caller reads the blocks and hands them to :meth:`consume`.
         path: the new session file.
         profile: calibration profile used for the live angles (stored in the session).
         thresholds: alert limits (stored).
@@ -87,7 +71,7 @@ class Recorder:
 
     def __init__(
         self,
-        source: SampleSource,
+        source: SampleSource | LinkSource,
         path: str | os.PathLike[str],
         profile: CalibrationProfile | None,
         thresholds: Thresholds | None = None,
@@ -126,16 +110,17 @@ class Recorder:
         self.max_backlog = 2000  # queued writer items before a flat-out source is held back
 
     def _make_pipeline(self) -> LivePipeline:
-        rates = self.source.rates_hz
-        self.writer.meta(rates_hz={r: rates.get(r) for r in ROLES})
-        es = EngineSettings(
-            fusion=FusionSettings(use_mag=self.use_mag),
-            lumbar_rate_hz=rates.get("lumbar"),
-            thoracic_rate_hz=rates.get("thoracic"),
-            clock=ClockMap(0.0, 0.0),
+        pipe = LivePipeline.for_host_clock(
+            self.profile,
+            self.thresholds,
+            self.load_mode,
+            self.source.rates_hz,
+            use_mag=self.use_mag,
         )
-        model = None if self.profile is None else self.profile.spine_model
-        return LivePipeline(model, self.thresholds, LoadSettings(mode=self.load_mode), es)
+        # The rates the engine runs at (None: estimated from the data), so replay does too.
+        es = pipe.engine.settings
+        self.writer.meta(rates_hz={THORACIC: es.thoracic_rate_hz, LUMBAR: es.lumbar_rate_hz})
+        return pipe
 
     # -- user events -------------------------------------------------------------------------
     def _when(self, t_s: float | None) -> float | None:
@@ -216,6 +201,8 @@ class Recorder:
     ) -> RecordResult:
         """Record until ``seconds`` of stream time, the source ends, or ``stop`` is set."""
         src, w = self.source, self.writer
+        if not isinstance(src, SampleSource):
+            raise TypeError("Recorder.run reads the blocks itself: it needs a SampleSource")
         status = SessionStatus.INTERRUPTED
         try:
             await src.start()

@@ -166,6 +166,9 @@ class ReplaySource:
     async def signal(self, role: str, pattern: str = "alert") -> bool:
         return False  # a recording has no sensor to buzz
 
+    def taps(self) -> list[tuple[str, float]]:
+        return []  # taps were recorded as set markers, which replay applies itself
+
     def _advance(self) -> None:
         assert self._it is not None
         self._next = next(self._it, None)

@@ -74,6 +74,9 @@ class ScriptedSource:
     async def signal(self, role: str, pattern: str = "alert") -> bool:
         return False
 
+    def taps(self) -> list[tuple[str, float]]:
+        return []
+
 
 def start(source: object) -> None:
     """Start a source outside any running loop (tests that poll by hand)."""

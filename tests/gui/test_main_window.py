@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from firmware_bridge.api import LinkState
-from gui.app import make_pipeline, thresholds_for
+from gui.app import thresholds_for
 from gui.controller import COL, LiveController
 from gui.main_window import MainWindow
 from posture.live import LivePipeline
@@ -37,7 +37,7 @@ def build(qtbot, source, coros, seed: int = 7, **kw) -> tuple[MainWindow, LiveCo
 
     ctl = LiveController(
         source,
-        make_pipeline(prof, th, source.rates_hz),
+        LivePipeline.for_host_clock(prof, th, "auto", source.rates_hz),
         poll_ms=None,
         runner=coros.append,
         clock=clock,
@@ -51,7 +51,7 @@ def build(qtbot, source, coros, seed: int = 7, **kw) -> tuple[MainWindow, LiveCo
 
 def fresh_pipeline(seed: int, source) -> LivePipeline:
     prof = profile(seed)
-    return make_pipeline(prof, thresholds_for(prof), source.rates_hz)
+    return LivePipeline.for_host_clock(prof, thresholds_for(prof), "auto", source.rates_hz)
 
 
 def test_graphs_show_the_pipelines_angles(qtbot, coros) -> None:

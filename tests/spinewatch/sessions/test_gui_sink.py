@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from calibration import thresholds_for
-from gui.app import make_pipeline
 from gui.controller import LiveController
+from posture.live import LivePipeline
 from posture.records import ImuBlock
 from sim.source import SimulatedSource
 from sim.wearer import SimConfig
@@ -29,7 +29,10 @@ def test_gui_recording_is_a_complete_replayable_session(qtbot, tmp_path, sim_pro
     asyncio.run(src.start())
     buzzes: list = []  # haptic commands the window scheduled (closed below, no loop here)
     ctl = LiveController(
-        src, make_pipeline(prof, th, src.rates_hz), poll_ms=None, runner=buzzes.append
+        src,
+        LivePipeline.for_host_clock(prof, th, "auto", src.rates_hz),
+        poll_ms=None,
+        runner=buzzes.append,
     )
     ctl.sink = SessionSink(prof, th)
     seen: list[ImuBlock] = []
