@@ -39,7 +39,7 @@ TH = Thresholds.parse("flexion=20,lateral_flexion=15,rotation=15")
 SKIP_S = 2.0
 
 
-def _rot_err(a: AngleBlock, truth) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _rot_err(a: AngleBlock, truth: AngleBlock) -> np.ndarray:
     idx = np.clip(np.searchsorted(truth.t, a.t), 0, truth.t.size - 1)
     e = np.abs(a.rotation - truth.rotation[idx])
     e[a.t < a.t[0] + SKIP_S] = np.nan
@@ -65,15 +65,16 @@ def run(seed: int, rate: float, clock: str, minutes: float) -> dict[str, float]:
         sess.raw, prof.spine_model, standing_flexion_deg=prof.standing_flexion_deg
     )
     out["batch_s"] = time.perf_counter() - t0
-    r = angle_rmse(batch, truth.angle_block(), skip_s=SKIP_S)
+    truth_angles = truth.angle_block()
+    r = angle_rmse(batch, truth_angles, skip_s=SKIP_S)
     out.update({f"b_{k}": v for k, v in r.items()})
-    out["b_rot_max"] = float(np.nanmax(_rot_err(batch, truth)))
+    out["b_rot_max"] = float(np.nanmax(_rot_err(batch, truth_angles)))
     t0 = time.perf_counter()
     live = analyze(sess.raw, prof.spine_model)
     out["live_s"] = time.perf_counter() - t0
-    r = angle_rmse(live, truth.angle_block(), skip_s=SKIP_S)
+    r = angle_rmse(live, truth_angles, skip_s=SKIP_S)
     out.update({f"l_{k}": v for k, v in r.items()})
-    e = _rot_err(live, truth)
+    e = _rot_err(live, truth_angles)
     ok = np.isfinite(e)
     good = ok & (live.rotation_confidence >= 0.5)
     out["l_rot_max"] = float(np.nanmax(e))

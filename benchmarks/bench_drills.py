@@ -14,11 +14,15 @@ from __future__ import annotations
 import argparse
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from benchmarks.bench_engine import realistic
 from benchmarks.collect import machine, write_fragment
+from calibration import CalibrationProfile
 from posture.drills import PROGRAM, HoldDrill, NeutralBand, make_analyser
 from posture.drills.feed import frames_from_raw
 from sim.drills import DRILL_FAULTS, simulate_drill
@@ -27,7 +31,21 @@ from sim.wearer import calibrated_profile
 RATE = 100.0
 
 
-def _match(got: list, want: list) -> list[tuple[object, object | None]]:  # type: ignore[type-arg]
+class _Angles(Protocol):
+    """Spine angles over time (the simulator's truth), deg, each ``(N,)``."""
+
+    @property
+    def t(self) -> NDArray[np.float64]: ...
+    @property
+    def flexion(self) -> NDArray[np.float64]: ...
+    @property
+    def lateral_flexion(self) -> NDArray[np.float64]: ...
+    @property
+    def rotation(self) -> NDArray[np.float64]: ...
+
+
+# Truth and detections are reps or holds (each with start_s, end_s): matched by overlap.
+def _match(got: Sequence[Any], want: Sequence[Any]) -> list[tuple[Any, Any | None]]:
     """Each truth rep/hold with the detected one overlapping it most (or None)."""
     out = []
     for w in want:
@@ -40,7 +58,9 @@ def _match(got: list, want: list) -> list[tuple[object, object | None]]:  # type
     return out
 
 
-def run_drill(drill: str, seed: int, prof, band: NeutralBand) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+def run_drill(
+    drill: str, seed: int, prof: CalibrationProfile, band: NeutralBand
+) -> dict[str, list[float]]:
     cfg = realistic(seed, RATE)
     m: dict[str, list[float]] = defaultdict(list)
     variants: list[tuple[float, tuple[str, ...]]] = [(0.0, ())]
@@ -51,6 +71,8 @@ def run_drill(drill: str, seed: int, prof, band: NeutralBand) -> dict[str, list[
         a = make_analyser(drill, band)
         a.push(fr)
         a.flush()
+        want: Sequence[Any]
+        got: Sequence[Any]
         if isinstance(a, HoldDrill):
             want, got = sim.truth.holds, a.holds
         else:
@@ -81,7 +103,7 @@ SWEEP = (
 SEVERITIES = (0.3, 0.45, 0.6, 0.8, 1.0)
 
 
-def _excess(truth, band: NeutralBand, kind: str, a: float, b: float) -> float:  # type: ignore[no-untyped-def]
+def _excess(truth: _Angles, band: NeutralBand, kind: str, a: float, b: float) -> float:
     """How far (deg) the true angle went past the band edge in [a, b] (< 0: stayed inside)."""
     w = (truth.t >= a) & (truth.t <= b)
     if kind == "rounding":
@@ -161,7 +183,11 @@ def main() -> None:
     for d in args.drills:
         m = per[d]
 
-        def pct(key: str, fn=np.mean, m=m) -> str:  # type: ignore[no-untyped-def]
+        def pct(
+            key: str,
+            fn: Callable[[list[float]], Any] = np.mean,
+            m: dict[str, list[float]] = m,
+        ) -> str:
             v = m.get(key, [])
             return f"{100 * fn(v):.1f} % (n={len(v)})" if v else "—"
 

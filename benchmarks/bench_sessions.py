@@ -163,16 +163,13 @@ def long_recording(folder: Path, hours: float, chunk_s: float, base_min: float =
 
 def store_only(folder: Path, hours: float, chunk_s: float = 0.02) -> dict:
     """Raw + angle blocks through the writer alone, 20 ms blocks (live block size)."""
-    from posture.alignment import ClockMap
-    from posture.engine import EngineSettings
     from posture.live import LivePipeline
 
     cfg = SimConfig(seed=5)
     raw = counts(simulate("lifting-session", cfg, duration_s=600).raw)
     src = LoopedSource(raw, 1, chunk_s, burst_s=600)
-    es = EngineSettings(lumbar_rate_hz=200, thoracic_rate_hz=200, clock=ClockMap(0.0, 0.0))
-    pipe = LivePipeline(None, None, None, es)
-    base = [(b, pipe.push(b)) for b in src.read()]
+    pipe = LivePipeline.for_host_clock(None, rates_hz=src.rates_hz)
+    base = [(b, pipe.push(b)) for b in src.read() if isinstance(b, ImuBlock)]
     loops = int(round(hours * 6))
     w = SessionWriter(folder / "store.sqlite", {})
     from posture.records import AngleBlock
@@ -183,9 +180,9 @@ def store_only(folder: Path, hours: float, chunk_s: float = 0.02) -> dict:
     for k in range(loops):
         dt = k * src.period
         for b, up in base:
-            w.block(
-                ImuBlock(b.sensor, b.t + dt, b.acc, b.gyr, None, b.seq + k * len(raw[b.sensor]))
-            )  # type: ignore[operator]
+            assert b.seq is not None  # the looped source numbers every sample
+            seq = b.seq + k * len(raw[b.sensor])
+            w.block(ImuBlock(b.sensor, b.t + dt, b.acc, b.gyr, None, seq))
             if len(up.angles):
                 a = up.angles
                 w.angles(AngleBlock(a.t + dt, a.flexion, a.lateral_flexion, a.rotation,

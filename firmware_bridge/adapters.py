@@ -28,8 +28,9 @@ class Adapter:
 
     profile: ClassVar[str] = ""
     service_uuid: ClassVar[str] = ""
-    data_uuid: ClassVar[str] = ""
-    extra_uuids: ClassVar[tuple[str, ...]] = ()  # also subscribed where the sensor has them
+    # Per family, and per instance where the sensor's mode picks the characteristic (DOT).
+    data_uuid: str = ""
+    extra_uuids: tuple[str, ...] = ()  # also subscribed where the sensor has them
 
     def __init__(self, role: str, rate_hz: float = 200.0) -> None:
         self.role = role
@@ -207,9 +208,9 @@ class DotAdapter(Adapter):
     def __init__(self, role: str, rate_hz: float = 60.0, mode: str = "rate-quantities") -> None:
         super().__init__(role, DOT.output_rate_for(rate_hz))
         self.mode = DOT.MODES[mode]
-        self.data_uuid = self.mode.characteristic  # type: ignore[misc]
+        self.data_uuid = self.mode.characteristic
         # Some firmware sends every mode's payload on the medium characteristic.
-        self.extra_uuids = tuple(  # type: ignore[misc]
+        self.extra_uuids = tuple(
             u for u in (DOT.MEDIUM_PAYLOAD_UUID,) if u != self.mode.characteristic
         )
         self.ticks = Unwrapper(32)

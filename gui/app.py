@@ -52,11 +52,15 @@ def _quiet_qt_messages(mode: QtMsgType, context: QMessageLogContext, message: st
 
 def qt_app() -> QApplication:
     qInstallMessageHandler(_quiet_qt_messages)
-    app = QApplication.instance()
-    if app is None:
+    existing = QApplication.instance()
+    if existing is None:
         app = QApplication([sys.argv[0] if sys.argv else "spinewatch"])
+    elif isinstance(existing, QApplication):  # one per process (e.g. made by pytest-qt)
+        app = existing
+    else:
+        raise GuiError("a Qt application without widgets is already running in this process")
     app.setApplicationName("spinewatch")
-    return app  # type: ignore[return-value]
+    return app
 
 
 def run_in_qt(main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:

@@ -130,14 +130,14 @@ class StickFigure(QWidget):
         lateral: float,
         colors: dict[str, str],
     ) -> None:
-        pose = tuple(
-            v if math.isfinite(v) else math.nan
-            for v in (thoracic_incl, lumbar_incl, hip_angle, lateral)
-        )
+        def finite(v: float) -> float:
+            return v if math.isfinite(v) else math.nan
+
+        pose = (finite(thoracic_incl), finite(lumbar_incl), finite(hip_angle), finite(lateral))
         rounded = tuple(round(v) if math.isfinite(v) else None for v in pose)
         old = tuple(round(v) if math.isfinite(v) else None for v in self.pose)
         if rounded != old or colors != self.colors:
-            self.pose = pose  # type: ignore[assignment]
+            self.pose = pose
             self.colors = dict(colors)
             self.update()
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from calibration import CalibrationProfile
+    from posture.alerts import Alert
     from posture.live import LiveUpdate
 
 
@@ -64,13 +65,14 @@ class LiveLines:
         t = t_s - self.origin if self.origin is not None else 0.0
         return f"{t:{self.width}.2f} s"
 
+    def alert(self, al: Alert) -> str:
+        """The line of an alert as it is raised."""
+        bell = "\a" if self.bell else ""
+        return f"{self.at(al.alert_s)}  ALERT  {al.plane.replace('_', ' ')} ({al.side}){bell}"
+
     def __call__(self, up: LiveUpdate) -> list[str]:
         """The lines of one update, in this order: raised alerts, ended alerts, reps."""
-        out = [
-            f"{self.at(al.alert_s)}  ALERT  {al.plane.replace('_', ' ')} ({al.side})"
-            + ("\a" if self.bell else "")
-            for al in up.raised
-        ]
+        out = [self.alert(al) for al in up.raised]
         if self.ended:
             out += [
                 f"{self.at(al.end_s)}  back in range after {al.duration_s:.1f} s "

@@ -8,7 +8,7 @@ returns a :class:`RepDrill` or :class:`HoldDrill` fed :class:`DrillFrame` blocks
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Protocol
 
 from posture.drills import glutes, hinge, holds, mobility, rotation
 from posture.drills.analyser import Analyser, HoldDrill, RepDrill, summarise
@@ -24,7 +24,17 @@ from posture.drills.base import (
     RepResult,
 )
 
-_FAMILIES: tuple[ModuleType, ...] = (mobility, hinge, glutes, holds, rotation)
+
+class _Family(Protocol):
+    """What each drill family module provides (modules satisfy protocols)."""
+
+    @property
+    def SPECS(self) -> tuple[DrillSpec, ...]: ...  # the modules' constant, read-only here
+
+    def analyser(self, spec: DrillSpec, band: NeutralBand) -> Analyser: ...
+
+
+_FAMILIES: tuple[_Family, ...] = (mobility, hinge, glutes, holds, rotation)
 DRILLS: dict[str, DrillSpec] = {s.name: s for fam in _FAMILIES for s in fam.SPECS}
 _BY_FAMILY = {s.name: fam for fam in _FAMILIES for s in fam.SPECS}
 
@@ -56,7 +66,7 @@ def get_spec(name: str) -> DrillSpec:
 def make_analyser(name: str, band: NeutralBand) -> Analyser:
     """A fresh analyser for the drill ``name`` judged against the wearer's ``band``."""
     spec = get_spec(name)
-    return _BY_FAMILY[name].analyser(spec, band)  # type: ignore[no-any-return]
+    return _BY_FAMILY[name].analyser(spec, band)
 
 
 __all__ = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.drills.analyser import HoldDrill
+from posture.drills.analyser import HoldDrill, PositionFn
 from posture.drills.base import DrillFrame, DrillSpec, NeutralBand
 from posture.drills.cues import CORE_CUES
 
@@ -80,7 +80,7 @@ def _prone(f: DrillFrame) -> NDArray[np.bool_]:
         return (f.hip_angle > 55.0) & (f.hip_angle < 125.0)
 
 
-def _on_side(sign: float):  # type: ignore[no-untyped-def]
+def _on_side(sign: float) -> PositionFn:
     def inpos(f: DrillFrame) -> NDArray[np.bool_]:
         with np.errstate(invalid="ignore"):
             return sign * f.pelvis_roll > 55.0

@@ -7,7 +7,7 @@ extension past it in the cow), so the wearer feels both ends and the middle betw
 
 from __future__ import annotations
 
-from posture.drills.analyser import RepDrill
+from posture.drills.analyser import F64, RepDrill
 from posture.drills.base import DrillFrame, DrillSpec, NeutralBand
 
 SPECS = (
@@ -35,7 +35,7 @@ class CatCow(RepDrill):
     def __init__(self, spec: DrillSpec, band: NeutralBand):
         super().__init__(spec, band, self._cat)
 
-    def _cat(self, f: DrillFrame):  # type: ignore[no-untyped-def]
+    def _cat(self, f: DrillFrame) -> F64:
         return f.flexion - self.band.flexion[1]
 
 

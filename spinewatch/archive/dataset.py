@@ -135,7 +135,8 @@ def date_of(created_unix: float) -> str:
 def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     if "://" in uri and not uri.startswith("file://"):
         try:
-            return pafs.FileSystem.from_uri(uri)  # type: ignore[no-any-return]
+            fs, root = pafs.FileSystem.from_uri(uri)
+            return fs, str(root)
         except (pa.ArrowInvalid, OSError) as exc:
             raise ArchiveError(f"{uri}: cannot open this archive location ({exc})") from None
     path = uri.removeprefix("file://")

@@ -9,7 +9,7 @@ from spinewatch.fileio import OUTPUT_HELP, add_force_option
 from spinewatch.progress import add_quiet_option
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "analyze",
         help="spine angles from a raw recording",

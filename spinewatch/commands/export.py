@@ -9,7 +9,7 @@ from spinewatch.lazy import LazyChoices
 from spinewatch.progress import add_quiet_option
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
         help="export a recorded session (raw CSV, angles, events, Parquet, OpenSim .sto)",

@@ -7,7 +7,7 @@ import argparse
 from spinewatch import argtypes as T
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "gui",
         help="the live posture window (paired sensors, --simulate or --replay)",

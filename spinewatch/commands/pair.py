@@ -8,7 +8,7 @@ from spinewatch import argtypes as T
 from spinewatch.lazy import LazyChoices
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "pair",
         help="assign a sensor (by address) to the thoracic or lumbar role",

@@ -8,7 +8,7 @@ from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "replay",
         help="replay a recorded session through the live pipeline (or re-analyse it)",
@@ -46,8 +46,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from typing import Any
-
     import numpy as np
 
     from calibration import CalibrationProfile
@@ -58,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from spinewatch.fileio import OutputError, atomic_output, check_output, dumps_json, same_path
     from spinewatch.progress import progress
     from spinewatch.sessions import SessionFile, resolve
-    from spinewatch.sessions.replay import replay_session
+    from spinewatch.sessions.replay import STORED_PROFILE, replay_session
     from spinewatch.sessions.store import session_files
 
     path = resolve(args.session)
@@ -69,15 +67,17 @@ def run(args: argparse.Namespace) -> int:
     if args.output and args.events and same_path(args.output, args.events):
         raise OutputError("--events and -o name the same file; give two file names")
     with SessionFile(path) as sf:
-        kw: dict[str, Any] = {}
+        profile: CalibrationProfile | None = None
+        thresholds: Thresholds | None = None
         if args.profile:
-            kw["profile"] = prof = CalibrationProfile.load(args.profile)
-            kw["thresholds"] = thresholds_for(prof, args.thresholds)
+            profile = CalibrationProfile.load(args.profile)
+            thresholds = thresholds_for(profile, args.thresholds)
         elif args.thresholds:
-            kw["thresholds"] = Thresholds.parse(args.thresholds, sf.thresholds())
-        same = not kw and args.load in (None, sf.load_settings().mode)
+            thresholds = Thresholds.parse(args.thresholds, sf.thresholds())
+        same = thresholds is None and args.load in (None, sf.load_settings().mode)
         # A re-analysis as fast as possible is the batch estimate, unless --live.
         batch = not (same or args.speed > 0 or args.live)
+        prof = profile if args.profile else STORED_PROFILE
 
         lines = LiveLines(origin=0.0, width=10, ended=False, reps=False)
         s = sf.summary()
@@ -92,16 +92,16 @@ def run(args: argparse.Namespace) -> int:
 
             if not batch:
                 res = replay_session(
-                    sf, load_mode=args.load, speed=args.speed, on_update=on_update, **kw
-                )  # type: ignore[arg-type]
+                    sf, prof, thresholds, args.load, speed=args.speed, on_update=on_update
+                )
             else:  # a re-analysis: the batch estimate (docs/archive.md, "Batch and live")
                 from spinewatch.sessions.reanalysis import reanalyze_session
 
-                res = reanalyze_session(sf, load_mode=args.load, **kw)
+                res = reanalyze_session(sf, prof, thresholds, args.load)
                 bar(s.duration_s)
                 if not args.quiet:
-                    res.raised.sort(key=lambda a: a.alert_s)
-                    show(res)
+                    for al in sorted(res.raised, key=lambda a: a.alert_s):
+                        print(lines.alert(al))
         print(
             f"{'re-analysed (batch)' if batch else 'replayed'} "
             f"{len(res.angles)} angle samples: {len(res.alerts)} alerts, "
@@ -129,10 +129,10 @@ def run(args: argparse.Namespace) -> int:
     if args.events:
         from posture.reps import fatigue_slope
 
-        th = kw.get("thresholds") or sf.thresholds()
+        th = thresholds or sf.thresholds()
         doc = {
             "schema_version": 1,
-            "thresholds": th.to_json_dict(),  # type: ignore[attr-defined]
+            "thresholds": th.to_json_dict(),
             "load": args.load or sf.load_settings().mode,
             "alerts": [a.to_json_dict() for a in res.alerts],
             "reps": [r.to_json_dict() for r in res.reps],

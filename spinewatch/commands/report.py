@@ -8,7 +8,7 @@ from spinewatch.fileio import OUTPUT_HELP, add_force_option
 from spinewatch.progress import add_quiet_option
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "report",
         help="a self-contained HTML report of a session (plots, sets, reps, alerts)",

@@ -7,7 +7,7 @@ import argparse
 from spinewatch import argtypes as T
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "scan",
         help="list Bluetooth IMU sensors in range",
@@ -31,10 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from firmware_bridge.hub import scan
+    from firmware_bridge.hub import FoundSensor, scan
     from firmware_bridge.pairing import Pairing
 
-    async def go() -> list:  # type: ignore[type-arg]
+    async def go() -> list[FoundSensor]:
         if not args.simulate:
             return await scan(args.seconds, everything=args.all)
         from sim.ble_source import SimulatedBleSource, scanner_kwargs

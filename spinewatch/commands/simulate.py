@@ -9,7 +9,7 @@ from spinewatch.fileio import OUTPUT_HELP, add_force_option
 from spinewatch.lazy import LazyChoices
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "simulate",
         help="simulated wearer: raw IMU CSV plus ground truth",

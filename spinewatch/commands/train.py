@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from spinewatch import argtypes as T
+
+if TYPE_CHECKING:
+    from spinewatch.coach.store import ProgressStore
 
 # The programme for --help, kept here so that building the parser imports nothing heavy
 # (a test checks it against posture.drills.PROGRAM).
@@ -25,7 +29,7 @@ DRILL_LIST = (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lines = [f"  {n:22s} stage {stage}: {title}" for n, stage, title in DRILL_LIST]
     p = sub.add_parser(
         "train",
@@ -133,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _run_gui(args: argparse.Namespace, store: object) -> int:
+def _run_gui(args: argparse.Namespace, store: ProgressStore | None) -> int:
     from gui.app import check_display, qt_app
 
     check_display()
@@ -149,7 +153,7 @@ def _run_gui(args: argparse.Namespace, store: object) -> int:
         win,
         seed=args.seed,
         drills=[args.drill] if args.drill else None,
-        store=store,  # type: ignore[arg-type]
+        store=store,
         rest_s=args.rest,
     )
     timer = QTimer()

@@ -55,14 +55,16 @@ def pack_raw_batch(items: Sequence[tuple[int, Block]], hints: Scales) -> tuple[A
     t = np.concatenate([b.t for b in blocks])
     sections.append(codec.encode(t, counts=False)[0])
     fields: list[tuple[str, NDArray[Any]]] = []
+    # One shape key: all blocks are orientations, or all raw with the same optional fields.
+    imu = [b for b in blocks if isinstance(b, ImuBlock)]
     if flags & _QUAT:
-        fields.append(("quat", np.concatenate([b.quat for b in blocks])))  # type: ignore[union-attr]
+        quats = [b.quat for b in blocks if isinstance(b, OrientationBlock)]
+        fields.append(("quat", np.concatenate(quats)))
     else:
-        imu: list[ImuBlock] = blocks  # type: ignore[assignment]
         fields += [("acc", np.concatenate([b.acc for b in imu]))]
         fields += [("gyr", np.concatenate([b.gyr for b in imu]))]
         if flags & _MAG:
-            fields.append(("mag", np.concatenate([b.mag for b in imu])))  # type: ignore[misc]
+            fields.append(("mag", np.concatenate([b.mag for b in imu if b.mag is not None])))
     for name, a in fields:
         sec, used = codec.encode(a, hints.get((role, name), ()), counts=name != "quat")
         if used:
@@ -71,7 +73,7 @@ def pack_raw_batch(items: Sequence[tuple[int, Block]], hints: Scales) -> tuple[A
     seq0 = seq1 = None
     n_seq = 0
     if flags & _SEQ:
-        seq = np.concatenate([b.seq for b in imu])  # type: ignore[misc]
+        seq = np.concatenate([b.seq for b in imu if b.seq is not None])
         sections.append(codec.encode(seq)[0])
         if len(seq):
             seq0, seq1, n_seq = int(seq[0]), int(seq[-1]), len(seq)

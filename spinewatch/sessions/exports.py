@@ -49,18 +49,23 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else " " for c in text)
 
 
+def _raw(sf: SessionFile, role: str, b: ImuBlock | OrientationBlock) -> ImuBlock:
+    if isinstance(b, OrientationBlock):
+        raise SessionError(
+            f"{sf.path}: the {role} sensor delivered orientations, not raw samples; "
+            "export it with --format sto"
+        )
+    return b
+
+
 def _imu_windows(sf: SessionFile, window_s: float) -> Iterator[dict[str, ImuBlock]]:
     """Raw samples per role, cut at common time edges ``window_s`` apart."""
     its = {r: sf.iter_blocks(r) for r in sf.roles()}
     bufs: dict[str, list[ImuBlock]] = {r: [] for r in its}
     last = dict.fromkeys(its, -np.inf)
     for r, it in its.items():
-        for _, b in it:
-            if isinstance(b, OrientationBlock):
-                raise SessionError(
-                    f"{sf.path}: the {r} sensor delivered orientations, not raw samples; "
-                    "export it with --format sto"
-                )
+        for _, block in it:
+            b = _raw(sf, r, block)
             if len(b):
                 bufs[r].append(b)
                 last[r] = float(b.t[-1])
@@ -78,9 +83,10 @@ def _imu_windows(sf: SessionFile, window_s: float) -> Iterator[dict[str, ImuBloc
                 if nxt is None:
                     last[r] = np.inf
                     break
-                if len(nxt[1]):
-                    bufs[r].append(nxt[1])  # type: ignore[arg-type]
-                    last[r] = float(nxt[1].t[-1])
+                b = _raw(sf, r, nxt[1])
+                if len(b):
+                    bufs[r].append(b)
+                    last[r] = float(b.t[-1])
             if not bufs[r]:
                 continue
             blk = ImuBlock.concat(bufs[r])
@@ -159,8 +165,13 @@ def event_rows(sf: SessionFile) -> list[dict[str, object]]:
     rows += [{"kind": "alert", **asdict(a)} for a in sf.alerts()]
     rows += [{"kind": "rep", **asdict(r)} for r in sf.reps()]
     rows += [{"kind": m.kind, "start_s": m.t_s, "text": m.text} for m in sf.markers()]
-    rows.sort(key=lambda d: float(d["start_s"]) if d.get("start_s") is not None else np.inf)  # type: ignore[arg-type]
+    rows.sort(key=lambda d: _num(d.get("start_s"), np.inf))
     return rows
+
+
+def _num(v: object, missing: float = np.nan) -> float:
+    """A numeric event field as a float (``missing`` where it is absent)."""
+    return float(v) if isinstance(v, int | float | np.number) else missing
 
 
 def export_events_csv(sf: SessionFile, path: PathLike) -> int:
@@ -175,7 +186,7 @@ def export_events_csv(sf: SessionFile, path: PathLike) -> int:
         elif c == "under_load":
             cols[c] = pa.array(vals, pa.bool_())
         else:
-            f = [np.nan if v is None else float(v) for v in vals]  # type: ignore[arg-type]
+            f = [_num(v) for v in vals]
             cols[c] = pa.array(f, pa.float64(), mask=np.isnan(np.array(f, dtype=float)))
     pacsv.write_csv(pa.table(cols), str(path), pacsv.WriteOptions(quoting_style="needed"))
     return len(rows)
@@ -360,7 +371,7 @@ def events_table(sf: SessionFile) -> pa.Table:
     for f in EVENT_SCHEMA:
         vals = [r.get(f.name) for r in rows]
         if pa.types.is_floating(f.type):
-            x = np.array([np.nan if v is None else float(v) for v in vals], dtype=float)  # type: ignore[arg-type,type-var]
+            x = np.array([_num(v) for v in vals], dtype=float)
             cols[f.name] = pa.array(x, pa.float64(), mask=np.isnan(x))
         elif pa.types.is_boolean(f.type):
             cols[f.name] = pa.array(vals, pa.bool_())

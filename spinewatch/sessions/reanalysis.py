@@ -26,12 +26,12 @@ live holds it), so alerts and reps near a limit can differ.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spinewatch.sessions.reader import Marker, SessionFile
-from spinewatch.sessions.replay import _STORED, ReplayResult
+from spinewatch.sessions.replay import STORED_PROFILE, ReplayResult, StoredProfile
 from spinewatch.sessions.store import SessionError
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def manual_sets(markers: list[Marker]) -> list[tuple[float, float]]:
 
 def reanalyze_session(
     sf: SessionFile,
-    profile: CalibrationProfile | None | object = _STORED,
+    profile: CalibrationProfile | None | StoredProfile = STORED_PROFILE,
     thresholds: Thresholds | None = None,
     load_mode: str | None = None,
 ) -> ReplayResult:
@@ -116,7 +116,7 @@ def reanalyze_session(
     from posture.load import effective_load
     from posture.reps import segment_reps
 
-    prof = sf.profile() if profile is _STORED else cast("CalibrationProfile | None", profile)
+    prof = sf.profile() if profile is STORED_PROFILE else profile
     raw = session_raw(sf)
     settings = sf.engine_settings()  # rates, fusion, and the host-time clock of the recording
     angles = analyze_offline(

@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +30,13 @@ if TYPE_CHECKING:
     from calibration import CalibrationProfile
     from posture.thresholds import Thresholds
 
-_STORED = object()
+
+class _Stored(Enum):
+    PROFILE = "the profile recorded with the session"
+
+
+StoredProfile = Literal[_Stored.PROFILE]
+STORED_PROFILE: Final = _Stored.PROFILE  # replay_session's default: the recorded profile
 
 
 @dataclass
@@ -52,7 +59,7 @@ def _apply(pipe: LivePipeline, m: Marker) -> None:
 
 def replay_session(
     session: SessionFile,
-    profile: CalibrationProfile | None | object = _STORED,
+    profile: CalibrationProfile | None | StoredProfile = STORED_PROFILE,
     thresholds: Thresholds | None = None,
     load_mode: str | None = None,
     *,
@@ -72,9 +79,9 @@ def replay_session(
         on_update: called with every pipeline update (e.g. to print alerts).
         clock, sleep: injectable for tests.
     """
-    prof = session.profile() if profile is _STORED else profile
+    prof = session.profile() if profile is STORED_PROFILE else profile
     pipe = LivePipeline(
-        None if prof is None else prof.spine_model,  # type: ignore[attr-defined]
+        None if prof is None else prof.spine_model,
         thresholds or session.thresholds(),
         LoadSettings(mode=load_mode) if load_mode else session.load_settings(),
         session.engine_settings(),
