@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import time
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 
@@ -41,7 +42,8 @@ def instrument(src: SimulatedBleSource) -> dict[str, list[tuple[float, int]]]:
                 seen[_r].append((time.monotonic(), int(blk.seq[-1])))
             return blk
 
-        link.adapter.feed = wrapped  # type: ignore[method-assign]
+        # The adapter is instrumented for this run only (it is dropped with the source).
+        patch.object(link.adapter, "feed", wrapped).start()
     return seen
 
 

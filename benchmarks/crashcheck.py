@@ -63,16 +63,16 @@ def kill_trial(folder: Path, after_s: float, name: str = "crash", seed: int = 7)
         env=env,
     )
     try:
-        assert proc.stdout is not None
+        assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
         line = proc.stdout.readline()
         m = re.search(r"host monotonic ([0-9.]+) s", line)
         if m is None:
-            raise RuntimeError(f"recorder did not start: {line!r} {proc.stderr.read()!r}")  # type: ignore[union-attr]
+            raise RuntimeError(f"recorder did not start: {line!r} {proc.stderr.read()!r}")
         started = float(m.group(1))
         line = proc.stdout.readline()
         s = re.search(r"streaming: stream time ([0-9.]+) s at host monotonic ([0-9.]+) s", line)
         if s is None:
-            raise RuntimeError(f"recorder got no data: {line!r} {proc.stderr.read()!r}")  # type: ignore[union-attr]
+            raise RuntimeError(f"recorder got no data: {line!r} {proc.stderr.read()!r}")
         t_first, m_first = float(s.group(1)), float(s.group(2))
         time.sleep(max(0.0, started + after_s - time.monotonic()))
         killed = time.monotonic()

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from bleak.assigned_numbers import gatt_char_props_to_strs
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient, NotifyCallback
 from bleak.backends.descriptor import BleakGATTDescriptor
@@ -198,12 +199,13 @@ class BumbleClient(BaseBleakClient):
                 self.services.add_service(bs)
                 for c in s.characteristics:
                     await peer.discover_descriptors(c)
-                    props = str(c.properties).lower().replace("_", "-").split("|")
+                    # bumble's properties are the GATT bit mask; bleak names them itself.
+                    props = sorted(gatt_char_props_to_strs(int(c.properties)))
                     bc = BleakGATTCharacteristic(
                         c,
                         c.handle,
                         full_uuid(c.uuid),
-                        props,  # type: ignore[arg-type]
+                        props,
                         lambda: self._mtu - 3,
                         bs,
                     )

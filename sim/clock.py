@@ -20,12 +20,18 @@ import asyncio
 import selectors
 import time
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 T = TypeVar("T")
 
+# The platform's best selector; typeshed spells DefaultSelector as a variable, not a class.
+if TYPE_CHECKING:
+    _Selector = selectors.SelectSelector
+else:
+    _Selector = selectors.DefaultSelector
 
-class _JumpingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+
+class _JumpingSelector(_Selector):
     """Polls instead of sleeping, and moves the loop's clock over the sleep instead."""
 
     loop: SimulatedTimeLoop

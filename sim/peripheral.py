@@ -148,19 +148,19 @@ class SimPeripheral:
             P.CONTROL_UUID,
             props.WRITE,
             gatt.Characteristic.WRITEABLE,
-            gatt.CharacteristicValue(write=self._on_control),  # type: ignore[arg-type]
+            gatt.CharacteristicValue(write=self._on_control),
         )
         self.info_char: Any = gatt.Characteristic(
             P.INFO_UUID,
             props.READ,
             gatt.Characteristic.READABLE,
-            gatt.CharacteristicValue(read=self._info),  # type: ignore[arg-type]
+            gatt.CharacteristicValue(read=self._info),
         )
         self.battery_char: Any = gatt.Characteristic(
             P.BATTERY_LEVEL_UUID,
             props.READ | props.NOTIFY,
             gatt.Characteristic.READABLE,
-            gatt.CharacteristicValue(read=lambda _c: bytes([self.battery_pct])),  # type: ignore[arg-type]
+            gatt.CharacteristicValue(read=lambda _c: bytes([self.battery_pct])),
         )
         self._services = [
             gatt.Service(P.SERVICE_UUID, [self.data_char, self.control_char, self.info_char]),

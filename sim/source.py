@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -128,13 +129,14 @@ class SimulatedSource:
     def status(self) -> dict[str, LinkStatus]:
         return dict(self._status)
 
-    def _set(self, role: str, state: LinkState, message: str = "", **kw: object) -> None:
+    def _set(self, role: str, state: LinkState, message: str = "", **kw: Any) -> None:
+        """A new status snapshot with ``kw`` (:class:`LinkStatus` fields) changed."""
         old = self._status[role]
         if old.state != state or kw:
-            fields = {**old.__dict__, "state": state, "message": message, **kw}
-            if old.state != state:
-                fields["since_s"] = self._edge
-            self._status[role] = LinkStatus(**fields)  # type: ignore[arg-type]
+            since = self._edge if old.state != state else old.since_s
+            self._status[role] = dataclasses.replace(
+                old, state=state, message=message, since_s=since, **kw
+            )
 
     def caught_up(self) -> bool:
         """Whether every chunk up to the current (paced) time has been read."""
