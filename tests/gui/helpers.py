@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from calibration import CalibrationProfile
-from firmware_bridge.api import Block, LinkState, LinkStatus
+from firmware_bridge.api import Block, LinkState, LinkStatus, SampleSource
 from posture.records import ROLES
 
 
@@ -78,12 +78,12 @@ class ScriptedSource:
         return []
 
 
-def start(source: object) -> None:
+def start(source: SampleSource) -> None:
     """Start a source outside any running loop (tests that poll by hand)."""
-    asyncio.run(source.start())  # type: ignore[attr-defined]
+    asyncio.run(source.start())
 
 
 def profile(seed: int = 7) -> CalibrationProfile:
     from tests.conftest import _profile  # the session-wide cache of simulated profiles
 
-    return _profile(seed, 200.0)  # type: ignore[no-any-return]
+    return _profile(seed, 200.0)

@@ -65,7 +65,7 @@ def test_swapped_roles_exchange_blocks_status_and_buzz() -> None:
     start(sw)
     clock.t = 0.5
     blocks = sw.read()
-    orig = src.result.raw  # type: ignore[attr-defined]
+    orig = src.result.raw
     thor = [b for b in blocks if b.sensor == "thoracic"]
     assert thor and np.array_equal(thor[0].gyr, orig["lumbar"].gyr[: len(thor[0])])
     st = sw.status()

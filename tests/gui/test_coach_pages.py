@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gui.coach import CoachWindow, challenged_plane
 from posture.drills import PROGRAM, get_spec
 from spinewatch.coach.gui_driver import CoachDriver, progress_series
 from spinewatch.coach.store import SetRecord
 
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
 
-def test_coach_page_follows_a_set_with_faults(qtbot):  # type: ignore[no-untyped-def]
+
+def test_coach_page_follows_a_set_with_faults(qtbot: QtBot) -> None:
     win = CoachWindow()
     qtbot.addWidget(win)
     drv = CoachDriver(win, seed=1, drills=["glute-bridge"], first_attempt_faults=0.5, rest_s=10)
@@ -24,7 +29,7 @@ def test_coach_page_follows_a_set_with_faults(qtbot):  # type: ignore[no-untyped
     assert len(marks) == len(PROGRAM) and marks[PROGRAM.index("glute-bridge")] == "▶"
 
 
-def test_progress_page_plots_each_drill(qtbot):  # type: ignore[no-untyped-def]
+def test_progress_page_plots_each_drill(qtbot: QtBot) -> None:
     recs = [
         SetRecord("plank", f"2026-01-{5 + 7 * w:02d}T18:00:00+00:00", 1, {"score": 50.0 + 10 * w})
         for w in range(3)

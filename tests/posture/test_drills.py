@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
+from calibration import CalibrationProfile
 from posture.drills import (
     DRILLS,
     PROGRAM,
+    Analyser,
     DrillError,
     DrillFrame,
     NeutralBand,
@@ -18,7 +21,7 @@ from posture.drills import (
 )
 from posture.drills.feed import DrillFeed, frames_from_raw
 from posture.records import LUMBAR, THORACIC
-from sim.drills import DRILL_FAULTS, simulate_drill
+from sim.drills import DRILL_FAULTS, DrillSim, simulate_drill
 from sim.wearer import SimConfig, calibrated_profile
 
 SEED = 3
@@ -26,16 +29,23 @@ CFG = SimConfig(seed=SEED, rate_hz=100)
 
 
 @pytest.fixture(scope="module")
-def profile():  # type: ignore[no-untyped-def]
+def profile() -> CalibrationProfile:
     return calibrated_profile(CFG)
 
 
 @pytest.fixture(scope="module")
-def band(profile):  # type: ignore[no-untyped-def]
+def band(profile: CalibrationProfile) -> NeutralBand:
     return NeutralBand.from_ranges(profile.ranges, profile.standing_flexion_deg)
 
 
-def _run(name, profile, band, prob=0.5, n=None, chunk=None):  # type: ignore[no-untyped-def]
+def _run(
+    name: str,
+    profile: CalibrationProfile,
+    band: NeutralBand,
+    prob: float = 0.5,
+    n: int | None = None,
+    chunk: int | None = None,
+) -> tuple[DrillSim, Analyser]:
     sim = simulate_drill(name, SEED, fault_prob=prob, n=n, hold_s=20.0, config=CFG)
     fr = frames_from_raw(sim.result.raw, profile.spine_model)
     a = make_analyser(name, band)
@@ -45,7 +55,7 @@ def _run(name, profile, band, prob=0.5, n=None, chunk=None):  # type: ignore[no-
     return sim, a
 
 
-def _check_reps(sim, a, share_tol=None):  # type: ignore[no-untyped-def]
+def _check_reps(sim: DrillSim, a: Analyser, share_tol: float | None = None) -> None:
     want = sim.truth.reps
     assert len(a.reps) == len(want)
     for got, w in zip(a.reps, want, strict=True):
@@ -76,7 +86,7 @@ def test_band_from_profile_ranges():
 
 
 @pytest.mark.parametrize("name", ["dowel-hinge-standing", "kettlebell-swing"])
-def test_hinge_family(name, profile, band):  # type: ignore[no-untyped-def]
+def test_hinge_family(name: str, profile: CalibrationProfile, band: NeutralBand) -> None:
     sim, a = _run(name, profile, band)
     _check_reps(sim, a)
     assert any(r.faults for r in sim.truth.reps) and any(not r.faults for r in sim.truth.reps)
@@ -84,7 +94,7 @@ def test_hinge_family(name, profile, band):  # type: ignore[no-untyped-def]
         assert got.hip_share == pytest.approx(w.hip_share, abs=0.05)
 
 
-def test_glute_family(profile, band):  # type: ignore[no-untyped-def]
+def test_glute_family(profile: CalibrationProfile, band: NeutralBand) -> None:
     sim, a = _run("glute-bridge", profile, band, prob=0.5)
     _check_reps(sim, a)
     arched = [r.hip_share for r in a.reps if r.faults]
@@ -93,7 +103,7 @@ def test_glute_family(profile, band):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("name", ["plank", "side-plank-right"])
-def test_holds(name, profile, band):  # type: ignore[no-untyped-def]
+def test_holds(name: str, profile: CalibrationProfile, band: NeutralBand) -> None:
     sim, a = _run(name, profile, band, prob=0.6)
     assert len(a.holds) == len(sim.truth.holds) == 3
     for got, w in zip(a.holds, sim.truth.holds, strict=True):
@@ -108,7 +118,7 @@ def test_holds(name, profile, band):  # type: ignore[no-untyped-def]
     assert 0 <= s["score"] <= 100 and s["holds"] == 3
 
 
-def test_rotation_family(profile, band):  # type: ignore[no-untyped-def]
+def test_rotation_family(profile: CalibrationProfile, band: NeutralBand) -> None:
     sim, a = _run("pallof-press", profile, band)
     _check_reps(sim, a)
     sim = simulate_drill("turn-with-hips", SEED, fault_prob=0.5, config=CFG)
@@ -121,14 +131,16 @@ def test_rotation_family(profile, band):  # type: ignore[no-untyped-def]
     assert turned[0].text.startswith("Turn with the hips")
 
 
-def test_cat_cow_counts_cycles(profile, band):  # type: ignore[no-untyped-def]
+def test_cat_cow_counts_cycles(profile: CalibrationProfile, band: NeutralBand) -> None:
     sim, a = _run("cat-cow", profile, band, prob=0.0)
     assert len(a.reps) == 5 and all(r.clean for r in a.reps)
     assert min(r.max_flexion_deg for r in a.reps) > band.flexion[1] + 10
 
 
 @pytest.mark.parametrize("name,chunk", [("kettlebell-swing", 7), ("side-plank-left", 23)])
-def test_chunking_changes_nothing(name, chunk, profile, band):  # type: ignore[no-untyped-def]
+def test_chunking_changes_nothing(
+    name: str, chunk: int, profile: CalibrationProfile, band: NeutralBand
+) -> None:
     _, whole = _run(name, profile, band)
     _, parts = _run(name, profile, band, chunk=chunk)
     got = [r.to_json_dict() for r in getattr(parts, "reps", [])] or [
@@ -140,7 +152,7 @@ def test_chunking_changes_nothing(name, chunk, profile, band):  # type: ignore[n
     assert got == want and got
 
 
-def test_live_feed_gives_the_batch_reps(profile, band):  # type: ignore[no-untyped-def]
+def test_live_feed_gives_the_batch_reps(profile: CalibrationProfile, band: NeutralBand) -> None:
     sim = simulate_drill("dowel-hinge-kneeling", SEED, fault_prob=0.5, n=4, config=CFG)
     feed = DrillFeed(profile.spine_model, 100.0)
     a = make_analyser("dowel-hinge-kneeling", band)
@@ -161,4 +173,4 @@ def test_live_feed_gives_the_batch_reps(profile, band):  # type: ignore[no-untyp
 
 def test_frame_checks_shapes():
     with pytest.raises(DrillError):
-        DrillFrame(*([[0.0, 1.0]] * 7), [0.0])  # type: ignore[arg-type]
+        DrillFrame(*([np.array([0.0, 1.0])] * 7), np.array([0.0]))

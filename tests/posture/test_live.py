@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -18,9 +20,12 @@ from sim.source import SimulatedSource
 from sim.wearer import SimConfig, simulate
 from spinewatch.events import thresholds_for
 
+if TYPE_CHECKING:
+    from calibration import CalibrationProfile
+
 
 @pytest.fixture(scope="module")
-def run(sim_profile) -> dict:  # type: ignore[no-untyped-def]
+def run(sim_profile: Callable[..., CalibrationProfile]) -> dict[str, Any]:
     cfg = SimConfig(seed=3)
     prof = sim_profile(3)
     src = SimulatedSource("lifting-session", 90.0, cfg, speed=0, burst_s=0.5)

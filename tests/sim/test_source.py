@@ -28,5 +28,5 @@ def test_caught_up_once_every_chunk_up_to_the_clock_is_read() -> None:
     assert not src.caught_up()
     assert src.read()
     assert src.caught_up()
-    raw = src.result.raw["lumbar"]  # type: ignore[attr-defined]
+    raw = src.result.raw["lumbar"]
     assert not np.array_equal(as_counts(raw).acc, raw.acc)  # counts=False kept the floats

@@ -8,9 +8,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from calibration import CalibrationProfile
+    from sim.wearer import SimResult
 
 HEAVY_FOR_HELP = (
     "numpy",
@@ -80,7 +86,11 @@ def test_command_help_imports_no_heavy_module(command: str) -> None:
     assert loaded(modules, ("scipy", "PySide6", "bleak", "bumble", "sim.wearer")) == []
 
 
-def test_analyze_imports_no_scipy(tmp_path: Path, sim_profile, sim_session) -> None:  # type: ignore[no-untyped-def]
+def test_analyze_imports_no_scipy(
+    tmp_path: Path,
+    sim_profile: Callable[..., CalibrationProfile],
+    sim_session: Callable[..., SimResult],
+) -> None:
     from posture.rawcsv import write_raw_csv
 
     raw, prof = tmp_path / "raw.csv", tmp_path / "profile.json"

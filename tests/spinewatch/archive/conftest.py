@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +19,9 @@ from sim.source import SimulatedSource
 from sim.wearer import SimConfig, calibrated_profile
 from spinewatch.sessions.recorder import Recorder
 from spinewatch.sessions.store import connect, set_meta
+
+if TYPE_CHECKING:
+    from posture.live import LiveUpdate
 
 DAY = 86400.0
 T0 = 1_790_000_000.0  # 2026-09-21 (a Monday), UTC
@@ -29,7 +33,7 @@ def record(path: Path, seed: int, seconds: float, with_set: bool) -> Path:
     rec = Recorder(src, path, prof, thresholds_for(prof, None), "auto")
     n = 0
 
-    def on_update(up) -> None:  # type: ignore[no-untyped-def]
+    def on_update(up: LiveUpdate) -> None:
         nonlocal n
         n += 1
         if with_set and rec.pipeline is not None and n == 400:

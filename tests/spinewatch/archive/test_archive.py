@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -95,7 +96,9 @@ def test_a_changed_session_replaces_its_rows(team: list[Path], tmp_path: Path) -
     assert len(rows) == 1 and rows[0]["wearer"] == "dora"  # old parts were removed
 
 
-def test_cli_archives_every_session_in_the_home(team: list[Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_archives_every_session_in_the_home(
+    team: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     home = Path(os.environ["SPINEWATCH_HOME"])
     (home / "sessions").mkdir(parents=True)
     for p in team[:3]:
@@ -126,7 +129,7 @@ def test_interrupted_run_then_rerun_has_no_duplicate_or_missing_rows(
     real = Archive.write_part
     count = 0
 
-    def dying(self, *a, **k):  # type: ignore[no-untyped-def]
+    def dying(self: Archive, *a: Any, **k: Any) -> str:
         nonlocal count
         count += 1
         if count > after_parts:

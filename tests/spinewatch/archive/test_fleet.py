@@ -8,6 +8,7 @@ import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,9 +19,9 @@ from spinewatch.cli import main
 from spinewatch.sessions import SessionFile
 
 
-def direct(paths: list[Path]) -> dict[tuple[str, str], dict]:  # type: ignore[type-arg]
+def direct(paths: list[Path]) -> dict[tuple[str, str], dict[str, Any]]:
     """The weekly figures computed straight from the session files, without the archive."""
-    acc: dict[tuple[str, str], dict] = defaultdict(  # type: ignore[type-arg]
+    acc: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {
             "sessions": 0,
             "loaded_s": 0.0,
@@ -99,7 +100,9 @@ def test_fleet_equals_direct_computation(team: list[Path], tmp_path: Path) -> No
     assert len({r["rounded_share"] for r in rows}) > 1 or len({r["alerts"] for r in rows}) > 1
 
 
-def test_fleet_outputs(team: list[Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_fleet_outputs(
+    team: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "arc"
     archive_sessions(team, str(root))
     html = tmp_path / "fleet.html"

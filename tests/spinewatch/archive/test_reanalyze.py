@@ -88,7 +88,9 @@ def test_live_replay_reproduces_the_recorded_analysis(archived: Path) -> None:
 
 
 @pytest.mark.slow
-def test_new_thresholds_make_a_new_version_and_keep_the_old(archived: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_new_thresholds_make_a_new_version_and_keep_the_old(
+    archived: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = tables(archived)
     assert main(["reanalyze", "--archive", str(archived), "--workers", "0",
                  "--thresholds", "flexion=5"]) == 0  # fmt: skip

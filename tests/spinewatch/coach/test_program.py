@@ -3,6 +3,8 @@ tests/posture/test_drill_program.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from spinewatch.coach.store import ProgressStore
 
 
 @pytest.mark.slow
-def test_simulated_drills_pass_and_fail(tmp_path):  # type: ignore[no-untyped-def]
+def test_simulated_drills_pass_and_fail(tmp_path: Path) -> None:
     lines: list[str] = []
     st = ProgressStore(tmp_path / "p.jsonl")
     # Seed 1's wearer fails the first attempt of the standing hinge, then passes.
@@ -31,7 +33,7 @@ def test_simulated_drills_pass_and_fail(tmp_path):  # type: ignore[no-untyped-de
         assert "! " in text  # and its faults were cued live
 
 
-def test_four_simulated_weeks_show_the_improvement(tmp_path):  # type: ignore[no-untyped-def]
+def test_four_simulated_weeks_show_the_improvement(tmp_path: Path) -> None:
     st = ProgressStore(tmp_path / "p.jsonl")
     shares = simulate_weeks(st, seed=2, weeks=4)
     ts = trends(st.load())
@@ -49,7 +51,9 @@ def test_four_simulated_weeks_show_the_improvement(tmp_path):  # type: ignore[no
 
 
 @pytest.mark.slow
-def test_live_coaching_from_a_sample_source(tmp_path):  # type: ignore[no-untyped-def]
+def test_live_coaching_from_a_sample_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The sensor path: a (radio-free) simulated source streams 3 × 8 hinges, one with a
     fault; sets end when their reps are done and each cue signals the sensor."""
     import asyncio
@@ -69,7 +73,7 @@ def test_live_coaching_from_a_sample_source(tmp_path):  # type: ignore[no-untype
         signals.append(role)
         await real_signal(role, kind)
 
-    src.signal = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(src, "signal", spy)
     lines: list[str] = []
     st = ProgressStore(tmp_path / "p.jsonl")
     ok = run_live("dowel-hinge-kneeling", prof, src, lines.append, st, [], rest_s=0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ def _rec(score: float, drill: str = "plank") -> SetRecord:
     return SetRecord(drill, "2026-01-05T18:00:00+00:00", 1, {"score": score}, True)
 
 
-def test_append_and_load(tmp_path):  # type: ignore[no-untyped-def]
+def test_append_and_load(tmp_path: Path) -> None:
     st = ProgressStore(tmp_path / "p.jsonl")
     assert st.load() == []
     st.append([_rec(80.0)])
@@ -27,7 +28,7 @@ def test_append_and_load(tmp_path):  # type: ignore[no-untyped-def]
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_refuses_foreign_and_newer_files(tmp_path):  # type: ignore[no-untyped-def]
+def test_refuses_foreign_and_newer_files(tmp_path: Path) -> None:
     p = tmp_path / "p.jsonl"
     p.write_text('{"kind": "something else"}\n')
     with pytest.raises(CoachError, match="not a spinewatch progress file"):
@@ -41,7 +42,7 @@ def test_refuses_foreign_and_newer_files(tmp_path):  # type: ignore[no-untyped-d
         ProgressStore(p).load()
 
 
-def test_home_folder(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_home_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPINEWATCH_HOME", str(tmp_path))
     assert coach_dir() == tmp_path / "coach"
     assert ProgressStore().path == tmp_path / "coach" / "progress.jsonl"

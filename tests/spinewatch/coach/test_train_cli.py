@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from spinewatch.cli import main
 
 
-def test_train_help_lists_the_drills(capsys):  # type: ignore[no-untyped-def]
+def test_train_help_lists_the_drills(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     out = capsys.readouterr().out
@@ -22,7 +24,9 @@ def test_help_list_is_the_programme():
     assert [(n, DRILLS[n].stage, DRILLS[n].title) for n in PROGRAM] == list(DRILL_LIST)
 
 
-def test_train_simulate_one_drill_then_progress(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def test_train_simulate_one_drill_then_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("SPINEWATCH_HOME", str(tmp_path))
     assert main(["train", "--simulate", "--drill", "glute-bridge", "--seed", "4"]) == 0
     out = capsys.readouterr().out
@@ -33,7 +37,9 @@ def test_train_simulate_one_drill_then_progress(tmp_path, monkeypatch, capsys): 
     assert main(["progress", "--html", str(tmp_path / "p.html")]) == 2  # no silent overwrite
 
 
-def test_user_mistakes_are_one_line_errors(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def test_user_mistakes_are_one_line_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("SPINEWATCH_HOME", str(tmp_path))
     assert main(["train"]) == 2
     assert "calibration profile" in capsys.readouterr().err
@@ -44,7 +50,9 @@ def test_user_mistakes_are_one_line_errors(tmp_path, monkeypatch, capsys):  # ty
     assert "no drill results" in capsys.readouterr().out
 
 
-def test_train_records_a_session(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def test_train_records_a_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from spinewatch.coach.store import ProgressStore
     from spinewatch.sessions import SessionFile, sessions_dir
 

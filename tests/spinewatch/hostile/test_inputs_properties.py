@@ -8,6 +8,7 @@ import json
 import math
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
-def _check(argv_for: object, content: bytes, name: str) -> None:
+def _check(argv_for: Callable[[Path], list[str]], content: bytes, name: str) -> None:
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)
         (folder / name).write_bytes(content)
@@ -67,7 +68,7 @@ def _check(argv_for: object, content: bytes, name: str) -> None:
         before = _snapshot(folder)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            r = run_cli(argv_for(folder))  # type: ignore[operator]
+            r = run_cli(argv_for(folder))
         assert "Traceback" not in r.err, r.err
         assert r.code == 0 or r.one_line_error(), (r.code, r.err)
         bad = [w for w in caught if issubclass(w.category, RuntimeWarning)]
@@ -103,9 +104,9 @@ def test_any_bytes_as_raw_csv_for_analyze(content: bytes) -> None:
     )  # fmt: skip
 
 
-def _json_mutation(draw_value: object) -> bytes:
+def _json_mutation(draw_value: tuple[str, object]) -> bytes:
     d = dict(good_profile_dict())
-    key, value = draw_value  # type: ignore[misc]
+    key, value = draw_value
     d[key] = value
     return json.dumps(d, allow_nan=True).encode()
 

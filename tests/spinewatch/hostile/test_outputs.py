@@ -3,16 +3,20 @@ never over an input, never over an existing file without --force; events JSON ha
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
 
+from posture.rawcsv import PathLike
+from posture.records import ImuBlock
 from posture.reps import RepMetrics
 from spinewatch.cli import main
 
@@ -273,8 +277,10 @@ def test_a_full_disk_gives_one_line_and_no_partial_file(
 
     real = exports.write_raw_csv
 
-    def fill_up(fh: object, *a: object, **k: object) -> None:
-        real(fh, *a, **k)  # type: ignore[arg-type]
+    def fill_up(
+        fh: PathLike | io.TextIOBase, blocks: Mapping[str, ImuBlock], comments: Iterable[str] = ()
+    ) -> None:
+        real(fh, blocks, comments)
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(exports, "write_raw_csv", fill_up)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,6 +14,10 @@ from sim.wearer import SimConfig
 from spinewatch.events import thresholds_for
 from spinewatch.sessions.recorder import Recorder
 
+if TYPE_CHECKING:
+    from calibration import CalibrationProfile
+    from posture.live import LiveUpdate
+
 
 @pytest.fixture(autouse=True)
 def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,19 +25,21 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def profile(sim_profile):  # type: ignore[no-untyped-def]
+def profile(sim_profile: Callable[..., CalibrationProfile]) -> CalibrationProfile:
     return sim_profile(3)
 
 
 @pytest.fixture(scope="session")
-def recorded(tmp_path_factory: pytest.TempPathFactory, profile) -> dict:  # type: ignore[no-untyped-def]
+def recorded(
+    tmp_path_factory: pytest.TempPathFactory, profile: CalibrationProfile
+) -> dict[str, Any]:
     """60 s of a lifting session with a manual set and a note, recorded flat out."""
     path = tmp_path_factory.mktemp("rec") / "lift.sqlite"
     src = SimulatedSource("lifting-session", 60.0, SimConfig(seed=3), speed=0, burst_s=0.5)
     rec = Recorder(src, path, profile, thresholds_for(profile, None), "auto")
     updates = []
 
-    def on_update(up) -> None:  # type: ignore[no-untyped-def]
+    def on_update(up: LiveUpdate) -> None:
         updates.append(up)
         # A set marker and a note placed mid-stream, as a user would.
         if rec.pipeline is not None and len(updates) == 1500:

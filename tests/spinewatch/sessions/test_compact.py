@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -34,8 +35,8 @@ def bits(a: np.ndarray) -> bytes:
     return np.ascontiguousarray(a).tobytes()
 
 
-def roundtrip(a: np.ndarray, **kw: object) -> tuple[np.ndarray, int]:
-    sec, _ = codec.encode(a, **kw)  # type: ignore[arg-type]
+def roundtrip(a: np.ndarray) -> tuple[np.ndarray, int]:
+    sec, _ = codec.encode(a)
     buf = codec.decompress(codec.compress([sec]))
     out, pos = codec.decode(buf, 0)
     assert pos == len(buf)
@@ -228,7 +229,9 @@ def _float64_angles(a: AngleBlock, u: np.ndarray) -> bytes:
 
 
 @pytest.mark.slow
-def test_new_session_exports_equal_the_float64_path(recorded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_new_session_exports_equal_the_float64_path(
+    recorded: dict[str, Any], tmp_path: Path
+) -> None:
     path: Path = recorded["path"]
     with SessionFile(path) as sf:
         n_batches = sf.db.execute("SELECT COUNT(*) FROM raw_batches").fetchone()[0]
@@ -250,7 +253,7 @@ def test_new_session_exports_equal_the_float64_path(recorded, tmp_path: Path) ->
     assert _exports(path, tmp_path / "x_new") == _exports(legacy, tmp_path / "x_f64")
 
 
-def test_compact_session_is_small(recorded) -> None:  # type: ignore[no-untyped-def]
+def test_compact_session_is_small(recorded: dict[str, Any]) -> None:
     """Samples and angles well under 50 MB per hour of 2 × 200 Hz (float64 rows: ~175)."""
     path: Path = recorded["path"]
     with SessionFile(path) as sf:

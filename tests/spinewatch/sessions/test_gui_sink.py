@@ -4,11 +4,14 @@ stored, and a replay of it gives the window's own alerts."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
-from calibration import thresholds_for
+from calibration import CalibrationProfile, thresholds_for
 from gui.controller import LiveController
 from posture.live import LivePipeline
 from posture.records import ImuBlock
@@ -19,9 +22,17 @@ from spinewatch.sessions.recorder import SessionSink
 from spinewatch.sessions.replay import replay_session
 from spinewatch.sessions.store import SessionStatus
 
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
 
 @pytest.mark.slow
-def test_gui_recording_is_a_complete_replayable_session(qtbot, tmp_path, sim_profile) -> None:
+def test_gui_recording_is_a_complete_replayable_session(
+    qtbot: QtBot,
+    tmp_path: Path,
+    sim_profile: Callable[..., CalibrationProfile],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     cfg = SimConfig(seed=7)
     prof = sim_profile(7)
     th = thresholds_for(prof)
@@ -42,7 +53,7 @@ def test_gui_recording_is_a_complete_replayable_session(qtbot, tmp_path, sim_pro
         seen.append(block)
         orig(block)
 
-    ctl.sink.write = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(ctl.sink, "write", spy)
     path = tmp_path / "gui.sqlite"
     assert ctl.toggle_recording(str(path))
     ctl.toggle_set()  # a set started from the window is recorded as a marker

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -15,7 +16,7 @@ TABLES = ("raw", "angles", "events")
 
 
 @pytest.fixture(scope="module")
-def exported(recorded: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
+def exported(recorded: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("pq") / "lift.parquet"  # a .parquet name is a folder too
     with SessionFile(recorded["path"]) as sf:
         export(sf, "parquet", out)
@@ -28,13 +29,13 @@ def exported(recorded: dict, tmp_path_factory: pytest.TempPathFactory) -> dict: 
     return {"out": out, "expect": expect}
 
 
-def test_folder_holds_only_parquet_files(exported: dict) -> None:  # type: ignore[type-arg]
+def test_folder_holds_only_parquet_files(exported: dict[str, Any]) -> None:
     names = sorted(p.name for p in exported["out"].iterdir())
     assert names == [f"{t}.parquet" for t in sorted(TABLES)]
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_pyarrow_reads_every_table_and_its_metadata(exported: dict, table: str) -> None:  # type: ignore[type-arg]
+def test_pyarrow_reads_every_table_and_its_metadata(exported: dict[str, Any], table: str) -> None:
     f = exported["out"] / f"{table}.parquet"
     t = pq.read_table(f)
     assert t.num_rows == exported["expect"][table]
@@ -48,7 +49,7 @@ def test_pyarrow_reads_every_table_and_its_metadata(exported: dict, table: str) 
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_duckdb_reads_every_table_and_its_metadata(exported: dict, table: str) -> None:  # type: ignore[type-arg]
+def test_duckdb_reads_every_table_and_its_metadata(exported: dict[str, Any], table: str) -> None:
     duckdb = pytest.importorskip("duckdb")
     f = str(exported["out"] / f"{table}.parquet")
     con = duckdb.connect()
@@ -62,7 +63,7 @@ def test_duckdb_reads_every_table_and_its_metadata(exported: dict, table: str) -
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_polars_reads_every_table_and_its_metadata(exported: dict, table: str) -> None:  # type: ignore[type-arg]
+def test_polars_reads_every_table_and_its_metadata(exported: dict[str, Any], table: str) -> None:
     pl = pytest.importorskip("polars")
     f = exported["out"] / f"{table}.parquet"
     df = pl.read_parquet(f)

@@ -6,6 +6,7 @@ import contextlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
     return s
 
 
-def test_track_session_reports_stream_time_read(recorded: dict) -> None:  # type: ignore[type-arg]
+def test_track_session_reports_stream_time_read(recorded: dict[str, Any]) -> None:
     from spinewatch.sessions import SessionFile
 
     seen: list[float] = []
@@ -72,7 +73,9 @@ def test_track_session_reports_stream_time_read(recorded: dict) -> None:  # type
 
 
 @pytest.mark.slow
-def test_long_commands_feed_their_bars(recorded: dict, tmp_path: Path, spy: Spy, capsys) -> None:  # type: ignore[type-arg,no-untyped-def]
+def test_long_commands_feed_their_bars(
+    recorded: dict[str, Any], tmp_path: Path, spy: Spy, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = str(recorded["path"])
     assert main(["export", path, "--format", "csv", "-o", str(tmp_path / "raw.csv")]) == 0
     assert main(["export", path, "--format", "angles", "-o", str(tmp_path / "a.csv")]) == 0

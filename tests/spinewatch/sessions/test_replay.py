@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,9 @@ from posture.records import AngleBlock
 from posture.thresholds import Thresholds
 from spinewatch.sessions import SessionFile
 from spinewatch.sessions.replay import ReplaySource, replay_session
+
+if TYPE_CHECKING:
+    from calibration import CalibrationProfile
 
 
 @pytest.mark.slow
@@ -41,7 +45,9 @@ def test_set_markers_are_replayed_where_they_happened(recorded: dict) -> None:
 
 
 @pytest.mark.slow
-def test_reanalysis_with_other_thresholds_and_profile(recorded: dict, profile) -> None:  # type: ignore[no-untyped-def]
+def test_reanalysis_with_other_thresholds_and_profile(
+    recorded: dict[str, Any], profile: CalibrationProfile
+) -> None:
     with SessionFile(recorded["path"]) as sf:
         base = replay_session(sf)
         strict = replay_session(sf, thresholds=Thresholds.parse("flexion=3,lateral_flexion=3"))
@@ -68,12 +74,9 @@ def test_paced_replay_waits_for_the_stream_time(recorded: dict) -> None:
 
 
 def _drive(src: ReplaySource, sf: SessionFile) -> AngleBlock:
-    pipe = LivePipeline(
-        sf.profile().spine_model,
-        sf.thresholds(),
-        sf.load_settings(),  # type: ignore[union-attr]
-        sf.engine_settings(),
-    )
+    prof = sf.profile()
+    assert prof is not None
+    pipe = LivePipeline(prof.spine_model, sf.thresholds(), sf.load_settings(), sf.engine_settings())
     asyncio.run(src.start())
     parts = []
     while not src.finished:

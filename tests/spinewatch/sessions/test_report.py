@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,9 @@ class Parsed(HTMLParser):
             self.table = None
 
 
-def test_report_plots_and_tables(recorded: dict, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_report_plots_and_tables(
+    recorded: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "report.html"
     assert main(["report", str(recorded["path"]), "-o", str(out)]) == 0
     html = out.read_text(encoding="utf-8")

@@ -15,7 +15,9 @@ from spinewatch.cli import main
 from spinewatch.sessions import SessionFile, SessionStatus, sessions_dir
 
 
-def test_record_list_show_replay_export_delete(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_record_list_show_replay_export_delete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ["record", "--simulate", "--seconds", "8", "--speed", "0", "--quiet", "-o", "mon"]
     assert main(args) == 0
     assert "complete: 8.0 s" in capsys.readouterr().out
@@ -34,7 +36,7 @@ def test_record_list_show_replay_export_delete(tmp_path: Path, capsys) -> None: 
     assert not (sessions_dir() / "mon.sqlite").exists()
 
 
-def test_user_errors_are_one_line(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_user_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["record", "--seconds", "1", "-o", "x"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--simulate" in err

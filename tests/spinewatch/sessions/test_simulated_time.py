@@ -4,6 +4,7 @@ end (peripherals, links, bridge timing, recorder, session file), faster than rea
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,8 +16,11 @@ from spinewatch.events import thresholds_for
 from spinewatch.sessions import SessionFile, SessionStatus
 from spinewatch.sessions.recorder import Recorder
 
+if TYPE_CHECKING:
+    from calibration import CalibrationProfile
 
-def test_ble_recording_on_simulated_time(tmp_path: Path, profile) -> None:  # type: ignore[no-untyped-def]
+
+def test_ble_recording_on_simulated_time(tmp_path: Path, profile: CalibrationProfile) -> None:
     src = SimulatedBleSource("deadlift-set", 10.0, SimConfig(seed=5), faults=Faults(drop=0.03))
     path = tmp_path / "ble.sqlite"
     rec = Recorder(src, path, profile, thresholds_for(profile, None), "auto")
