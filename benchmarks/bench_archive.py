@@ -26,9 +26,13 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from benchmarks.collect import machine, write_fragment
+
+T = TypeVar("T")
 
 T0 = 1_790_000_000.0  # 2026-09-21, a Monday (UTC)
 DAY = 86400.0
@@ -71,7 +75,7 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def timed(fn, *a, **k):  # type: ignore[no-untyped-def]
+def timed(fn: Callable[..., T], *a: Any, **k: Any) -> tuple[float, T]:
     t = time.perf_counter()
     r = fn(*a, **k)
     return time.perf_counter() - t, r
@@ -88,7 +92,9 @@ LOADED_OVER_20 = """SELECT wearer, strftime(date, '%G-W%V') AS week,
 FROM seconds GROUP BY ALL ORDER BY ALL"""
 
 
-def run_size(bases: list[Path], work: Path, n: int, repeat: int, reanalyze_upto: int) -> dict:  # type: ignore[type-arg]
+def run_size(
+    bases: list[Path], work: Path, n: int, repeat: int, reanalyze_upto: int
+) -> dict[str, Any]:
     from spinewatch.archive.dataset import archive_sessions
     from spinewatch.archive.fleet import fleet_rows, open_archive
     from spinewatch.archive.reanalyze import reanalyze
@@ -145,7 +151,7 @@ def main() -> None:
         lines = Path(args.report_from).read_text().splitlines()
         results = [ast.literal_eval(x) for x in lines if x.startswith("{'n'")]
         r0 = results[0]
-        head = next(
+        head: dict[str, Any] = next(
             (ast.literal_eval(x) for x in lines if x.startswith("{'bases'")),
             {"summary": {"duration_s": r0["rows"]["seconds"] / r0["n"],
                          "samples": r0["raw_rows"] // r0["n"]},
@@ -177,12 +183,20 @@ def main() -> None:
             write_fragment("archive", report(results, args, s, t_bases, load0, os.getloadavg()))
 
 
-def marginal(a: dict, b: dict, key: str) -> float:  # type: ignore[type-arg]
+def marginal(a: dict[str, Any], b: dict[str, Any], key: str) -> float:
     """Re-analysis throughput between two sizes: extra work over extra time."""
     return float((b[key] - a[key]) / (b["t_reanalyze"] - a["t_reanalyze"]))
 
 
-def report(results, args, s, t_bases, load0, load1, cut=False) -> str:  # type: ignore[no-untyped-def]
+def report(
+    results: list[dict[str, Any]],
+    args: argparse.Namespace,
+    s: dict[str, float],
+    t_bases: float,
+    load0: tuple[float, float, float],
+    load1: tuple[float, float, float],
+    cut: bool = False,
+) -> str:
     cmd = "uv run python -m benchmarks.bench_archive " + " ".join(
         [
             "--sizes",
@@ -250,7 +264,7 @@ def report(results, args, s, t_bases, load0, load1, cut=False) -> str:  # type: 
     for a, b in zip(results, results[1:], strict=False):
         k = b["n"] / a["n"]
 
-        def g(key: str, a: dict = a, b: dict = b) -> str:  # type: ignore[type-arg]
+        def g(key: str, a: dict[str, Any] = a, b: dict[str, Any] = b) -> str:
             return f"{statistics.median(b[key]) / statistics.median(a[key]):.1f}×"
 
         L += [
