@@ -83,7 +83,21 @@ def accept_within_guard(
     # guard_rad and within_guard written out (the same expressions, so the same decisions):
     # batch analysis loops over tens of thousands of quiet-standing candidates here.
     s0, two_pi, pi = ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG, 2 * math.pi, math.pi
-    for i, (d, h) in enumerate(zip(needed.tolist(), drift_at.tolist(), strict=True)):
+    ds, hs = needed.tolist(), drift_at.tolist()
+    # A candidate within the bare guard of the one before is accepted whenever that one was
+    # (the guard is never smaller): such runs are taken whole. The margin covers numpy's and
+    # Python's remainder rounding differently, so the shortcut only takes sure acceptances.
+    step = np.abs((np.diff(needed) + pi) % two_pi - pi)
+    sure = np.flatnonzero(~(step <= math.radians(guard_deg) * (1 - 1e-9))) + 1  # run breaks
+    i, m = 0, len(ds)
+    while i < m:
+        if i and out[i - 1]:
+            j = int(sure[np.searchsorted(sure, i)]) if sure.size and sure[-1] >= i else m
+            if j > i:
+                out[i:j] = True
+                cur, drift_at_anchor, i = ds[j - 1], hs[j - 1], j
+                continue
+        d, h = ds[i], hs[i]
         if drift_at_anchor is None:
             g = first
         else:
@@ -93,6 +107,7 @@ def accept_within_guard(
             out[i] = True
             cur = d
             drift_at_anchor = h
+        i += 1
     return out, cur, drift_at_anchor
 
 
