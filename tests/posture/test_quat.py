@@ -34,6 +34,23 @@ def test_multiply_broadcasts_one_against_many(rots: tuple[Rotation, Rotation]) -
     _same_rotation(Q.multiply(_q(a[0]), _q(b)), _q(a[0] * b))
 
 
+def test_multiply_same_bits_for_whole_recordings_and_small_blocks() -> None:
+    """Long arrays take a column-by-column route: the same sums in the same order, so the
+    same bits as the small-block route (batch and live must not drift apart)."""
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(3000, 4)), rng.normal(size=(3000, 4))
+    a[:3] = [[0.0, -0.0, 0.0, 0.0], [1.0, 0.0, -0.0, 0.0], [-1.0, 0.0, 0.0, 0.0]]  # signed zeros
+    whole = Q.multiply(a, b)
+    blocks = np.concatenate([Q.multiply(a[i : i + 10], b[i : i + 10]) for i in range(0, 3000, 10)])
+    assert whole.tobytes() == blocks.tobytes()
+    assert (
+        Q.multiply(a, b[7]).tobytes()
+        == np.concatenate([Q.multiply(a[i : i + 10], b[7]) for i in range(0, 3000, 10)]).tobytes()
+    )
+    pair = Q.multiply(a[:, None, :], np.stack((b, b[::-1]), axis=-2))  # heading_basis's shape
+    assert pair[:10, 1].tobytes() == Q.multiply(a[:10], b[::-1][:10]).tobytes()
+
+
 def test_rotate_and_conj_match_scipy(rots: tuple[Rotation, Rotation]) -> None:
     a, _ = rots
     v = np.random.default_rng(1).normal(size=(50, 3))
