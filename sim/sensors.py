@@ -24,6 +24,7 @@ from sim.movement import (
     Wearer,
     channels,
     min_jerk,
+    span,
 )
 
 F64 = NDArray[np.float64]
@@ -134,7 +135,8 @@ def render(sc: Script, cfg: SimConfig, wearer: Wearer) -> SimResult:
     for a, b in sc.walks:
         # Smooth (minimum-jerk) speed ramps: a linear ramp's kinks put 1-ms acceleration
         # spikes into the bob term, which drove the wobble into unphysical gyro spikes.
-        speed += 1.2 * (min_jerk((tf - a) / 1.0) - min_jerk((tf - b + 1.0) / 1.0))
+        w = span(tf, min(a, b - 1.0), max(a + 1.0, b))  # zero outside
+        speed[w] += 1.2 * (min_jerk((tf[w] - a) / 1.0) - min_jerk((tf[w] - b + 1.0) / 1.0))
     head = np.radians(ch["heading"])
     dtf = 1.0 / FINE_HZ
     hip = np.column_stack(
