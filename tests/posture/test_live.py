@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def run(sim_profile: Callable[..., CalibrationProfile]) -> dict[str, Any]:
     cfg = SimConfig(seed=3)
     prof = sim_profile(3)
-    src = SimulatedSource("lifting-session", 90.0, cfg, speed=0, burst_s=0.5)
+    src = SimulatedSource("lifting-session", 60.0, cfg, speed=0, burst_s=0.5)
     assert isinstance(src, SampleSource)
     th = thresholds_for(prof, None)
     es = EngineSettings(lumbar_rate_hz=200, thoracic_rate_hz=200, clock=ClockMap(0.0, 0.0))
