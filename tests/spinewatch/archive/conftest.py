@@ -16,9 +16,10 @@ import pytest
 
 from calibration.profile import thresholds_for
 from sim.source import SimulatedSource
-from sim.wearer import SimConfig, calibrated_profile
+from sim.wearer import SimConfig
 from spinewatch.sessions.recorder import Recorder
 from spinewatch.sessions.store import connect, set_meta
+from tests.conftest import _profile  # the run-wide cache of simulated wearers' profiles
 
 if TYPE_CHECKING:
     from posture.live import LiveUpdate
@@ -28,7 +29,7 @@ T0 = 1_790_000_000.0  # 2026-09-21 (a Monday), UTC
 
 
 def record(path: Path, seed: int, seconds: float, with_set: bool) -> Path:
-    prof = calibrated_profile(seed)
+    prof = _profile(seed, 200.0)
     src = SimulatedSource("lifting-session", seconds, SimConfig(seed=seed), speed=0, burst_s=0.5)
     rec = Recorder(src, path, prof, thresholds_for(prof, None), "auto")
     n = 0
@@ -69,7 +70,11 @@ def bases(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 @pytest.fixture()
 def team(bases: list[Path], tmp_path: Path) -> list[Path]:
     """Six sessions: 3 wearers over two ISO weeks (one wearer twice on the same day)."""
-    d = tmp_path / "sessions"
+    return make_team(bases, tmp_path / "sessions")
+
+
+def make_team(bases: list[Path], d: Path) -> list[Path]:
+    """The six sessions of :func:`team`, cloned into the new folder ``d``."""
     d.mkdir()
     plan = [
         ("s1", "ana", 0, 0),

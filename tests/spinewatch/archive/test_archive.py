@@ -20,6 +20,7 @@ from spinewatch.archive import TABLES
 from spinewatch.archive.dataset import MANIFEST, Archive, archive_sessions
 from spinewatch.cli import main
 from spinewatch.sessions.store import connect, set_meta
+from tests.spinewatch.archive.conftest import make_team
 
 ALL = (*TABLES, "raw")
 
@@ -116,15 +117,33 @@ class Crash(BaseException):
     pass
 
 
-@pytest.mark.parametrize("after_parts", [1, 4, 8, 13, 20])
+@pytest.fixture(scope="module")
+def team_ro(bases: list[Path], tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The team's session files, made once for the tests that only read them."""
+    return make_team(bases, tmp_path_factory.mktemp("team") / "sessions")
+
+
+@pytest.fixture(scope="module")
+def clean(team_ro: list[Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
+    """The snapshot of an uninterrupted ``--raw`` archive of ``team_ro`` (made once)."""
+    root = tmp_path_factory.mktemp("clean") / "arc"
+    archive_sessions(team_ro, str(root), raw=True)
+    return snapshot(root)
+
+
+# 6 parts per session (5 tables + raw), a commit every 2 sessions (after 12 and 24 parts):
+# killed in the first session before any commit, in the second session (the first whole and
+# uncommitted), and in the fourth (one commit done, the third session whole and uncommitted).
+@pytest.mark.parametrize("after_parts", [1, 8, 20])
 @pytest.mark.slow
 def test_interrupted_run_then_rerun_has_no_duplicate_or_missing_rows(
-    team: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after_parts: int
+    team_ro: list[Path],
+    clean: dict[str, pa.Table],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    after_parts: int,
 ) -> None:
-    clean = tmp_path / "clean"
-    archive_sessions(team, str(clean), raw=True)
-    want = snapshot(clean)
-
+    team, want = team_ro, clean
     root = tmp_path / "arc"
     real = Archive.write_part
     count = 0
@@ -157,11 +176,11 @@ def test_interrupted_run_then_rerun_has_no_duplicate_or_missing_rows(
 
 
 @pytest.mark.slow
-def test_killed_process_then_rerun(team: list[Path], tmp_path: Path) -> None:
+def test_killed_process_then_rerun(
+    team_ro: list[Path], clean: dict[str, pa.Table], tmp_path: Path
+) -> None:
     """A real SIGKILL of ``spinewatch archive`` part way, then a re-run."""
-    clean = tmp_path / "clean"
-    archive_sessions(team, str(clean), raw=True)
-    want = snapshot(clean)
+    team, want = team_ro, clean
     root = tmp_path / "arc"
     cmd = [
         sys.executable,
