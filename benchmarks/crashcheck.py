@@ -48,12 +48,17 @@ class CrashTrial:
         return self.reached_s - self.stored_s
 
 
-def kill_trial(folder: Path, after_s: float, name: str = "crash", seed: int = 7) -> CrashTrial:
-    """Record at real-time pace, SIGKILL after ``after_s`` seconds of recording, inspect."""
+def kill_trial(
+    folder: Path, after_s: float, name: str = "crash", seed: int = 7, seconds: float = 120.0
+) -> CrashTrial:
+    """Record at real-time pace, SIGKILL after ``after_s`` seconds of recording, inspect.
+
+    ``seconds``: the simulated session's length, s, which must outlast ``after_s`` (the whole
+    session is simulated before recording starts: shorter starts sooner)."""
     path = Path(folder) / f"{name}.sqlite"
     env = {**os.environ, "SPINEWATCH_HOME": str(Path(folder) / "home")}
     cmd = [sys.executable, "-m", "spinewatch.cli", "record", "--simulate", "--quiet"]
-    cmd += ["--seconds", "120", "--speed", "1", "--seed", str(seed), "-o", str(path)]
+    cmd += ["--seconds", f"{seconds:g}", "--speed", "1", "--seed", str(seed), "-o", str(path)]
     proc = subprocess.Popen(
         cmd,
         stdin=subprocess.DEVNULL,
