@@ -80,17 +80,17 @@ def test_report_plots_and_tables(
 
 
 @pytest.mark.slow
-def test_sets_are_found_from_pauses_without_markers(tmp_path: Path) -> None:
+def test_sets_are_found_from_pauses_without_markers(tmp_path: Path, profile: Any) -> None:
     import asyncio
 
     from sim.source import SimulatedSource
-    from sim.wearer import SimConfig, calibrated_profile
+    from sim.wearer import SimConfig
     from spinewatch.sessions.recorder import Recorder
 
     path = tmp_path / "s.sqlite"
     src = SimulatedSource("lifting-session", 180.0, SimConfig(seed=3), speed=0)
-    # Reps need calibrated angles (without a profile they are in sensor axes).
-    prof = calibrated_profile(3)
+    # Reps need calibrated angles (without a profile they are in sensor axes): seed 3's, cached.
+    prof = profile
     asyncio.run(Recorder(src, path, prof).run())
     with SessionFile(path) as sf:
         reps, alerts = sf.reps(), sf.alerts()
