@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAGMENTS = ROOT / "docs" / "benchmarks"
 ORDER = [
     "accuracy", "engine", "alerts", "drills", "live", "startup", "csv_memory", "bridge", "gui",
-    "sessions", "archive",
+    "sessions", "archive", "reanalysis",
 ]  # fmt: skip
 
 
