@@ -23,7 +23,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.anchors import ANCHOR_SIGMA_DEG, confidence_from_error, error_from_drift_deg
+from posture.anchors import confidence_from_error, error_from_drift_deg
 from posture.records import FLAG_FILLED, FLAG_GAP, FLAG_REZERO, FLAG_UNCALIBRATED
 
 F64 = NDArray[np.float64]
@@ -80,14 +80,13 @@ def accept_within_guard(
     """
     out = np.zeros(needed.size, dtype=bool)
     first = math.inf if first_guard_deg is None else math.radians(first_guard_deg)
-    # guard_rad and within_guard written out (the same expressions, so the same decisions):
-    # batch analysis loops over tens of thousands of quiet-standing candidates here.
-    s0, two_pi, pi = ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG, 2 * math.pi, math.pi
     ds, hs = needed.tolist(), drift_at.tolist()
     # A candidate within the bare guard of the one before is accepted whenever that one was
-    # (the guard is never smaller): such runs are taken whole. The margin covers numpy's and
-    # Python's remainder rounding differently, so the shortcut only takes sure acceptances.
-    step = np.abs((np.diff(needed) + pi) % two_pi - pi)
+    # (the guard is never smaller): such runs are taken whole, so batch analysis (tens of
+    # thousands of quiet-standing candidates) decides candidate by candidate only at run breaks.
+    # The margin covers numpy's and Python's remainder rounding differently, so the shortcut
+    # only takes sure acceptances.
+    step = np.abs((np.diff(needed) + math.pi) % (2 * math.pi) - math.pi)
     sure = np.flatnonzero(~(step <= math.radians(guard_deg) * (1 - 1e-9))) + 1  # run breaks
     i, m = 0, len(ds)
     while i < m:
@@ -98,12 +97,8 @@ def accept_within_guard(
                 cur, drift_at_anchor, i = ds[j - 1], hs[j - 1], j
                 continue
         d, h = ds[i], hs[i]
-        if drift_at_anchor is None:
-            g = first
-        else:
-            dd = h - drift_at_anchor
-            g = math.radians(max(guard_deg, 2.0 * math.sqrt(s0 + dd * dd)))
-        if cur is None or abs((d - cur + pi) % two_pi - pi) <= g:
+        g = first if drift_at_anchor is None else guard_rad(guard_deg, h - drift_at_anchor)
+        if within_guard(d, cur, g):
             out[i] = True
             cur = d
             drift_at_anchor = h
