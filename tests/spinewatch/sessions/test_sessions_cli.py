@@ -47,12 +47,9 @@ def test_user_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.realtime
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-@pytest.mark.slow
-def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) -> None:
-    path = tmp_path / "stop.sqlite"
-    env = {**os.environ, "SPINEWATCH_HOME": str(tmp_path)}
-    cmd = [
+def _record_cmd(path: Path) -> list[str]:
+    """``record --simulate`` in a child process, for tests that stop it from outside."""
+    return [
         sys.executable,
         "-m",
         "spinewatch.cli",
@@ -64,6 +61,14 @@ def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) 
         "-o",
         str(path),
     ]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.slow
+def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) -> None:
+    path = tmp_path / "stop.sqlite"
+    env = {**os.environ, "SPINEWATCH_HOME": str(tmp_path)}
+    cmd = _record_cmd(path)
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, env=env
     )
@@ -92,18 +97,7 @@ def test_terminal_enter_marks_sets_and_saves_notes(tmp_path: Path) -> None:
 
     path = tmp_path / "marks.sqlite"
     env = {**os.environ, "SPINEWATCH_HOME": str(tmp_path)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "spinewatch.cli",
-        "record",
-        "--simulate",
-        "--quiet",
-        "--seconds",  # longer than the test runs; simulating the default 600 s costs seconds
-        "60",
-        "-o",
-        str(path),
-    ]
+    cmd = _record_cmd(path)
     master, slave = pty.openpty()
     proc = subprocess.Popen(cmd, stdin=slave, stdout=subprocess.PIPE, text=True, env=env)
     os.close(slave)
