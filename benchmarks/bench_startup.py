@@ -87,7 +87,16 @@ def main() -> None:
             ("`spinewatch --help`", [SPINEWATCH, "--help"]),
             (
                 "`spinewatch analyze` 10 min, 2 × 200 Hz, with profile",
-                [SPINEWATCH, "analyze", str(raw), "--profile", str(prof), "-o", str(tmp / "a.csv"), "--force"],
+                [
+                    SPINEWATCH,
+                    "analyze",
+                    str(raw),
+                    "--profile",
+                    str(prof),
+                    "-o",
+                    str(tmp / "a.csv"),
+                    "--force",
+                ],
             ),
         ]
         rows = []
