@@ -52,6 +52,12 @@ class SimConfig:
     ``clock_offset_s`` and ``clock_drift_ppm``) or ``shared`` (both sensors are stamped by one
     time base, like wired IMUs on one logger: offset and drift are ignored). Rates 50–400 Hz,
     ``thoracic_rate_hz`` may differ from ``rate_hz``.
+
+    Accelerometer errors are a property of the sensor (``acc_bias`` ±m/s², ``acc_scale_error``
+    ±fraction per axis, drawn once per seed and role: the same physical sensor in every
+    recording) plus a smaller per-recording turn-on part (``acc_bias_turn_on``,
+    ``acc_scale_turn_on``), as for MEMS accelerometers whose offset repeats from one power-up
+    to the next within a few mg.
     """
 
     rate_hz: float = 200.0
@@ -63,6 +69,8 @@ class SimConfig:
     gyr_bias_drift: float = 1e-4
     acc_scale_error: float = 0.01
     acc_bias: float = 0.05
+    acc_scale_turn_on: float = 0.001
+    acc_bias_turn_on: float = 0.02
     mounting: str = "random"
     wobble_deg: float = 0.3
     clock_offset_s: float = 0.0

@@ -114,6 +114,35 @@ def _omega_body(q: F64, dt: float) -> F64:
     return w
 
 
+def _acc_errors(cfg: SimConfig, role: str, rec: np.random.Generator) -> tuple[F64, F64]:
+    """Accelerometer scale (factor) and bias (m/s²) per axis, ``(3,)`` each.
+
+    The sensor's own part comes from a stream keyed by seed and role only, so the same
+    physical sensor carries it into every recording (calibration, table calibration,
+    session); ``rec`` (this recording's stream) adds the smaller turn-on part.
+    """
+    dev = np.random.default_rng([cfg.seed, 9, len(role)])
+    scale = 1.0 + dev.uniform(-cfg.acc_scale_error, cfg.acc_scale_error, 3)
+    bias = dev.uniform(-cfg.acc_bias, cfg.acc_bias, 3)
+    scale = scale + rec.uniform(-cfg.acc_scale_turn_on, cfg.acc_scale_turn_on, 3)
+    bias = bias + rec.uniform(-cfg.acc_bias_turn_on, cfg.acc_bias_turn_on, 3)
+    return scale, bias
+
+
+def sensor_faults(
+    cfg: SimConfig, role: str, gyr: F64, acc: F64, rate: float, key: list[int]
+) -> tuple[F64, F64]:
+    """Gyro bias, bias walk and noise, accelerometer scale, bias and noise on one recording
+    of one sensor (``(N, 3)`` each); ``key`` seeds this recording's own random stream."""
+    n = gyr.shape[0]
+    r = np.random.default_rng(key)
+    bias = r.uniform(-cfg.gyr_bias, cfg.gyr_bias, 3)
+    walk = np.cumsum(r.normal(0, cfg.gyr_bias_drift * np.sqrt(1.0 / rate), (n, 3)), axis=0)
+    gyr = gyr + bias + walk + r.normal(0, cfg.gyr_noise, (n, 3))
+    scale, acc_bias = _acc_errors(cfg, role, r)
+    return gyr, acc * scale + acc_bias + r.normal(0, cfg.acc_noise, (n, 3))
+
+
 def render(sc: Script, cfg: SimConfig, wearer: Wearer) -> SimResult:
     """Both sensors' raw data and the ground truth of a built :class:`Script`."""
     t0_true = 1000.0 + 10.0 * cfg.seed
@@ -181,16 +210,7 @@ def render(sc: Script, cfg: SimConfig, wearer: Wearer) -> SimResult:
         gyr = np.column_stack([np.interp(t_true, tf, gyr_f[:, i]) for i in range(3)])
         acc = np.column_stack([np.interp(t_true, tf, acc_f[:, i]) for i in range(3)])
         if not cfg.ideal:
-            r = np.random.default_rng([cfg.seed, 6, len(role)])
-            bias = r.uniform(-cfg.gyr_bias, cfg.gyr_bias, 3)
-            walk = np.cumsum(r.normal(0, cfg.gyr_bias_drift * np.sqrt(1.0 / rate), (n, 3)), axis=0)
-            gyr = gyr + bias + walk + r.normal(0, cfg.gyr_noise, (n, 3))
-            scale = 1.0 + r.uniform(-cfg.acc_scale_error, cfg.acc_scale_error, 3)
-            acc = (
-                acc * scale
-                + r.uniform(-cfg.acc_bias, cfg.acc_bias, 3)
-                + r.normal(0, cfg.acc_noise, (n, 3))
-            )
+            gyr, acc = sensor_faults(cfg, role, gyr, acc, rate, [cfg.seed, 6, len(role)])
         keep = np.ones(n, dtype=bool)
         ts = clock.copy()
         if not cfg.ideal and cfg.drop_prob > 0:
