@@ -18,13 +18,18 @@ right), rotation = +Y angle (+ upper trunk turning left).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from posture import quat as Q
 from posture.libm import NUMPY, Trig
+
+if TYPE_CHECKING:
+    from posture.acc_correction import AccCorrection
 
 F64 = NDArray[np.float64]
 IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
@@ -45,12 +50,15 @@ class SpineModel:
         mount_lumbar: sensor → segment quaternion of the lumbar sensor, ``(4,)``.
         neutral: thoracic-in-lumbar segment orientation at neutral spine, ``(4,)``.
         calibrated: False for the default model used without a profile.
+        acc_correction: role → accelerometer correction applied to raw blocks before fusion
+            (:mod:`posture.acc_correction`); ``None``: raw data used as read.
     """
 
     mount_thoracic: F64 = field(default_factory=lambda: IDENTITY.copy())
     mount_lumbar: F64 = field(default_factory=lambda: IDENTITY.copy())
     neutral: F64 = field(default_factory=lambda: IDENTITY.copy())
     calibrated: bool = True
+    acc_correction: Mapping[str, AccCorrection] | None = None
 
     def __post_init__(self) -> None:
         for name in ("mount_thoracic", "mount_lumbar", "neutral"):

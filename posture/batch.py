@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import angles as A
+from posture.acc_correction import correct_raw
 from posture.alignment import ClockMap, choose_clock
 from posture.anchors import confidence_from_error, gait_anchor_deltas, rotation_error_deg
 from posture.engine import EngineSettings
@@ -92,6 +93,7 @@ def analyze_offline(
             )
     s = settings or EngineSettings()
     model = model or A.SpineModel.uncalibrated()
+    raw = correct_raw(raw, model.acc_correction)  # sensor accelerometer calibration, if any
     t, q_ls, rest_l, th = _fused_on_lumbar_stamps(raw, s, clock)
     geo = A.Geometry.of(q_ls, np.where(th.valid[:, None], th.quat, 1.0), model)
     lim = s.rezero_max_inclination_deg

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from posture import angles as A
 from posture import scalar_math as S
+from posture.acc_correction import correct_block
 from posture.alignment import ClockMap, choose_clock
 from posture.anchors import GaitAverager
 from posture.engine_block import angle_block
@@ -91,6 +92,9 @@ class PostureEngine:
         self._lumbar_last = -np.inf
         self._pending_raw: dict[str, list[ImuBlock]] = {r: [] for r in ROLES}
         self._rows: list[tuple[float, ...]] = []  # angle rows from push_pair, see drain()
+        # Sensor accelerometer corrections, applied where raw samples enter (before fusion).
+        corr = self.model.acc_correction or {}
+        self._acc = {r: c for r, c in corr.items() if not c.is_identity}
         s = self.settings
         self._scalar = ScalarContext(
             ScalarModel.of(self.model),
@@ -144,6 +148,8 @@ class PostureEngine:
             raise PostureError(f"unknown sensor role '{role}': use 'thoracic' or 'lumbar'")
         if len(block) == 0:
             return AngleBlock.empty()
+        if role in self._acc:
+            block = correct_block(block, self._acc[role])
         ob = self._fuse(block)
         if ob is None or len(ob) == 0:
             return AngleBlock.empty()
@@ -234,6 +240,8 @@ class PostureEngine:
         """Fuse one sample of each sensor; append the thoracic one to the history (last 3
         kept); return its lumbar-clock time and the lumbar sample."""
         f_l, f_t = self._filters[LUMBAR], self._filters[THORACIC]
+        if self._acc:
+            acc_l, acc_t = self._corrected(LUMBAR, acc_l), self._corrected(THORACIC, acc_t)
         q_t = f_t.update(gyr_t, acc_t)
         f_t.remember(t_t, acc_t, gyr_t)
         q_l = f_l.update(gyr_l, acc_l)
@@ -251,6 +259,10 @@ class PostureEngine:
         self._lumbar_last = t_l
         lum = LumbarSample(t_l, S.as_quat(q_l), f_l.rest, f_l.bias_sigma, f_l.gait_rms)
         return tt, lum
+
+    def _corrected(self, role: str, acc: F64) -> F64:
+        c = self._acc.get(role)
+        return acc if c is None else c.apply(np.asarray(acc, dtype=np.float64))
 
     def _push_rows(self, block: AngleBlock) -> None:
         if len(block):
