@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +30,8 @@ from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationPro
 from posture import angles as A
 from posture import quat as Q
 from posture import scalar_math as S
-from posture.alignment import choose_clock, interpolate_orientation
+from posture.acc_correction import AccCorrection, correct_raw
+from posture.alignment import ClockMap, choose_clock, interpolate_orientation
 from posture.constants import G
 from posture.errors import MissingSensorError
 from posture.fusion import fuse_offline
@@ -145,6 +147,7 @@ def calibrate(
     raw: Mapping[str, ImuBlock],
     settings: CalibrationSettings | None = None,
     sensor_ids: Mapping[str, str] | None = None,
+    acc_correction: Mapping[str, AccCorrection] | None = None,
 ) -> CalibrationProfile:
     """Calibrate from one standing + cat-cow recording.
 
@@ -156,12 +159,17 @@ def calibrate(
         raw: role → raw block (thoracic on its own clock; the offset is estimated here).
         settings: thresholds.
         sensor_ids: role → sensor id to record in the profile.
+        acc_correction: role → the sensor's accelerometer correction from its table
+            calibration (:mod:`calibration.sensor_table`): applied to ``raw`` before anything
+            else and kept in the profile, so analysis and live apply it too.
 
     Raises:
         CalibrationError: the recording cannot be used; the message says why and what to do.
     """
     s = settings or CalibrationSettings()
     duration = _check_recording(raw)
+    corr = {r: c for r, c in (acc_correction or {}).items() if r in ROLES}
+    raw = {r: b for r, b in correct_raw(raw, corr).items() if isinstance(b, ImuBlock)}
     lum, tho = raw[LUMBAR], raw[THORACIC]
     rates = {r: raw[r].nominal_rate() for r in ROLES}
     clock = choose_clock(lum, tho, "auto")
@@ -175,16 +183,7 @@ def calibrate(
     cc = _cat_cow(flex[t_l > standing[1]], rates[LUMBAR], s, quality)
     # Neutral: standing pose rotated by the midpoint flexion (flexion = −Z rotation).
     q_neutral = Q.multiply(q_stand, A.quat_from_zxy(np.radians(-cc.mid), 0.0, 0.0))
-    info = {
-        "duration_s": round(duration, 3),
-        "rates_hz": {r: round(v, 3) for r, v in rates.items()},
-        "standing_window_s": [round(standing[0], 3), round(standing[1], 3)],
-        "cycles": int(cc.cycles),
-        "flexion_from_standing_deg": [round(cc.fmin, 2), round(cc.fmax, 2)],
-        "clock_offset_s": round(clock.offset_s, 5),
-        "clock_drift_ppm": round(clock.drift_ppm, 2),
-        "forward_lean_deg": {r: round(m.lean_deg, 1) for r, m in mounts.items()},
-    }
+    info = _info(duration, rates, standing, cc, clock, mounts)
     score = float(np.clip(np.mean(list(quality.values())) * min(quality.values()) ** 0.25, 0, 1))
     quality["clock_alignment"] = float(clock.quality)  # informational: not in the score
     half = 0.5 * (cc.fmax - cc.fmin)
@@ -200,7 +199,29 @@ def calibrate(
         quality_components={k: round(v, 3) for k, v in quality.items()},
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         info=info,
+        acc_correction=corr or None,
     )
+
+
+def _info(
+    duration: float,
+    rates: Mapping[str, float],
+    standing: tuple[float, float],
+    cc: _CatCow,
+    clock: ClockMap,
+    mounts: Mapping[str, _Mounting],
+) -> dict[str, Any]:
+    """Recording facts kept in the profile's ``info``."""
+    return {
+        "duration_s": round(duration, 3),
+        "rates_hz": {r: round(v, 3) for r, v in rates.items()},
+        "standing_window_s": [round(standing[0], 3), round(standing[1], 3)],
+        "cycles": int(cc.cycles),
+        "flexion_from_standing_deg": [round(cc.fmin, 2), round(cc.fmax, 2)],
+        "clock_offset_s": round(clock.offset_s, 5),
+        "clock_drift_ppm": round(clock.drift_ppm, 2),
+        "forward_lean_deg": {r: round(m.lean_deg, 1) for r, m in mounts.items()},
+    }
 
 
 def _check_recording(raw: Mapping[str, ImuBlock]) -> float:

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from posture.acc_correction import AccCorrection
 from posture.angles import SpineModel
 from posture.errors import SpinewatchError
 from posture.jsonsafe import dumps_json
 from posture.thresholds import Thresholds
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: acc_correction (sensor table calibration); 1 still read
 PLANES = ("flexion", "lateral_flexion", "rotation")
 
 # Population defaults for planes that cat-cow does not explore (deg either side of neutral);
@@ -56,6 +57,9 @@ class CalibrationProfile:
         created: ISO-8601 creation time (UTC).
         info: recording facts (duration, rates, standing window, cycles...).
         thresholds: optional alert thresholds saved by the user (plane → deg).
+        acc_correction: role → the sensor's accelerometer correction (from the sensor table
+            calibration, :mod:`calibration.sensor_table`), applied to raw data before fusion
+            in calibration, analysis and live; ``None``: raw data used as read.
         schema_version: JSON schema version.
     """
 
@@ -71,13 +75,17 @@ class CalibrationProfile:
     created: str = ""
     info: dict[str, Any] = field(default_factory=dict)
     thresholds: dict[str, Any] | None = None
+    acc_correction: dict[str, AccCorrection] | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
     def spine_model(self) -> SpineModel:
         """Mountings and neutral for :class:`posture.engine.PostureEngine`."""
         return SpineModel(
-            np.array(self.mount_thoracic), np.array(self.mount_lumbar), np.array(self.neutral)
+            np.array(self.mount_thoracic),
+            np.array(self.mount_lumbar),
+            np.array(self.neutral),
+            acc_correction=self.acc_correction,
         )
 
     @property
@@ -86,14 +94,17 @@ class CalibrationProfile:
         return hi - lo
 
     def with_thresholds(self, thresholds: dict[str, Any] | None) -> CalibrationProfile:
-        from dataclasses import replace
-
         return replace(self, thresholds=thresholds)
 
     # -- JSON ------------------------------------------------------------------------------
     def to_json_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        out: dict[str, Any] = {"schema_version": self.schema_version}
+        d = asdict(replace(self, acc_correction=None))
+        d["acc_correction"] = (
+            None
+            if self.acc_correction is None
+            else {r: c.to_json_dict() for r, c in self.acc_correction.items()}
+        )
+        out: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
         for k, v in d.items():
             if k == "schema_version":
                 continue

@@ -4,7 +4,9 @@ A profile steers every alert, so a damaged one must be refused, not half-used: a
 mounting quaternion once gave "0 alerts", ``[5, 0, 0, 0]`` gave −156° flexion while standing,
 and a missing plane or ``"limits": "x"`` gave tracebacks. :func:`check_profile_dict` checks
 types, finite values, unit quaternions (within :data:`QUAT_NORM_TOL`; nothing is normalised
-silently), every plane in ranges and thresholds, and JSON nesting depth, and raises
+silently), every plane in ranges and thresholds, the sensors' accelerometer corrections
+(schema 2; version-1 profiles, which have none, are read as "no correction"), and JSON
+nesting depth, and raises
 :class:`~calibration.profile.CalibrationError` with one line naming the field and what to do.
 
 The checks are domain rules (unit norm, limit signs, planes) that a generic JSON-schema
@@ -17,6 +19,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
+from posture.acc_correction import MAX_BIAS, MAX_SCALE_ERROR, AccCorrection
 from posture.errors import SpinewatchError
 
 PLANES = ("flexion", "lateral_flexion", "rotation")
@@ -117,6 +122,22 @@ def _depth_ok(v: Any, field: str) -> None:
             stack.extend((y, depth + 1) for y in x)
 
 
+def acc_correction(v: Any, field: str) -> AccCorrection:
+    """One sensor's accelerometer correction: ``bias_m_s2`` and ``scale``, three numbers
+    each (within :data:`posture.acc_correction.MAX_BIAS` / ``MAX_SCALE_ERROR``)."""
+    d = _obj(v, field)
+    bias = [
+        number(x, f"{field}.bias_m_s2[{i}]", -MAX_BIAS, MAX_BIAS)
+        for i, x in enumerate(_list(d.get("bias_m_s2"), f"{field}.bias_m_s2", 3))
+    ]
+    lo, hi = 1.0 - MAX_SCALE_ERROR, 1.0 + MAX_SCALE_ERROR
+    scale = [
+        number(x, f"{field}.scale[{i}]", lo, hi)
+        for i, x in enumerate(_list(d.get("scale"), f"{field}.scale", 3))
+    ]
+    return AccCorrection(np.array(bias), np.array(scale), dict(_obj(d.get("info", {}), field)))
+
+
 def check_thresholds(v: Any, field: str = "thresholds") -> dict[str, Any]:
     """Saved alert thresholds: limits per plane (0–90°), hysteresis 0–10°, debounce 0–5 s."""
     d = _obj(v, field)
@@ -130,6 +151,27 @@ def check_thresholds(v: Any, field: str = "thresholds") -> dict[str, Any]:
     }
 
 
+def _version(d: Mapping[str, Any], schema_version: int) -> int:
+    """The profile's schema version, 1 to ``schema_version``."""
+    if "schema_version" not in d:
+        raise ProfileSchemaError("schema_version", "is missing; is this a spinewatch profile?")
+    version = d["schema_version"]
+    if isinstance(version, str) or not _is_number(version) or version != int(version):
+        raise ProfileSchemaError(
+            "schema_version",
+            f"is {_show(version)}, expected the whole number {schema_version} (without quotes)",
+        )
+    if not 1 <= int(version) <= schema_version:
+        raise ProfileSchemaError(
+            "schema_version",
+            f"is {int(version)}: profile schema version {int(version)} is not supported (this "
+            f"spinewatch reads versions 1 to {schema_version})",
+        )
+    # Version 1 had no sensor accelerometer correction: it migrates as "none" (raw data used
+    # as read, exactly as before); saving the profile writes the current version.
+    return int(version)
+
+
 def check_profile_dict(d: Any, schema_version: int) -> dict[str, Any]:
     """Every field of a profile JSON object, checked and converted to the dataclass's types.
 
@@ -141,20 +183,7 @@ def check_profile_dict(d: Any, schema_version: int) -> dict[str, Any]:
     if not isinstance(d, Mapping):
         raise ProfileSchemaError("(top level)", f"is {_show(d)}, expected a JSON object")
     _depth_ok(d, "(top level)")
-    if "schema_version" not in d:
-        raise ProfileSchemaError("schema_version", "is missing; is this a spinewatch profile?")
-    version = d["schema_version"]
-    if isinstance(version, str) or not _is_number(version) or version != int(version):
-        raise ProfileSchemaError(
-            "schema_version",
-            f"is {_show(version)}, expected the whole number {schema_version} (without quotes)",
-        )
-    if int(version) != schema_version:
-        raise ProfileSchemaError(
-            "schema_version",
-            f"is {int(version)}: profile schema version {int(version)} is not supported (this "
-            f"spinewatch reads version {schema_version})",
-        )
+    version = _version(d, schema_version)
     for key in (*QUAT_FIELDS, "ranges"):
         if key not in d:
             raise ProfileSchemaError(key, "is missing")
@@ -171,7 +200,14 @@ def check_profile_dict(d: Any, schema_version: int) -> dict[str, Any]:
     if not isinstance(created, str):
         raise ProfileSchemaError("created", f"is {_show(created)}, expected text")
     thresholds = d.get("thresholds")
+    acc = d.get("acc_correction") if version >= 2 else None
     return {
+        "acc_correction": None
+        if acc is None
+        else {
+            str(r): acc_correction(c, f"acc_correction.{r}")
+            for r, c in _obj(acc, "acc_correction").items()
+        },
         "sensor_ids": dict(sensor_ids),
         **{k: unit_quaternion(d[k], k) for k in QUAT_FIELDS},
         "ranges": plane_limits(d["ranges"], "ranges", 180.0),

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from calibration import CalibrationError, CalibrationProfile, CalibrationSettings, calibrate
+from calibration import (
+    SCHEMA_VERSION,
+    CalibrationError,
+    CalibrationProfile,
+    CalibrationSettings,
+    calibrate,
+)
 from posture import quat as Q
 from posture.engine import EngineSettings, analyze
 from posture.records import ImuBlock
@@ -84,7 +90,7 @@ def test_profile_json_round_trip(tmp_path):
     p = tmp_path / "me.json"
     prof.save(p)
     d = json.loads(p.read_text())
-    assert d["schema_version"] == 1 and list(d)[0] == "schema_version"
+    assert d["schema_version"] == SCHEMA_VERSION and list(d)[0] == "schema_version"
     back = CalibrationProfile.load(p)
     assert back == prof
     np.testing.assert_allclose(back.spine_model.neutral, prof.spine_model.neutral)
