@@ -56,15 +56,22 @@ def simulate(
     return render(sc, cfg, wearer)
 
 
-def calibrated_profile(wearer: int | SimConfig, rate_hz: float | None = None) -> CalibrationProfile:
+def calibrated_profile(
+    wearer: int | SimConfig, rate_hz: float | None = None, sensor_table: bool = False
+) -> CalibrationProfile:
     """The calibration profile of a simulated wearer: its ``calibration`` script (standing +
     cat-cow) through :func:`calibration.calibrate`, as a wearer would calibrate.
 
     Args:
         wearer: the wearer's seed (default sensor settings), or the whole :class:`SimConfig`.
         rate_hz: sample rate, Hz, with a seed (default 200 Hz); not with a config.
+        sensor_table: first calibrate both sensors' accelerometers on a simulated table
+            (:func:`sim.table.table_recording` → :func:`calibration.sensor_table.fit_table`)
+            and calibrate the wearer with that correction.
     """
     from calibration import calibrate
+    from calibration.sensor_table import fit_table
+    from sim.table import table_recording
 
     if isinstance(wearer, SimConfig):
         if rate_hz is not None:
@@ -72,4 +79,5 @@ def calibrated_profile(wearer: int | SimConfig, rate_hz: float | None = None) ->
         cfg = wearer
     else:
         cfg = SimConfig(seed=wearer) if rate_hz is None else SimConfig(seed=wearer, rate_hz=rate_hz)
-    return calibrate(simulate("calibration", cfg).raw)
+    corr = fit_table(table_recording(cfg)) if sensor_table else None
+    return calibrate(simulate("calibration", cfg).raw, acc_correction=corr)

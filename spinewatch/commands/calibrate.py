@@ -22,6 +22,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-o", "--output", required=True, help="profile JSON to write")
     p.add_argument("--thoracic-id", default="thoracic", help="sensor id to store for thoracic")
     p.add_argument("--lumbar-id", default="lumbar", help="sensor id to store for lumbar")
+    p.add_argument(
+        "--sensors",
+        metavar="SENSORS.json",
+        help="accelerometer corrections from 'spinewatch calibrate-sensors' (looked up by "
+        "sensor id); the profile keeps them for every later analysis",
+    )
     add_force_option(p)
     p.set_defaults(func=run)
 
@@ -34,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
 
     check_output(args.output, inputs=[args.raw], force=args.force)
     raw = read_raw_si(args.raw, args.units)
-    profile = calibrate(raw, sensor_ids={"thoracic": args.thoracic_id, "lumbar": args.lumbar_id})
+    ids = {"thoracic": args.thoracic_id, "lumbar": args.lumbar_id}
+    corr = None
+    if args.sensors:
+        from calibration.sensor_table import corrections_for
+
+        corr = corrections_for(args.sensors, ids)
+    profile = calibrate(raw, sensor_ids=ids, acc_correction=corr)
     with atomic_output(args.output, checked=True) as tmp:
         profile.save(tmp)
     print_profile(profile)
