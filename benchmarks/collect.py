@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FRAGMENTS = ROOT / "docs" / "benchmarks"
 ORDER = [
-    "accuracy", "engine", "alerts", "drills", "live", "startup", "csv_memory", "bridge", "gui",
+    "accuracy", "accuracy-no-sensor-cal", "engine", "alerts", "alerts-no-sensor-cal", "drills", "live", "startup", "csv_memory", "bridge", "gui",
     "sessions", "archive", "reanalysis",
 ]  # fmt: skip
 
