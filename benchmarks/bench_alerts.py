@@ -170,7 +170,7 @@ def main() -> None:
         "| measure | measured angles | true angles | target |",
         "| --- | --- | --- | --- |",
         *[f"| {label} | {cm[k]} | {cl[k]} | {target} |" for k, label, target in ROWS],
-        "| alert engine cost per sample, 20 ms blocks (quiet machine at the last run; absolute µs are machine-dependent, the ratio less so), median of runs: "
+        "| alert engine cost per sample, 20 ms blocks (absolute µs depend on the machine and its load — re-run on a quiet machine for timing; the ratio less so), median of runs: "
         f"`auto` / `never` | {np.median(meas['us_auto']):.1f} / {np.median(meas['us_never']):.1f}"
         f" µs (ratio {np.median(np.array(meas['us_auto']) / np.array(meas['us_never'])):.2f})"
         " | | |",
