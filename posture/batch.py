@@ -32,6 +32,7 @@ from posture.anchors import confidence_from_error, gait_anchor_deltas, rotation_
 from posture.engine import EngineSettings
 from posture.engine_state import ThoracicAt, ThoracicHistory
 from posture.errors import MissingSensorError
+from posture.forked import Forked
 from posture.fusion import fuse_offline
 from posture.records import (
     LUMBAR,
@@ -73,6 +74,7 @@ def analyze_offline(
     settings: EngineSettings | None = None,
     clock: str = "auto",
     standing_flexion_deg: float | None = None,
+    parallel: bool = False,
 ) -> AngleBlock:
     """Spine angles of a whole recording (deg), on the lumbar sensor's own time stamps.
 
@@ -85,6 +87,9 @@ def analyze_offline(
         standing_flexion_deg: the calibration's standing flexion (the profile's
             ``standing_flexion_deg``); when given, flexion offsets of up to
             ``TILT_GUARD_DEG`` at quiet standing are removed like lateral ones.
+        parallel: fuse the two sensors in forked child processes while this one fits the
+            clock (:mod:`posture.forked`; the same numbers, sooner on two cores). For
+            command-line use: a program with threads of its own should not fork.
     """
     for role in ROLES:
         if role not in raw or len(raw[role]) == 0:
@@ -94,7 +99,7 @@ def analyze_offline(
     s = settings or EngineSettings()
     model = model or A.SpineModel.uncalibrated()
     raw = correct_raw(raw, model.acc_correction)  # sensor accelerometer calibration, if any
-    t, q_ls, rest_l, th = _fused_on_lumbar_stamps(raw, s, clock)
+    t, q_ls, rest_l, th = _fused_on_lumbar_stamps(raw, s, clock, parallel)
     geo = A.Geometry.of(q_ls, np.where(th.valid[:, None], th.quat, 1.0), model)
     lim = s.rezero_max_inclination_deg
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
@@ -116,19 +121,27 @@ def analyze_offline(
 
 
 def _fused_on_lumbar_stamps(
-    raw: Mapping[str, ImuBlock | OrientationBlock], s: EngineSettings, clock: str
+    raw: Mapping[str, ImuBlock | OrientationBlock],
+    s: EngineSettings,
+    clock: str,
+    parallel: bool = False,
 ) -> tuple[F64, F64, B, ThoracicAt]:
     """Fuse both sensors offline; return the lumbar times (s; bridged samples dropped), lumbar
     quaternions ``(N, 4)``, rest flags and the thoracic data slerped onto those times."""
     lum_raw, tho_raw = raw[LUMBAR], raw[THORACIC]
-    cmap = s.clock
-    if cmap is None:
-        if isinstance(lum_raw, ImuBlock) and isinstance(tho_raw, ImuBlock):
-            cmap = choose_clock(lum_raw, tho_raw, clock)
-        else:
-            cmap = ClockMap()
-    lum = _fuse(lum_raw, s.lumbar_rate_hz, s)
-    tho = _fuse(tho_raw, s.thoracic_rate_hz, s)
+    lum_rate, tho_rate = s.lumbar_rate_hz, s.thoracic_rate_hz
+    if parallel and isinstance(lum_raw, ImuBlock) and isinstance(tho_raw, ImuBlock):
+        # Fusion holds the GIL: one forked child per sensor, the clock fit meanwhile here.
+        with (
+            Forked(lambda: _fuse(lum_raw, lum_rate, s)) as lum_job,
+            Forked(lambda: _fuse(tho_raw, tho_rate, s)) as tho_job,
+        ):
+            cmap = _clock_map(lum_raw, tho_raw, s, clock)
+            lum, tho = lum_job.result(), tho_job.result()
+    else:
+        cmap = _clock_map(lum_raw, tho_raw, s, clock)
+        lum = _fuse(lum_raw, lum_rate, s)
+        tho = _fuse(tho_raw, tho_rate, s)
     keep = ~lum.filled if lum.filled is not None else np.ones(len(lum), bool)
     t = lum.t[keep]
     rest_l = lum.rest[keep] if lum.rest is not None else np.zeros(t.size, bool)
@@ -141,6 +154,19 @@ def _fused_on_lumbar_stamps(
         np.zeros(m),
     )
     return t, lum.quat[keep], rest_l, hist.at(t, s.max_gap_s, 0.0)
+
+
+def _clock_map(
+    lum_raw: ImuBlock | OrientationBlock,
+    tho_raw: ImuBlock | OrientationBlock,
+    s: EngineSettings,
+    clock: str,
+) -> ClockMap:
+    if s.clock is not None:
+        return s.clock
+    if isinstance(lum_raw, ImuBlock) and isinstance(tho_raw, ImuBlock):
+        return choose_clock(lum_raw, tho_raw, clock)
+    return ClockMap()
 
 
 def _heading(

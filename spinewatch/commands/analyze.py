@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
             settings,
             clock,
             profile.standing_flexion_deg if profile else None,
+            parallel=True,  # a command-line process: fork per sensor (posture.forked)
         )
         if len(angles) == 0:
             from posture.errors import PostureError

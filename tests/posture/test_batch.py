@@ -110,3 +110,10 @@ def test_live_engine_anchors_while_walking(session):
     walk = sim.truth.phase[idx] == PHASES.index("walk")
     anchor = (live.flags & FLAG_REZERO).astype(bool)
     assert anchor[walk].mean() > 0.2  # after the first seconds of each bout
+
+
+def test_parallel_batch_gives_the_same_bits(session):
+    prof, sim, batch, _ = session
+    par = analyze_offline(sim.raw, prof.spine_model, parallel=True)
+    for name in ("t", "flexion", "lateral_flexion", "rotation", "rotation_confidence", "flags"):
+        np.testing.assert_array_equal(getattr(par, name), getattr(batch, name))

@@ -1,0 +1,109 @@
+"""Run a function in a forked child process and collect its result later (POSIX fork).
+
+Batch analysis is bound by work that holds the GIL (VQF's offline fusion), so threads do not
+overlap it; a forked child does, on a second core, and shares the parent's memory copy-on-write:
+the inputs are never copied or pickled, only the result travels back through a pipe.
+``concurrent.futures.ProcessPoolExecutor`` does the same with a fork context but costs ~40 ms
+more per call here (importing multiprocessing, pickling the inputs, a manager thread), which is
+most of what one sensor's fusion takes.
+
+Where ``os.fork`` is missing (Windows) or refused, the function runs in-process when its result
+is asked for: the same numbers either way, only later. A child that dies without a result (killed,
+out of memory) is also replaced by an in-process run; an exception raised in the child is raised
+again in the parent.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+_UNSET = object()
+
+
+class Forked(Generic[T]):
+    """``fn()`` started in a forked child; :meth:`result` waits for it. Use as a context
+    manager (or call :meth:`close`) so an abandoned child is killed and reaped."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._fn = fn
+        self._pid = 0
+        self._fd = -1
+        self._value: object = _UNSET
+        if not hasattr(os, "fork") or sys.platform == "darwin":
+            return  # macOS: fork is unsafe with system frameworks loaded; run in-process
+        r, w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            return
+        if pid == 0:  # child: never returns to the caller's code
+            os.close(r)
+            self._child(w)
+        os.close(w)
+        self._pid, self._fd = pid, r
+
+    def _child(self, fd: int) -> None:
+        code = 0
+        try:
+            try:
+                payload = pickle.dumps((True, self._fn()), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as exc:  # noqa: BLE001 - handed to the parent as is
+                payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:  # noqa: BLE001 - the parent then runs fn itself
+            code = 1
+        finally:
+            os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+
+    def result(self) -> T:
+        """The function's return value (raises what it raised)."""
+        if self._value is _UNSET:
+            self._value = self._collect()
+        return self._value  # type: ignore[return-value]
+
+    def _collect(self) -> T:
+        if self._pid == 0:
+            return self._fn()
+        chunks = []
+        with os.fdopen(self._fd, "rb") as fh:
+            self._fd = -1
+            while chunk := fh.read(1 << 20):
+                chunks.append(chunk)
+        os.waitpid(self._pid, 0)
+        self._pid = 0
+        try:
+            ok, value = pickle.loads(b"".join(chunks))
+        except Exception:  # noqa: BLE001 - no (complete) result: the child died
+            return self._fn()
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Kill and reap the child if its result was never collected."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self._pid:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+                os.waitpid(self._pid, 0)
+            except OSError:
+                pass
+            self._pid = 0
+
+    def __enter__(self) -> Forked[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

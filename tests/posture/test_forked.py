@@ -1,0 +1,47 @@
+"""posture.forked: a function run in a forked child gives its result or its exception."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from posture.forked import Forked
+
+
+def test_result_comes_back_from_the_child():
+    x = np.arange(10_000, dtype=np.float64)
+    with Forked(lambda: (os.getpid(), np.cumsum(x))) as job:
+        pid, out = job.result()
+    np.testing.assert_array_equal(out, np.cumsum(x))
+    if hasattr(os, "fork"):
+        assert pid != os.getpid()  # really ran elsewhere
+
+
+def test_exception_in_the_child_is_raised_in_the_parent():
+    def boom() -> None:
+        raise ValueError("bad sample")
+
+    with Forked(boom) as job, pytest.raises(ValueError, match="bad sample"):
+        job.result()
+
+
+def test_child_dying_without_a_result_falls_back_to_running_here():
+
+    def work() -> int:
+        if os.getpid() != parent:
+            os._exit(3)  # the child dies without writing anything
+        return 42
+
+    parent = os.getpid()
+    with Forked(work) as job:
+        assert job.result() == 42
+
+
+def test_an_uncollected_child_is_reaped():
+    with Forked(lambda: sum(range(10))) as job:
+        pid = job._pid
+    if pid:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
