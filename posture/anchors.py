@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from posture import angles as A
 from posture.iirfilter import band_filtfilt
+from posture.median import median
 
 F64 = NDArray[np.float64]
 
@@ -102,7 +103,7 @@ def gait_mask(
     n = t.size
     if n < 16:  # sosfiltfilt needs more samples than its 15-sample padding (h17b fuzz)
         return np.zeros(n, bool)
-    fs = 1.0 / float(np.median(np.diff(t)))
+    fs = 1.0 / median(np.diff(t))
     if fs < 8.0:
         return np.zeros(n, bool)
     mag = np.linalg.norm(acc_lumbar, axis=1)
@@ -145,7 +146,7 @@ def gait_anchor_deltas(
     walk = gait_mask(t, acc_lumbar, upright)
     if not walk.any():
         return walk, out
-    fs = 1.0 / float(np.median(np.diff(t)))
+    fs = 1.0 / median(np.diff(t))
     d = np.zeros(n)
     d[walk] = np.unwrap(A.rezero_delta(q_l[walk], q_t[walk], neutral, guess[walk]))
     k = max(1, int(0.5 * window_s * fs))

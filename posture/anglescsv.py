@@ -39,12 +39,12 @@ def write_angles_csv(path: str | os.PathLike[str], angles: AngleBlock) -> None:
     for name, attr in COLUMNS:
         v = getattr(angles, attr)
         if attr == "flags":
-            cols[name] = pa.array(v.astype(np.int64))
+            cols[name] = _arrow(v.astype(np.int64))
         elif attr == "t":
-            cols[name] = pa.array(v)
+            cols[name] = _arrow(v)
         else:
             # 4 decimals of a degree is far below sensor accuracy and keeps files small.
-            cols[name] = pa.array(np.round(v, 4), mask=np.isnan(v))
+            cols[name] = _arrow(np.round(v, 4), np.isnan(v))
     table = pa.table(cols)
     opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
 
@@ -66,6 +66,20 @@ def write_angles_csv(path: str | os.PathLike[str], angles: AngleBlock) -> None:
     with open(path, "wb") as fh:
         fh.write((",".join(cols) + "\n").encode("utf-8"))
         fh.writelines(parts)
+
+
+def _arrow(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """``pa.array(values, mask=null)`` (float64 or int64 ``(N,)``) built from its buffers:
+    ``pa.array`` of a numpy array imports ``numpy.ma`` (~15 ms, a tenth of the writing)."""
+    data = np.ascontiguousarray(values)
+    kind = pa.int64() if data.dtype == np.int64 else pa.float64()
+    data = data.astype(kind.to_pandas_dtype(), copy=False)
+    if null is None or not null.any():
+        return pa.Array.from_buffers(kind, data.size, [None, pa.py_buffer(data)])
+    valid = np.packbits(~null, bitorder="little")
+    return pa.Array.from_buffers(
+        kind, data.size, [pa.py_buffer(valid), pa.py_buffer(data)], null_count=int(null.sum())
+    )
 
 
 def read_angles_csv(path: str | os.PathLike[str]) -> AngleBlock:

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from posture.errors import DataFormatError
+from posture.median import median
 
 F64 = NDArray[np.float64]
 
@@ -133,7 +134,7 @@ class ImuBlock:
             return 0.0
         dt = np.diff(self.t)
         dt = dt[dt > 0]
-        return float(1.0 / np.median(dt)) if dt.size else 0.0
+        return float(1.0 / median(dt)) if dt.size else 0.0
 
 
 @dataclass(frozen=True, eq=False)

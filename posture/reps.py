@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from posture.load import hysteresis
+from posture.median import median
 from posture.records import AngleBlock
 
 
@@ -66,7 +67,7 @@ def _signed_peak(x: np.ndarray) -> float:
 
 def _window(t: np.ndarray) -> int:
     """Samples in 0.1 s (rounded, so a buffer and the whole recording agree)."""
-    return max(1, round(0.1 / max(float(np.median(np.diff(t))), 1e-3))) if t.size > 1 else 1
+    return max(1, round(0.1 / max(median(np.diff(t)), 1e-3))) if t.size > 1 else 1
 
 
 def _smooth(x: np.ndarray, t: np.ndarray) -> np.ndarray:

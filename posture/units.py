@@ -28,6 +28,7 @@ import numpy as np
 
 from posture.constants import G
 from posture.errors import DataFormatError
+from posture.median import median, percentile
 from posture.records import ImuBlock
 
 ACC_UNITS = {"m/s2": 1.0, "m/s²": 1.0, "g": G, "mg": G / 1000.0}
@@ -66,7 +67,7 @@ class UnitSpec:
 
 
 def _acc_magnitude(b: ImuBlock) -> float:
-    return float(np.median(np.linalg.norm(b.acc, axis=1))) if len(b) else math.nan
+    return median(np.linalg.norm(b.acc, axis=1)) if len(b) else math.nan
 
 
 def _gyro_tilt_ratio(b: ImuBlock) -> float:
@@ -74,7 +75,7 @@ def _gyro_tilt_ratio(b: ImuBlock) -> float:
     if len(b) < 10:
         return math.nan
     dt = np.diff(b.t)
-    step = float(np.median(dt))
+    step = median(dt)
     if not step > 0:
         return math.nan
     k = max(1, int(round(0.2 / step)))
@@ -102,13 +103,13 @@ def _rest_noise(b: ImuBlock) -> float:
     """Gyro noise (std, largest axis) of the stillest tenth of 0.2 s windows."""
     if len(b) < 10:
         return math.nan
-    step = float(np.median(np.diff(b.t)))
+    step = median(np.diff(b.t))
     k = max(2, int(round(0.2 / step))) if step > 0 else 10
     n = (len(b) // k) * k
     if n < k:
         return math.nan
     std = b.gyr[:n].reshape(-1, k, 3).std(axis=1).max(axis=1)
-    return float(np.percentile(std, 10))
+    return percentile(std, 10)
 
 
 def _refuse(path: str, role: str, what: str) -> DataFormatError:
@@ -153,7 +154,7 @@ def check_units(blocks: Mapping[str, ImuBlock], path: str, spec: UnitSpec | None
                         "(docs/formats.md)",
                     )
         if spec.gyro is None and len(b):
-            peak = float(np.percentile(np.abs(b.gyr), 99.9))
+            peak = percentile(np.abs(b.gyr), 99.9)
             ratio = _gyro_tilt_ratio(b)
             noise = _rest_noise(b) if ratio != ratio else math.nan
             if peak > _GYRO_FULL_SCALE:
