@@ -45,6 +45,10 @@ class ScalarModel:
             model.calibrated,
         )
 
+    @property
+    def neutral_c(self) -> S.Quat:
+        return S.conj(self.neutral)
+
 
 class LumbarSample(NamedTuple):
     """One lumbar orientation sample: time (s), quaternion, rest flag, bias σ (rad/s), gait RMS."""
@@ -130,13 +134,12 @@ class _Geometry(NamedTuple):
     k: S.Quat
 
 
-def _geometry(m: ScalarModel, q_ls: S.Quat, q_ts: S.Quat) -> _Geometry:
-    """:meth:`posture.angles.Geometry.of` for one sample."""
-    q_l = S.multiply(q_ls, m.mount_lumbar_c)
-    q_t = S.multiply(q_ts, m.mount_thoracic_c)
-    p, k = S.heading_basis(q_l, q_t, m.neutral)
-    guess = S.heading_of_right_axis(q_l) - S.heading_of_right_axis(q_t)
-    return _Geometry(S.sagittal_inclination(q_l), S.sagittal_inclination(q_t), guess, p, k)
+def _geometry(m: ScalarModel, q_ls: S.Quat, q_ts: S.Quat, neutral_c: S.Quat) -> _Geometry:
+    """:meth:`posture.angles.Geometry.of` for one sample (``neutral_c``: the conjugated
+    neutral, :attr:`ScalarModel.neutral_c`, computed once per block)."""
+    return _Geometry(
+        *S.segment_geometry(q_ls, q_ts, m.mount_lumbar_c, m.mount_thoracic_c, neutral_c)
+    )
 
 
 def _anchor(
@@ -145,9 +148,12 @@ def _anchor(
     """Re-zero at this sample if it is an anchor within the guard (as the array path)."""
     lim = ctx.max_inclination_deg
     upright = th.valid and abs(geo.incl_l) < lim and abs(geo.incl_t) < lim
+    gait = ctx.gait_anchors
+    if not (upright or (gait and ctx.gait.active)):
+        return False  # the common case in a bend: no anchor can start or run
     d_walk = None
-    walking = ctx.gait_anchors and upright and lum.gait > GAIT_MIN_RMS
-    if walking or (ctx.gait_anchors and ctx.gait.active):
+    walking = gait and upright and lum.gait > GAIT_MIN_RMS
+    if walking or (gait and ctx.gait.active):
         d = S.rezero_from_basis(geo.p, geo.k, geo.guess) if walking else 0.0
         d_walk = ctx.gait.step(lum.t, walking, d)
     if upright and lum.rest and th.rest:  # quiet standing wins over walking
@@ -164,21 +170,28 @@ def _anchor(
     return True
 
 
-def angle_row(ctx: ScalarContext, lum: LumbarSample, hist: ScalarHistory) -> tuple[float, ...]:
+def angle_row(
+    ctx: ScalarContext,
+    lum: LumbarSample,
+    hist: ScalarHistory,
+    neutral_c: S.Quat | None = None,
+) -> tuple[float, ...]:
     """The angle row of one lumbar sample (``AngleBlock`` column order: t, flexion, lateral,
     rotation, thoracic incl., lumbar incl., hip, confidence, flags)."""
     m = ctx.model
     th = thoracic_at(hist, lum.t, ctx.max_gap_s, ctx.prefused_sigma)
-    geo = _geometry(m, lum.quat, th.quat)
+    geo = _geometry(m, lum.quat, th.quat, m.neutral_c if neutral_c is None else neutral_c)
     h = ctx.heading
-    if h.delta is None and th.valid:
+    valid = th.valid
+    if h.delta is None and valid:
         h.delta = geo.guess
     drift = h.drift_one(lum.t, math.sqrt(lum.sigma * lum.sigma + th.sigma * th.sigma) * RAD2DEG)
     anchor = _anchor(ctx, lum, th, geo, drift)
-    ok = th.valid and h.delta is not None
-    incl_t = geo.incl_t
-    if th.valid and h.delta is not None:
-        flex, lat, rot = S.spine_angles(S.at_heading(geo.p, geo.k, h.delta))
+    delta = h.delta
+    ok = valid and delta is not None
+    if ok:
+        flex, lat, rot = S.spine_angles(S.at_heading(geo.p, geo.k, delta))  # type: ignore[arg-type]
+        incl_t = geo.incl_t
         a = h.drift_at_anchor
         conf = 0.0 if a is None else float(confidence_since_anchor(drift - a))
     else:
@@ -201,7 +214,8 @@ def angle_rows(
         lum.gait.tolist(),
         strict=True,
     )
+    n_c = ctx.model.neutral_c
     return [
-        angle_row(ctx, LumbarSample(t, (q[0], q[1], q[2], q[3]), r, s, g), h)
+        angle_row(ctx, LumbarSample(t, (q[0], q[1], q[2], q[3]), r, s, g), h, n_c)
         for t, q, r, s, g in cols
     ]

@@ -84,6 +84,14 @@ class LiveUpdate:
     reps: list[RepMetrics] = field(default_factory=list)
 
 
+def _any_above(x: NDArray[np.float64], limit: float) -> bool:
+    """``(x > limit).any()``; in Python floats for the few samples of a live block, where each
+    numpy call costs more than the loop (NaN compares False in both)."""
+    if x.shape[0] <= 32:
+        return any(v > limit for v in x.tolist())
+    return bool((x > limit).any())
+
+
 class RepTracker:
     """Streaming rep segmentation: the batch algorithm re-run on a trimmed buffer.
 
@@ -108,12 +116,15 @@ class RepTracker:
             return []
         self._parts.append(a)
         trunk = a.thoracic_inclination
-        on, off = trunk > self.settings.on_deg, trunk < self.settings.off_deg
         t_now = float(a.t[-1])
-        if not self._hinge and not on.any() and np.isnan(self._released):
-            if len(self._parts) > 64:
-                self._trim(t_now - self.keep_s)
-            return []
+        if not self._hinge and math.isnan(self._released):
+            # The common case (upright, nothing pending), in Python floats: on a 20 ms block
+            # each numpy call costs more than the loop (NaN compares False in both).
+            if not _any_above(trunk, self.settings.on_deg):
+                if len(self._parts) > 64:
+                    self._trim(t_now - self.keep_s)
+                return []
+        on, off = trunk > self.settings.on_deg, trunk < self.settings.off_deg
         latch = hysteresis(on[:, None], off[:, None], np.array([self._hinge]))[:, 0]
         if self._hinge or latch.any():
             prev = np.concatenate(([self._hinge], latch[:-1]))

@@ -51,11 +51,19 @@ def normalize(q: Quat) -> Quat:
 
 
 def slerp(q0: Quat, q1: Quat, s: float) -> Quat:
-    """Spherical interpolation at fraction ``s``, short path (:func:`posture.quat.slerp`)."""
-    a, b = normalize(q0), normalize(q1)
-    d = dot(a, b)
+    """Spherical interpolation at fraction ``s``, short path (:func:`posture.quat.slerp`).
+
+    :func:`normalize` and :func:`dot` written out (same expressions and order): the live
+    engine slerps every sample."""
+    w, x, y, z = q0
+    n = math.sqrt(((w * w + x * x) + y * y) + z * z)
+    aw, ax, ay, az = w / n, x / n, y / n, z / n
+    w, x, y, z = q1
+    n = math.sqrt(((w * w + x * x) + y * y) + z * z)
+    bw, bx, by, bz = w / n, x / n, y / n, z / n
+    d = ((aw * bw + ax * bx) + ay * by) + az * bz
     if d < 0:
-        b = (-b[0], -b[1], -b[2], -b[3])
+        bw, bx, by, bz = -bw, -bx, -by, -bz
         d = -d
     theta = math.acos(min(d, 1.0))
     st = math.sin(theta)
@@ -63,9 +71,9 @@ def slerp(q0: Quat, q1: Quat, s: float) -> Quat:
         w0, w1 = 1.0 - s, s
     else:
         w0, w1 = math.sin((1.0 - s) * theta) / st, math.sin(s * theta) / st
-    return normalize(
-        (w0 * a[0] + w1 * b[0], w0 * a[1] + w1 * b[1], w0 * a[2] + w1 * b[2], w0 * a[3] + w1 * b[3])
-    )
+    w, x, y, z = w0 * aw + w1 * bw, w0 * ax + w1 * bx, w0 * ay + w1 * by, w0 * az + w1 * bz
+    n = math.sqrt(((w * w + x * x) + y * y) + z * z)
+    return (w / n, x / n, y / n, z / n)
 
 
 def _axial(w: float, x: float, y: float, z: float) -> float:
@@ -118,3 +126,60 @@ def rezero_from_basis(p: Quat, k: Quat, delta: float, iterations: int = 3) -> fl
     for _ in range(iterations):
         d = d - _axial(*at_heading(p, k, d))
     return math.atan2(math.sin(d), math.cos(d))  # wrapped as angles.rezero_from_basis
+
+
+def segment_geometry(
+    q_ls: Quat, q_ts: Quat, mount_l_c: Quat, mount_t_c: Quat, neutral_c: Quat
+) -> tuple[float, float, float, Quat, Quat]:
+    """Everything the live engine needs of one sample pair, the functions above written out
+    in one body (same expressions, same order, so the same bits; tested): the per-sample path
+    runs this 200 times a second and the nested calls cost more than the arithmetic.
+
+    Args:
+        q_ls, q_ts: lumbar and thoracic sensor quaternions.
+        mount_l_c, mount_t_c: conjugated mountings; neutral_c: conjugated neutral.
+
+    Returns:
+        ``(lumbar inclination deg, thoracic inclination deg, heading guess rad, P, K)`` as
+        :func:`sagittal_inclination`, :func:`heading_of_right_axis` (lumbar − thoracic) and
+        :func:`heading_basis` of the segment quaternions ``q_ls ⊗ mount_l_c``, ``q_ts ⊗ mount_t_c``.
+    """
+    w1, x1, y1, z1 = q_ls
+    w2, x2, y2, z2 = mount_l_c
+    lw = w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2
+    lx = w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2
+    ly = w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2
+    lz = w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2
+    w1, x1, y1, z1 = q_ts
+    w2, x2, y2, z2 = mount_t_c
+    tw = w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2
+    tx = w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2
+    ty = w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2
+    tz = w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2
+    # a = conj(neutral) ⊗ conj(q_l)
+    w1, x1, y1, z1 = neutral_c
+    w2, x2, y2, z2 = lw, -lx, -ly, -lz
+    aw = w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2
+    ax = w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2
+    ay = w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2
+    az = w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2
+    p = (
+        aw * tw - ax * tx - ay * ty - az * tz,
+        aw * tx + ax * tw + ay * tz - az * ty,
+        aw * ty - ax * tz + ay * tw + az * tx,
+        aw * tz + ax * ty - ay * tx + az * tw,
+    )
+    w2, x2, y2, z2 = -tz, -ty, tx, tw  # k ⊗ q_t
+    k = (
+        aw * w2 - ax * x2 - ay * y2 - az * z2,
+        aw * x2 + ax * w2 + ay * z2 - az * y2,
+        aw * y2 - ax * z2 + ay * w2 + az * x2,
+        aw * z2 + ax * y2 - ay * x2 + az * w2,
+    )
+    atan2, degrees = math.atan2, math.degrees
+    guess = atan2(2.0 * (ly * lz - lw * lx), 2.0 * (lx * lz + lw * ly)) - atan2(
+        2.0 * (ty * tz - tw * tx), 2.0 * (tx * tz + tw * ty)
+    )
+    incl_l = degrees(atan2(-2.0 * (lx * lz - lw * ly), 2.0 * (ly * lz + lw * lx)))
+    incl_t = degrees(atan2(-2.0 * (tx * tz - tw * ty), 2.0 * (ty * tz + tw * tx)))
+    return incl_l, incl_t, guess, p, k

@@ -91,3 +91,15 @@ def test_scalar_and_array_paths_agree_on_a_session(monkeypatch, chunk_s):
         "flags",
     ):
         np.testing.assert_array_equal(getattr(scalar, name), getattr(array, name), err_msg=name)
+
+
+def test_written_out_segment_geometry_equals_the_composed_functions():
+    ps, qs = _quats(200, 11), _quats(200, 12)
+    ml, mt, neutral = (tuple(r) for r in _quats(3, 13).tolist())
+    for a, b in zip(ps.tolist(), qs.tolist(), strict=True):
+        q_l, q_t = S.multiply(tuple(a), S.conj(ml)), S.multiply(tuple(b), S.conj(mt))
+        p, k = S.heading_basis(q_l, q_t, neutral)
+        guess = S.heading_of_right_axis(q_l) - S.heading_of_right_axis(q_t)
+        want = (S.sagittal_inclination(q_l), S.sagittal_inclination(q_t), guess, p, k)
+        got = S.segment_geometry(tuple(a), tuple(b), S.conj(ml), S.conj(mt), S.conj(neutral))
+        assert got == want
