@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.anchors import UNCERTAIN_FRACTION, error_from_confidence, rotation_uncertain
+from posture.anchors import UNCERTAIN_FRACTION, error_from_confidence_one, rotation_uncertain
 from posture.load import LoadContext, LoadSettings, hysteresis
 from posture.records import AngleBlock
 from posture.thresholds import PLANES, Thresholds
@@ -83,7 +83,7 @@ class AlertEngine:
         # Rotation is withheld (never raised, an excursion ends) while its expected error is
         # a large part of the limit: 6D heading drifts between anchors (posture.anchors).
         if not self._state.any():
-            err = error_from_confidence(a.rotation_confidence[-1])
+            err = error_from_confidence_one(a.rotation_confidence[-1])
             self.rotation_uncertain = bool(err > self._unsure_from)
             if not load.any():
                 return [], []  # the common case off load: nothing can start or run

@@ -70,6 +70,12 @@ def error_from_confidence(conf: F64 | float) -> F64:
     return CONF_REF_DEG * np.sqrt(1.0 / c - 1.0)
 
 
+def error_from_confidence_one(conf: float) -> float:
+    """:func:`error_from_confidence` of one value (live, once per block: no numpy calls)."""
+    c = min(max(float(conf), 1e-12), 1.0)  # NaN stays NaN, as in np.maximum/np.minimum
+    return CONF_REF_DEG * math.sqrt(1.0 / c - 1.0)
+
+
 def rotation_uncertain(conf: F64, limit_deg: F64 | float) -> NDArray[np.bool_]:
     """Where the expected rotation error is a large part of the limit (alerts withheld).
 

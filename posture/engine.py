@@ -59,6 +59,7 @@ from posture.records import (
     AngleBlock,
     ImuBlock,
     OrientationBlock,
+    unchecked,
 )
 
 F64 = NDArray[np.float64]
@@ -327,7 +328,9 @@ def _block_of_rows(rows: list[tuple[float, ...]]) -> AngleBlock:
         return AngleBlock.empty()
     cols = np.array(rows, dtype=np.float64).T.copy()  # one contiguous row per column
     t, flex, lat, rot, incl_t, incl_l, hip, conf, flags = cols
-    return AngleBlock(t, flex, lat, rot, incl_t, incl_l, hip, conf, flags.astype(np.uint8))
+    return unchecked(
+        AngleBlock, t, flex, lat, rot, incl_t, incl_l, hip, conf, flags.astype(np.uint8)
+    )
 
 
 def stream_in_chunks(

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from posture.anchors import GaitDetector
 from posture.errors import PostureError
-from posture.records import ImuBlock, OrientationBlock
+from posture.records import ImuBlock, OrientationBlock, unchecked
 
 F64 = NDArray[np.float64]
 
@@ -219,13 +219,14 @@ class OrientationFilter:
         self._last_acc = block.acc[-1].copy()
         self._last_gyr = block.gyr[-1].copy()
         self._last_mag = None if block.mag is None else block.mag[-1].copy()
-        return OrientationBlock(
+        return unchecked(  # every array below is fresh, contiguous and of its dtype
+            OrientationBlock,
             self.sensor or block.sensor,
             t,
-            quat,
-            np.asarray(out["restDetected"], bool),
+            np.ascontiguousarray(quat, np.float64),
+            np.ascontiguousarray(out["restDetected"], bool),
             filled,
-            np.asarray(out["biasSigma"], np.float64),
+            np.ascontiguousarray(out["biasSigma"], np.float64),
             self._gait.process(acc_c),
         )
 

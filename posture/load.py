@@ -101,10 +101,12 @@ class LoadContext:
     def update(self, a: AngleBlock) -> NDArray[np.bool_]:
         """Load flag per sample of the block, shape ``(N,)``."""
         n = len(a)
+        mode = self.settings.mode
+        if mode == "auto" and n and not self._sets:
+            return self._auto(a)  # the common case: no manual set to add
         manual = np.zeros(n, dtype=bool)
         for s, e in self._sets:
             manual |= (a.t >= s) & (a.t <= e)
-        mode = self.settings.mode
         if mode == "always":
             return np.ones(n, dtype=bool)
         if mode == "never" or n == 0:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -301,3 +301,22 @@ def _empty_angles() -> AngleBlock:
     flags = np.zeros(0, np.uint8)
     flags.setflags(write=False)
     return AngleBlock(z, z, z, z, z, z, z, z, flags)
+
+
+_Block = TypeVar("_Block", "OrientationBlock", "AngleBlock")
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def unchecked(cls: type[_Block], *values: Any) -> _Block:
+    """A block from values already of its dtypes and shapes (every field, in order), without
+    the checks and contiguous copies of ``__post_init__``: for the live engine's blocks of a
+    few samples, built from arrays it made itself, where checking cost more than the work."""
+    obj = object.__new__(cls)
+    names = _FIELD_NAMES.get(cls) or _FIELD_NAMES.setdefault(
+        cls, tuple(f.name for f in fields(cls))
+    )
+    for name, v in zip(names, values, strict=True):
+        object.__setattr__(obj, name, v)
+    return obj
