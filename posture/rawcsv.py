@@ -211,7 +211,9 @@ def _table_to_blocks(
     codes, role_code = _sensor_codes(table, first_line, path)
     blocks: dict[str, ImuBlock] = {}
     for role in ROLES:
-        rows = np.flatnonzero(np.isin(codes, role_code[role]))
+        want = role_code[role]
+        # One dictionary code per role (the usual case): a comparison, ~5× cheaper than isin.
+        rows = np.flatnonzero(codes == want[0] if len(want) == 1 else np.isin(codes, want))
         if rows.size == 0:
             if role in require:
                 raise MissingSensorError(
