@@ -301,11 +301,13 @@ class PostureEngine:
         if final:
             n = len(q)
         else:
-            th_last = self._thoracic.t[-1] if len(self._thoracic) else -np.inf
-            ready = q.t <= th_last
-            if not ready.all():  # (the live case: thoracic data covers every waiting sample)
+            th_last = float(self._thoracic.t[-1]) if len(self._thoracic) else -np.inf
+            if len(q) <= 8 and all(x <= th_last for x in q.t.tolist()):
+                n = len(q)  # the live case (thoracic data covers every waiting sample), no arrays
+            else:
+                ready = q.t <= th_last
                 ready |= self._lumbar_last - q.t > self.settings.hold_s
-            n = int(np.argmin(ready)) if not ready.all() else ready.size
+                n = int(np.argmin(ready)) if not ready.all() else ready.size
         if n == 0:
             return AngleBlock.empty()
         out = self._compute(q.pop(n))
