@@ -149,8 +149,12 @@ def main() -> None:
             "with scipy.signal's coefficients and applied as an FFT convolution giving "
             "scipy.signal's sosfiltfilt numbers to rounding (posture/iirfilter.py, "
             "tests/posture/test_iirfilter.py). What `analyze` spends its time on: importing numpy "
-            "and pyarrow, parsing and writing the CSVs (pyarrow), offline VQF fusion of both "
-            "sensors, the clock fit and the heading anchors.",
+            "and pyarrow, parsing and writing the CSVs (pyarrow, multithreaded), offline VQF "
+            "fusion of both sensors, the clock fit and the heading anchors. VQF holds the GIL, so "
+            "the two sensors are fused in two forked child processes while the parent fits the "
+            "clock (posture/forked.py; the same bytes as one process): wall time gains from the "
+            "second core, CPU time (which includes the children) does not. It imports no "
+            "numpy.ma either (np.median, np.percentile and pa.array would: posture/median.py).",
         ]
     )
     print(write_fragment("startup", text))
