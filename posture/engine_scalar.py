@@ -189,8 +189,8 @@ def angle_row(
     anchor = _anchor(ctx, lum, th, geo, drift)
     delta = h.delta
     ok = valid and delta is not None
-    if ok:
-        flex, lat, rot = S.spine_angles(S.at_heading(geo.p, geo.k, delta))  # type: ignore[arg-type]
+    if valid and delta is not None:  # (== ok, spelt out so the type checker narrows delta)
+        flex, lat, rot = S.spine_angles(S.at_heading(geo.p, geo.k, delta))
         incl_t = geo.incl_t
         a = h.drift_at_anchor
         conf = 0.0 if a is None else float(confidence_since_anchor(drift - a))

@@ -20,7 +20,7 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 _UNSET = object()
@@ -69,7 +69,7 @@ class Forked(Generic[T]):
         """The function's return value (raises what it raised)."""
         if self._value is _UNSET:
             self._value = self._collect()
-        return self._value  # type: ignore[return-value]
+        return cast(T, self._value)
 
     def _collect(self) -> T:
         if self._pid == 0:
@@ -87,7 +87,7 @@ class Forked(Generic[T]):
             return self._fn()
         if not ok:
             raise value
-        return value  # type: ignore[no-any-return]
+        return cast(T, value)
 
     def close(self) -> None:
         """Kill and reap the child if its result was never collected."""
