@@ -1,47 +1,134 @@
-"""Peak decimation of the live graphs: fewer points, no excursion hidden."""
+"""The live graphs' strip charts: incremental frames equal a full redraw, nothing hidden."""
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gui.graphs import LOAD_ALPHA, LOAD_COLOR, LOAD_FILL, peak_decimate
+from gui.strip_chart import CURVE_COLOR, LOAD_ALPHA, LOAD_COLOR, LOAD_FILL, StripChart
+
+W, H, WINDOW = 300, 90, 6.0  # dt = 20 ms per column: 4 samples per column at 200 Hz
+Y_RANGE = (-40.0, 70.0)
+BAND = (-15.0, 12.0)
 
 
-@given(
-    n=st.integers(1, 5000),
-    columns=st.integers(1, 800),
-    seed=st.integers(0, 2**32 - 1),
-    nan_share=st.sampled_from([0.0, 0.0, 0.01, 0.5]),
-)
-def test_peak_decimate_keeps_every_columns_extremes(
-    n: int, columns: int, seed: int, nan_share: float
-) -> None:
+def rgb(chart: StripChart) -> np.ndarray:
+    """The image's pixels as ``(H, W)`` 0xRRGGBB."""
+    img = chart.image
+    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), -1)
+    return a[:, : img.width()] & 0xFFFFFF
+
+
+def curve_mask(chart: StripChart) -> np.ndarray:
+    r, g, b = CURVE_COLOR
+    return rgb(chart) == (r << 16 | g << 8 | b)
+
+
+def near(mask: np.ndarray) -> np.ndarray:
+    """Pixels within one pixel (8-neighbourhood) of a set pixel."""
+    p = np.pad(mask, 1)
+    out = np.zeros_like(mask)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            out |= p[dy : dy + mask.shape[0], dx : dx + mask.shape[1]]
+    return out
+
+
+def signal(seed: int, n: int, nan_share: float) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
-    x = np.cumsum(rng.uniform(0.001, 0.01, n))
-    y = np.cumsum(rng.normal(0, 1, n))
+    t = 1000.0 + np.arange(n) / 200.0  # source time need not start at 0
+    y = 50 * np.sin(t * rng.uniform(0.5, 5)) + 15 + rng.normal(0, 3, n)  # leaves the range too
     y[rng.random(n) < nan_share] = np.nan
-    xd, yd = peak_decimate(x, y, columns)
-    if n <= 2 * columns:
-        assert xd is x and yd is y
-        return
-    assert len(xd) == len(yd) <= 2 * columns + 1
-    assert np.all(np.diff(xd) >= 0)  # time order kept
-    assert xd[-1] == x[-1]  # the newest sample's column is drawn
-    idx = np.searchsorted(x, xd)
-    np.testing.assert_array_equal(x[idx], xd)  # only real samples
-    np.testing.assert_array_equal(y[idx], yd)
-    k = -(-n // columns)
-    m = (n // k) * k
-    cols = y[n - m :].reshape(-1, k)
-    xd, yd = xd[: 2 * len(cols)], yd[: 2 * len(cols)]  # without the appended newest sample
-    with np.errstate(all="ignore"):
-        lo = np.nanmin(np.where(np.isfinite(cols), cols, np.inf), axis=1)
-        hi = np.nanmax(np.where(np.isfinite(cols), cols, -np.inf), axis=1)
-    ok = np.isfinite(lo)
-    np.testing.assert_array_equal(np.fmin(yd[0::2], yd[1::2])[ok], lo[ok])
-    np.testing.assert_array_equal(np.fmax(yd[0::2], yd[1::2])[ok], hi[ok])
+    loaded = (np.sin(t * rng.uniform(0.5, 3)) > 0.3).astype(float) > 0.5
+    return t, y, loaded
+
+
+def full(t, y, loaded, t_edge) -> StripChart:
+    c = StripChart(Y_RANGE)
+    c.configure(W, H, WINDOW, BAND)
+    keep = t >= t_edge - WINDOW
+    assert c.show(t[keep], y[keep], loaded[keep], t_edge) is None  # a full redraw
+    return c
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    nan_share=st.sampled_from([0.0, 0.0, 0.02, 0.3]),
+    chunk=st.integers(1, 12),
+)
+def test_incremental_frames_equal_a_full_redraw(
+    qapp, seed: int, nan_share: float, chunk: int
+) -> None:
+    t, y, loaded = signal(seed, 2300, nan_share)
+    rng = np.random.default_rng(seed + 1)
+    c = StripChart(Y_RANGE)
+    c.configure(W, H, WINDOW, BAND)
+    n = 1300
+    scrolled = partial = 0
+    while n < len(t):
+        n = min(n + int(rng.integers(0, chunk + 1)), len(t))
+        t_edge = t[n - 1] + rng.uniform(0.0, 0.05)  # the edge runs ahead between packets
+        keep = t[:n] >= t_edge - WINDOW
+        first = c.show(t[:n][keep], y[:n][keep], loaded[:n][keep], t_edge)
+        if first is None:
+            scrolled += 1
+        else:
+            partial += 1
+            assert first >= W - 6  # only the newest columns (the edge may lead by 50 ms)
+    assert scrolled > 5 and partial > 5  # both kinds of frame were exercised
+    ref = full(t[:n], y[:n], loaded[:n], t_edge)
+    got, want = rgb(c), rgb(ref)
+    diff = got != want
+    diff[:, :2] = False  # the left edge: the full redraw lacks the segment from older samples
+    # Only where a clipped line is rasterised one pixel differently: next to the curve.
+    assert diff.sum() <= 0.002 * W * H, diff.sum()
+    assert np.all(near(curve_mask(ref))[diff] | near(curve_mask(c))[diff])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), nan_share=st.sampled_from([0.0, 0.1, 0.5]))
+def test_every_sample_is_drawn(qapp, seed: int, nan_share: float) -> None:
+    """No decimation: each finite sample joined to a finite neighbour shows in its pixel."""
+    t, y, loaded = signal(seed, 1500, nan_share)
+    c = full(t, y, loaded, t[-1])
+    keep = t >= t[-1] - WINDOW
+    t, y = t[keep], y[keep]
+    fin = np.isfinite(y)
+    x_px = (t - t[-1]) / (WINDOW / W) + W
+    y_px = (Y_RANGE[1] - y) * H / (Y_RANGE[1] - Y_RANGE[0])
+    col, row = np.floor(x_px).astype(int), np.floor(y_px)
+    # Joined to a finite neighbour a pixel or more away (Qt draws no line within a pixel).
+    moves = fin[1:] & fin[:-1] & (np.hypot(np.diff(x_px), np.diff(y_px)) >= 1.0)
+    joined = np.r_[False, moves] | np.r_[moves, False]
+    inside = joined & (row >= 1) & (row < H - 1) & (col >= 1) & (col < W)
+    assert inside.sum() > 10
+    around = near(curve_mask(c))
+    assert np.all(around[row[inside].astype(int), col[inside]])
+
+
+def test_shading_band_and_edge(qapp) -> None:
+    t = 50.0 + np.arange(1200) / 200.0
+    y = np.full(t.size, 40.0)  # well above the band
+    loaded = (t > 53.0) & (t < 54.0)
+    c = full(t, y, loaded, t[-1])
+    px = rgb(c)
+    dt = WINDOW / W
+    col_loaded = int((53.5 - t[-1]) / dt + W)
+    col_free = int((55.0 - t[-1]) / dt + W)
+    bottom = H - 2  # below the band, away from the curve
+    band_row = int((Y_RANGE[1] - 0.5 * (BAND[0] + BAND[1])) * H / (Y_RANGE[1] - Y_RANGE[0]))
+    r, g, b = LOAD_FILL
+    assert px[bottom, col_loaded] == (r << 16 | g << 8 | b)
+    assert px[bottom, col_free] == 0xFFFFFF
+    band_free = px[band_row + 3, col_free]
+    assert band_free != 0xFFFFFF and (band_free >> 8 & 0xFF) > (band_free >> 16 & 0xFF)  # green
+    assert px[band_row + 3, col_loaded] not in (band_free, px[bottom, col_loaded])  # both
+    # The same data again with the edge a few columns on: a scroll, then a repaint of the head.
+    assert c.show(t, y, loaded, t[-1] + 3 * dt) is None
+    assert np.array_equal(rgb(c)[:, : W - 4], px[:, 3 : W - 1])
+    assert c.show(t, y, loaded, t[-1] + 3 * dt) is not None  # nothing scrolled
 
 
 def test_load_fill_is_the_translucent_colour_over_white() -> None:

@@ -17,6 +17,7 @@ from posture.records import AngleBlock
 from sim.source import SimulatedSource
 from sim.wearer import SimConfig
 from tests.gui.helpers import FakeClock, ListSink, profile, start
+from tests.gui.test_graphs import curve_mask
 
 
 @pytest.fixture
@@ -73,13 +74,10 @@ def test_graphs_show_the_pipelines_angles(qtbot, coros) -> None:
         n = len(y)
         np.testing.assert_array_equal(y, getattr(ref, plane)[-n:])
         np.testing.assert_allclose(x - x[-1], ref.t[-n:] - ref.t[-1])
-        # What is drawn: at most two points per pixel column, each column's extremes.
-        curve = win.graphs.curves[plane]
-        width = int(win.graphs.plots[plane].vb.width())
-        assert 0 < len(curve.yData) <= 2 * width + 1 < n
-        k = -(-n // width)
-        assert curve.yData.max() == y[n - n // k * k :].max()
-        assert curve.xData[-1] == x[-1]
+        # What is drawn: the plot area's strip chart, sized to the plot, holding the curve.
+        strip = win.graphs.strips[plane]
+        assert strip.width == round(win.graphs.plots[plane].vb.width())
+        assert (curve_mask(strip)[:, -3:]).any()  # reaches the newest columns
     assert abs(n - keep.sum()) <= 25, (n, keep.sum())
     assert win.graphs.shown["flexion"][0][0] >= -win.graphs.window_s - 1e-9
 
@@ -89,7 +87,8 @@ def test_limits_drawn_as_bands(qtbot, coros) -> None:
     win, _ = build(qtbot, src, coros)
     th = thresholds_for(profile(7))
     for plane, (lo, hi) in th.limits.items():
-        assert win.graphs.bands[plane].getRegion() == pytest.approx((lo, hi))
+        assert win.graphs.limits[plane] == pytest.approx((lo, hi))
+        assert win.graphs.strips[plane].band == pytest.approx((lo, hi))
 
 
 def test_rounded_back_under_load_raises_banner_and_buzzes(qtbot, coros) -> None:
