@@ -10,8 +10,10 @@ through the full main window (30 s graph window, 60 Hz repaint timer, 100 Hz sou
 
 * **Frames and CPU**: the source's clock jumps 30 s ahead at the start so the graphs are full
   from the first frame; after the window has caught up with that burst and a 2 s warm-up,
-  frames (repaint ticks that drew, and paint events of the graph view) and process CPU time
-  (process time / wall time) are counted over the run.
+  frames and CPU are counted over the run. A frame is a paint event of the graph view, what
+  a user sees; fps = (paints - 1) / (time of the last paint - time of the first), so no
+  partial frame period at either end of the run skews it. CPU is the process time of the
+  whole process (all threads: window, live pipeline, simulated sensors) / wall time.
 * **Alert latency**: sample in → banner painted. For each alert under load, the sample that
   raised it (``alert_s``) became available from the source at a known wall time (the source
   paces 20 ms chunks to its clock); the banner records the wall time of its first paint
@@ -88,13 +90,15 @@ async def catch_up(
 
 
 class PaintCounter(QObject):
+    """Wall times (time.monotonic) of the paint events of a widget: the frames a user sees."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.count = 0
+        self.times: list[float] = []
 
     def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 (Qt name)
         if ev.type() == QEvent.Type.Paint:
-            self.count += 1
+            self.times.append(time.monotonic())
         return False
 
 
@@ -121,16 +125,24 @@ def frames_and_cpu(seconds: float) -> dict[str, float]:
         clock.offset = 30.0  # the graphs' 30 s window is full from the start
         await catch_up(win, clock, src, 60.0)
         await asyncio.sleep(2.0)
-        f0, p0 = win.frames, counter.count
+        f0, p0 = win.frames, len(counter.times)
         c0, w0 = time.process_time(), time.monotonic()
         n0 = win.controller.buffer.written
         await asyncio.sleep(seconds)
         wall = time.monotonic() - w0
+        cpu = time.process_time() - c0  # all threads of the process
+        paints = np.array(counter.times[p0:])
+        gaps = np.diff(paints) * 1000
         out = {
             "wall_s": wall,
-            "fps": (win.frames - f0) / wall,
-            "paints": (counter.count - p0) / wall,
-            "cpu": (time.process_time() - c0) / wall,
+            # Painted frames of the graphs, first to last (no partial frame at either end).
+            "fps": (len(paints) - 1) / (paints[-1] - paints[0]),
+            "ticks": (win.frames - f0) / wall,
+            "gap_med": float(np.median(gaps)),
+            "gap_p99": float(np.percentile(gaps, 99)),
+            "gap_max": float(gaps.max()),
+            "cpu": cpu / wall,
+            "cpu_per_frame_ms": 1000 * cpu / len(paints),
             "angle_rate": (win.controller.buffer.written - n0) / wall,
             "window_pts": float(len(win.graphs.shown["flexion"][1])),
         }
@@ -213,17 +225,20 @@ def main() -> None:
         f"Command: `{cmd}` — machine: {machine()}; Qt offscreen platform (software",
         f"raster), PySide6 {PySide6.__version__}, pyqtgraph {pg.__version__}. Simulated wearer",
         "streamed in real time (2 sensors × 200 Hz, 20 ms notifications) through the whole main window: 30 s graph",
-        "window (full), 60 Hz repaint timer, 100 Hz source poll, live pipeline included in",
-        "the CPU figure. Alert latency = wall time from the raising sample being available",
+        "window (full), 60 Hz repaint timer, 100 Hz source poll, live pipeline and simulated",
+        "sensors included in the CPU figure. A frame is a paint of the graph view (the strip",
+        "charts repaint at least their newest columns every tick; the chart scrolls in whole",
+        "pixels, ~23 px/s for a 30-s window). Alert latency = wall time from the raising sample being available",
         "from the source to the first paint of the red banner (includes waiting for the next",
         "poll, the engine, the alert engine and the paint into the window; offscreen there is",
         "no compositor, so a real screen adds up to one display refresh, ~17 ms at 60 Hz).",
         "",
         "| measure | value | target | met |",
         "| --- | --- | --- | --- |",
-        f"| frames drawn (repaint ticks with a new frame) | {fc['fps']:.1f} fps over {fc['wall_s']:.0f} s | ≥ 60 fps (timer at 60 Hz: ≥ 58) | {ok(fc['fps'] >= 58)} |",
-        f"| paint events of the graph view | {fc['paints']:.1f} /s | — | |",
-        f"| CPU, process time / wall time | {100 * fc['cpu']:.0f} % of one core | ≤ 25 % | {ok(fc['cpu'] <= 0.25)} |",
+        f"| frames painted (paint events of the graph view, first to last) | {fc['fps']:.1f} fps over {fc['wall_s']:.0f} s | ≥ 60 fps (to 0.1) | {ok(round(fc['fps'], 1) >= 60.0)} |",
+        f"| time between painted frames, median / p99 / max | {fc['gap_med']:.1f} / {fc['gap_p99']:.1f} / {fc['gap_max']:.1f} ms | — | |",
+        f"| repaint ticks with new data | {fc['ticks']:.1f} /s | — | |",
+        f"| CPU of the whole process, process time / wall time | {100 * fc['cpu']:.1f} % of one core ({fc['cpu_per_frame_ms']:.2f} ms per painted frame) | ≤ 25 % | {ok(fc['cpu'] <= 0.25)} |",
         f"| angles processed | {fc['angle_rate']:.0f} /s, {fc['window_pts']:.0f} points per curve | 200 /s | |",
         f"| alert latency, median / p95 / max ({len(ms)} of {n_expected} alerts shown, seeds {', '.join(map(str, seeds))}, {minutes:g}-min sessions) | {np.median(ms):.1f} / {np.percentile(ms, 95):.1f} / {ms.max():.1f} ms | p95 ≤ 100 ms, max ≤ 250 ms | {ok(np.percentile(ms, 95) <= 100 and ms.max() <= 250)} |",
         "",

@@ -171,10 +171,16 @@ class MainWindow(QMainWindow):
         controller.recording_changed.connect(self._on_recording)
         controller.source_finished.connect(self._on_finished)
         controller.problem.connect(self._on_problem)
+        # Frames on a fixed grid of 1/fps: Qt timers count whole milliseconds, so a fixed
+        # interval gives 58.8 or 62.5 fps for 60; each tick re-arms the timer for the next
+        # grid point instead (16 or 17 ms), which averages to exactly fps.
+        self.frame_period_s = 1.0 / fps
+        self.frame_clock: Callable[[], float] = time.perf_counter  # paces the frames, s
+        self._next_frame = self.frame_clock() + self.frame_period_s
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(max(1, int(round(1000.0 / fps))))
-        self.timer.timeout.connect(self.draw_frame)
+        self.timer.setInterval(max(1, int(1000.0 * self.frame_period_s)))
+        self.timer.timeout.connect(self._tick)
         self.timer.start()
         self.resize(1280, 800)
 
@@ -227,6 +233,15 @@ class MainWindow(QMainWindow):
             self.banner.show_alerts(list(self.controller.active.values()))
 
     # -- the frame -----------------------------------------------------------------------------
+    def _tick(self) -> None:
+        now = self.frame_clock()
+        period = self.frame_period_s
+        self._next_frame += period
+        if self._next_frame < now:  # more than a frame late (busy machine): no burst of frames
+            self._next_frame = now + period
+        self.timer.setInterval(max(0, round(1000.0 * (self._next_frame - now))))
+        self.draw_frame()
+
     def draw_frame(self) -> None:
         """One repaint tick: new data into graphs, gauges and figure; status every 0.25 s."""
         c = self.controller

@@ -190,3 +190,23 @@ def test_recording_sink_gets_every_block_until_stopped(qtbot, coros) -> None:
     assert ctl.toggle_recording() is False
     ctl.poll()
     assert len(sink.blocks) == n > 0 and sink.stopped and sink.path == "/tmp/s.sqlite"
+
+
+def test_frames_average_exactly_the_frame_rate(qtbot, coros) -> None:
+    """Qt timers count whole ms: the window re-arms its timer so 60 fps is 60, not 58.8."""
+    src = SimulatedSource("standing", 5.0, SimConfig(seed=7), speed=0)
+    win, _ = build(qtbot, src, coros, fps=60.0)
+    clock = FakeClock(100.0)
+    win.frame_clock = clock
+    win._next_frame = clock.t + win.frame_period_s
+    clock.t = win._next_frame
+    intervals = []
+    for _ in range(600):  # the timer fires exactly when due
+        win._tick()
+        intervals.append(win.timer.interval())
+        clock.t += win.timer.interval() / 1000.0
+    assert set(intervals) == {16, 17}
+    assert clock.t - 100.0 == pytest.approx(601 / 60.0, abs=0.002)
+    clock.t += 0.2  # a stall of 12 frames: no burst of catch-up frames afterwards
+    win._tick()
+    assert win.timer.interval() in (16, 17)
