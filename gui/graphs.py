@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QWidget
 
 from gui.gauges import PLANE_TITLES
 from gui.strip_chart import StripChart, StripItem
@@ -43,7 +43,7 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
         self.strips: dict[str, StripChart] = {}
         self.items: dict[str, StripItem] = {}
         self.limits: dict[str, tuple[float, float]] = dict.fromkeys(PLANES, (-20.0, 20.0))
-        self.limit_lines: dict[str, tuple[pg.InfiniteLine, pg.InfiniteLine]] = {}
+        self.limit_lines: dict[str, tuple[QGraphicsLineItem, QGraphicsLineItem]] = {}
         self.shown: dict[str, tuple[F64, F64]] = {}
         self._last: tuple[F64, F64, F64, float] | None = None  # the last show_data arguments
         for i, plane in enumerate(PLANES):
@@ -63,10 +63,12 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
                 p.getAxis("bottom").setStyle(showValues=False)
             else:
                 p.setLabel("bottom", "seconds ago")
+            # Plain Qt lines (painted in C++, unlike pyqtgraph's InfiniteLine) across the window.
             pen = pg.mkPen(215, 35, 35, width=1, style=Qt.PenStyle.DashLine)
-            lines = (pg.InfiniteLine(angle=0, pen=pen), pg.InfiniteLine(angle=0, pen=pen))
+            lines = (QGraphicsLineItem(), QGraphicsLineItem())
             for line in lines:
-                p.addItem(line)
+                line.setPen(pen)
+                p.addItem(line, ignoreBounds=True)
             strip = StripChart(Y_RANGES[plane])
             item = StripItem(strip, p.vb)  # under the view's items (z), over its background
             item.setZValue(-1e5)
@@ -75,11 +77,13 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
             self.strips[plane] = strip
             self.items[plane] = item
             self.limit_lines[plane] = lines
+        self._place_lines()
 
     def set_window(self, window_s: float) -> None:
         self.window_s = float(window_s)
         for p in self.plots.values():
             p.setXRange(-self.window_s, 0, padding=0)
+        self._place_lines()
         self._resized()
 
     def set_limits(self, limits: dict[str, tuple[float, float]]) -> None:
@@ -87,9 +91,13 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
         for plane, (lo, hi) in limits.items():
             if plane in self.plots:
                 self.limits[plane] = (float(lo), float(hi))
-                self.limit_lines[plane][0].setValue(lo)
-                self.limit_lines[plane][1].setValue(hi)
+        self._place_lines()
         self._resized()
+
+    def _place_lines(self) -> None:
+        for plane, (lo, hi) in self.limits.items():
+            for line, y in zip(self.limit_lines[plane], (lo, hi), strict=True):
+                line.setLine(-self.window_s, y, 0.0, y)
 
     def _sync_geometry(self) -> bool:
         """Size each strip to its plot area in device pixels; True if any changed."""
