@@ -210,3 +210,25 @@ def test_frames_average_exactly_the_frame_rate(qtbot, coros) -> None:
     clock.t += 0.2  # a stall of 12 frames: no burst of catch-up frames afterwards
     win._tick()
     assert win.timer.interval() in (16, 17)
+
+
+def test_strip_charts_follow_resize_and_window(qtbot, coros) -> None:
+    src = SimulatedSource("lifting-session", 20.0, SimConfig(seed=7), speed=0, burst_s=0.5)
+    win, ctl = build(qtbot, src, coros)
+    start(src)
+    while ctl.elapsed_s < 12.0:
+        ctl.poll()
+    win.draw_frame()
+    before = win.graphs.strips["flexion"].width
+    win.resize(1000, 700)  # redrawn at the new size without waiting for new data
+    qtbot.waitUntil(lambda: 0 < win.graphs.strips["flexion"].width != before)
+    win.window_spin.setValue(8)
+    ctl.poll()
+    win.draw_frame()
+    for plane, strip in win.graphs.strips.items():
+        vb = win.graphs.plots[plane].vb
+        assert (strip.width, strip.height) == (round(vb.width()), round(vb.height()))
+        assert strip.window_s == 8.0
+        mask = curve_mask(strip)
+        # 8 s of data fill the whole width: the curve starts at the left edge, ends at the right.
+        assert mask[:, :3].any() and mask[:, -3:].any()
