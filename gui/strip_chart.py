@@ -185,7 +185,9 @@ class StripItem(QGraphicsItem):
             self.update()
         else:
             x = first / self.dpr
-            self.update(QRectF(x, 0.0, self.chart.width / self.dpr - x, self.chart.height))
+            self.update(
+                QRectF(x, 0.0, self.chart.width / self.dpr - x, self.chart.height / self.dpr)
+            )
 
     def paint(
         self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
