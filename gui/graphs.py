@@ -46,6 +46,7 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
         self.limit_lines: dict[str, tuple[QGraphicsLineItem, QGraphicsLineItem]] = {}
         self.shown: dict[str, tuple[F64, F64]] = {}
         self._last: tuple[F64, F64, F64, float] | None = None  # the last show_data arguments
+        self.scrolls = 0  # frames that moved the charts by whole pixels (or redrew them)
         for i, plane in enumerate(PLANES):
             p = self.addPlot(row=i, col=0)
             p.setMenuEnabled(False)
@@ -137,7 +138,9 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
         for j, plane in enumerate(PLANES):
             y = planes[:, j]
             self.shown[plane] = (x, y)
-            self.items[plane].changed(self.strips[plane].show(t, y, loaded, t_edge))
+            first = self.strips[plane].show(t, y, loaded, t_edge)
+            self.items[plane].changed(first)
+        self.scrolls += first is None
 
     def load_spans(self) -> list[tuple[float, float]]:
         """The under-load stretches now shown, (start, end) in s before the right edge."""
