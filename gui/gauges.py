@@ -62,6 +62,9 @@ class TrafficLight(QWidget):
         self.limits = (-20.0, 20.0)
         self.setMinimumSize(150, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # Paints its own background: an update then repaints this widget only, not the window
+        # behind it as well.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def set_reading(self, value: float, state: str, limits: tuple[float, float]) -> None:
         """Repaint only when what is shown changes (whole degrees)."""
@@ -76,6 +79,7 @@ class TrafficLight(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt name)
         p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window())
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         title_h = max(18, h // 8)
@@ -121,6 +125,7 @@ class StickFigure(QWidget):
         self.pose = (0.0, 0.0, 0.0, 0.0)  # thoracic incl, lumbar incl, hip angle, lateral
         self.colors = {"flexion": "grey", "lateral_flexion": "grey"}
         self.setMinimumSize(220, 160)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # as TrafficLight
 
     def set_pose(
         self,
@@ -143,6 +148,7 @@ class StickFigure(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt name)
         p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window())
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         seg = min(w / 2, h) * 0.17
