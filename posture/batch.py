@@ -28,7 +28,12 @@ from numpy.typing import NDArray
 from posture import angles as A
 from posture.acc_correction import correct_raw
 from posture.alignment import ClockMap, choose_clock
-from posture.anchors import confidence_from_error, gait_anchor_deltas, rotation_error_deg
+from posture.anchors import (
+    confidence_from_error,
+    gait_anchor_deltas,
+    heading_variance_rate,
+    rotation_error_deg,
+)
 from posture.engine import EngineSettings
 from posture.engine_state import ThoracicAt, ThoracicHistory
 from posture.errors import MissingSensorError
@@ -199,7 +204,7 @@ def _heading(
     first_valid = np.flatnonzero(valid)
     start = float(geo.guess[first_valid[0]]) if first_valid.size else 0.0
     g = s.rezero_guard_deg
-    drift = s.heading_drift_deg_per_s * t[cand]
+    drift = heading_variance_rate(np.radians(s.heading_drift_deg_per_s), 0.0) * t[cand]
     ok_c, _, _ = accept_within_guard(d_anchor[cand], start, g, drift, None, first_guard_deg=g)
     anchors = cand[ok_c]
     if anchors.size:

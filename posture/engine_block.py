@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import angles as A
-from posture.anchors import GAIT_MIN_RMS, GaitAverager
+from posture.anchors import GAIT_MIN_RMS, GaitAverager, heading_variance_rate
 from posture.engine_state import (
     PREFUSED_SIGMA,
     EngineSettings,
@@ -53,8 +53,8 @@ def angle_block(
         if first_valid.size:
             j = int(first_valid[0])
             delta[j] = h.delta = float(geo.guess[j])
-    # Heading uncertainty accumulates at the two filters' bias uncertainty (rad/s → deg).
-    drift = h.drift_sums(t, np.sqrt(lum.sigma * lum.sigma + th.sigma * th.sigma) * RAD2DEG)
+    # Heading error variance accumulates from the two filters' bias uncertainties (deg²).
+    drift = h.drift_sums(t, heading_variance_rate(lum.sigma, th.sigma))
     delta_before, anchor_before = h.delta, h.drift_at_anchor
     anchor = _anchors(lum, th, geo, drift, delta, h, gait, s)
     delta_ff = forward_fill(delta, delta_before)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from posture import scalar_math as S
-from posture.anchors import GAIT_MIN_RMS, GaitAverager
+from posture.anchors import GAIT_MIN_RMS, GaitAverager, heading_variance_rate
 from posture.angles import SpineModel
 from posture.engine_state import HeadingState, LumbarQueue, ThoracicHistory
 from posture.rezero import angle_flags_one, confidence_since_anchor, guard_rad, within_guard
@@ -185,7 +185,7 @@ def angle_row(
     valid = th.valid
     if h.delta is None and valid:
         h.delta = geo.guess
-    drift = h.drift_one(lum.t, math.sqrt(lum.sigma * lum.sigma + th.sigma * th.sigma) * RAD2DEG)
+    drift = h.drift_one(lum.t, heading_variance_rate(lum.sigma, th.sigma))
     anchor = _anchor(ctx, lum, th, geo, drift)
     delta = h.delta
     ok = valid and delta is not None

@@ -188,7 +188,8 @@ class HeadingState:
 
     Attributes:
         delta: heading correction in force, rad (``None`` before the first valid sample).
-        drift: running sum of the relative-heading drift rate × dt, deg (1σ).
+        drift: running sum of the relative-heading error variance rate × dt, deg²
+            (:func:`posture.anchors.heading_variance_rate`).
         drift_at_anchor: ``drift`` at the last accepted anchor (``None``: no anchor yet); the
             expected rotation error follows from ``drift − drift_at_anchor``.
         t_prev: time of the last sample added to ``drift``, s.
@@ -200,7 +201,7 @@ class HeadingState:
     t_prev: float | None = None
 
     def drift_sums(self, t: F64, rate_deg_s: F64) -> F64:
-        """Add samples at times ``t`` with drift rates ``rate_deg_s`` (deg/s); return the
+        """Add samples at times ``t`` with variance rates ``rate_deg_s`` (deg²/s); return the
         running drift at each. A sequential ``cumsum`` seeded with the previous sum, in the
         same arithmetic as :meth:`drift_one`, so any chunking gives the same numbers."""
         prev = np.concatenate(([self.t_prev if self.t_prev is not None else t[0]], t[:-1]))

@@ -7,13 +7,15 @@ Three rules that must read the same wherever they are applied:
   twist — unless the expected heading error since the last anchor is itself larger, so a long
   stretch without anchors cannot lock re-zeroing out (:func:`guard_rad`,
   :func:`accept_within_guard`);
-* the **confidence**: ``rotation_confidence`` from the heading drift accumulated since the
-  last anchor (:func:`confidence_since_anchor`, the error model of :mod:`posture.anchors`);
+* the **confidence**: ``rotation_confidence`` from the heading error variance accumulated since
+  the last anchor (:func:`confidence_since_anchor`, the error model of :mod:`posture.anchors`);
 * the **flags** of each angle sample (:func:`angle_flags`).
 
-"Drift" here is the 1σ relative-heading drift accumulated since the last anchor, deg: live it
-is the running sum of the two filters' gyro-bias uncertainty × dt; batch uses a fixed rate ×
-time. Functions taking ``float | F64`` work on Python floats (per-pair path) and arrays alike.
+"Drift" here is the relative-heading error variance accumulated since the last anchor, deg²:
+live it is the running sum of :func:`heading_variance_rate` (the two filters' gyro-bias
+uncertainties) × dt; batch uses the same rate of a fixed bias uncertainty × time. Differences of
+the running sum are the variance since an anchor. Functions taking ``float | F64`` work on
+Python floats (per-pair path) and arrays alike.
 """
 
 from __future__ import annotations
@@ -23,27 +25,40 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.anchors import confidence_from_error, error_from_drift_deg
+from posture.anchors import confidence_from_error, error_from_variance, heading_variance_rate
 from posture.records import FLAG_FILLED, FLAG_GAP, FLAG_REZERO, FLAG_UNCALIBRATED
 
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
 
 
-def confidence_since_anchor(drift_deg: F64 | float) -> F64 | float:
-    """``rotation_confidence`` after ``drift_deg`` of 1σ heading drift since the last anchor."""
-    return confidence_from_error(error_from_drift_deg(drift_deg))
+__all__ = [
+    "accept_within_guard",
+    "angle_flags",
+    "angle_flags_one",
+    "confidence_since_anchor",
+    "forward_fill",
+    "guard_rad",
+    "heading_variance_rate",
+    "within_guard",
+]
 
 
-def guard_rad(guard_deg: float, drift_deg: float | None) -> float:
+def confidence_since_anchor(drift_deg2: F64 | float) -> F64 | float:
+    """``rotation_confidence`` after a heading error variance ``drift_deg2`` (deg²) accumulated
+    since the last anchor."""
+    return confidence_from_error(error_from_variance(drift_deg2))
+
+
+def guard_rad(guard_deg: float, drift_deg2: float | None) -> float:
     """Largest heading correction a re-zero may make, rad: the guard or the expected error.
 
-    ``drift_deg`` is the drift since the last accepted anchor; ``None`` (no anchor yet) lets
-    any first re-zero through.
+    ``drift_deg2`` is the heading error variance since the last accepted anchor, deg²; ``None``
+    (no anchor yet) lets any first re-zero through.
     """
-    if drift_deg is None:
+    if drift_deg2 is None:
         return math.inf
-    return math.radians(max(guard_deg, float(error_from_drift_deg(drift_deg))))
+    return math.radians(max(guard_deg, float(error_from_variance(max(drift_deg2, 0.0)))))
 
 
 def within_guard(d: float, cur: float | None, guard: float) -> bool:
@@ -69,8 +84,8 @@ def accept_within_guard(
         needed: candidate corrections, rad ``(M,)``.
         cur: the correction in force before the first candidate (``None``: none yet).
         guard_deg: ``rezero_guard_deg``.
-        drift_at: accumulated drift measure at each candidate, deg ``(M,)`` (differences of it
-            are the drift since an anchor).
+        drift_at: accumulated heading error variance at each candidate, deg² ``(M,)``
+            (differences of it are the variance since an anchor).
         drift_at_anchor: its value at the last accepted anchor (``None``: no anchor yet).
         first_guard_deg: guard before any anchor; ``None`` = no guard (live: the first
             re-zero sets the heading); batch passes ``guard_deg`` (relative to its start guess).

@@ -87,8 +87,8 @@ def test_rezero_guard_grows_with_the_expected_error():
 
     assert guard_rad(10.0, None) == np.inf  # no anchor yet: any first re-zero
     assert guard_rad(10.0, 0.0) == pytest.approx(np.radians(10.0))  # fresh anchor
-    # 20° of accumulated drift uncertainty since the anchor: a 30° correction is drift.
-    assert guard_rad(10.0, 20.0) > np.radians(30.0)
+    # (20°)² of accumulated heading error variance since the anchor: a 30° correction is drift.
+    assert guard_rad(10.0, 400.0) > np.radians(30.0)
 
 
 def test_gait_averager_passes_the_mean_and_restarts_when_walking_stops():
