@@ -23,11 +23,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 
 from posture.anglescsv import write_angles_csv
 from posture.fusion import FusionSettings, OrientationFilter
 from posture.rawcsv import HOST_CLOCK_COMMENT, write_raw_csv
-from posture.records import ANGLE_COLUMNS, ROLES, ImuBlock, OrientationBlock
+from posture.records import ANGLE_COLUMNS, ROLES, AngleBlock, ImuBlock, OrientationBlock
 from spinewatch.fileio import dumps_json
 from spinewatch.sessions.reader import SessionFile
 from spinewatch.sessions.store import SessionError
@@ -119,7 +120,6 @@ def export_raw_csv(sf: SessionFile, path: PathLike, window_s: float = 60.0) -> i
 
 def export_angles_csv(sf: SessionFile, path: PathLike, chunk_rows: int = 200_000) -> int:
     """The live angles in the angles CSV format of ``spinewatch analyze``."""
-    from posture.records import AngleBlock
 
     rows = 0
     first = True
@@ -315,6 +315,14 @@ def _raw_batch(items: list[tuple[int, ImuBlock]]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(cols, schema=RAW_SCHEMA)
 
 
+def _angle_batch(
+    angs: list[AngleBlock], loads: list[NDArray[np.bool_]], schema: pa.Schema
+) -> pa.RecordBatch:
+    ang, load = AngleBlock.concat(angs), np.concatenate(loads)
+    cols = [ang.t, *(getattr(ang, c) for c in ANGLE_COLUMNS), ang.flags, load]
+    return pa.RecordBatch.from_arrays([pa.array(c) for c in cols], schema=schema)
+
+
 PARQUET_SCHEMA_VERSION = 2  # 1: a folder with session.json beside the tables
 
 
@@ -414,9 +422,17 @@ def export_parquet(sf: SessionFile, folder: str | os.PathLike[str], page: int = 
     final, tmp = target("angles")
     schema = _with_meta(ANGLE_SCHEMA, session_metadata(sf, "angles"))
     with pq.ParquetWriter(tmp, schema) as w:
+        # Angle updates are a few samples each: gathered into pages, not one row group each.
+        angs: list[AngleBlock] = []
+        loads: list[NDArray[np.bool_]] = []
         for ang, load in sf.iter_angles():
-            cols = [ang.t, *(getattr(ang, c) for c in ANGLE_COLUMNS), ang.flags, load]
-            w.write_batch(pa.RecordBatch.from_arrays([pa.array(c) for c in cols], schema=schema))
+            angs.append(ang)
+            loads.append(load)
+            if len(angs) >= page:
+                w.write_batch(_angle_batch(angs, loads, schema))
+                angs, loads = [], []
+        if angs:
+            w.write_batch(_angle_batch(angs, loads, schema))
     os.replace(tmp, final)
     written.append(final.name)
     final, tmp = target("events")

@@ -258,20 +258,17 @@ class SessionFile:
         merged = heapq.merge(
             self._iter_block_rows(role, page), self._iter_batches(role), key=lambda kb: kb[0]
         )
-        for k, b in self._guarded(merged, "raw data"):
-            with self.damaged("raw data"):
+        # One guard around the whole loop, not one per block: the consumer's own exceptions
+        # never enter this generator (only GeneratorExit on close, which passes through).
+        with self.damaged("raw data"):
+            for k, b in merged:
                 _check_block(len(b.t), b)
-            yield k, b
+                yield k, b
 
     def _guarded(self, it: Iterator[Any], what: str) -> Iterator[Any]:
         """``it``, with whatever a damaged file makes it raise turned into one SessionError."""
-        while True:
-            with self.damaged(what):
-                try:
-                    item = next(it)
-                except StopIteration:
-                    return
-            yield item
+        with self.damaged(what):
+            yield from it
 
     def _iter_block_rows(self, role: str | None, page: int) -> Iterator[tuple[int, Block]]:
         """Schema 1-3 rows, one float64 row per block."""
