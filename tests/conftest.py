@@ -6,27 +6,79 @@ blocks): tests that change one make their own copy.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from calibration import CalibrationProfile
-    from sim.wearer import SimResult
+    from sim.wearer import SimConfig, SimResult
 
 # Qt offscreen for every test that opens a widget (not only tests/gui): with xdist, a worker may
 # run tests/spinewatch/sessions/test_gui_sink.py without ever loading tests/gui/conftest.py.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# Where PYTHONDONTWRITEBYTECODE is set (some containers), every xdist worker and every CLI
+# subprocess the tests start would compile numpy, scipy, pyarrow and spinewatch from source
+# again (~1 s of CPU per process). The tests keep bytecode in a private folder instead (never
+# in the source tree or the environment); SPINEWATCH_TEST_PYCACHE=0 keeps the setting as is.
+# This module is loaded before xdist starts its workers, so they and their children inherit it.
+if os.environ.get("PYTHONDONTWRITEBYTECODE") and os.environ.get("SPINEWATCH_TEST_PYCACHE") != "0":
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ.setdefault(
+        "PYTHONPYCACHEPREFIX",
+        os.path.join(tempfile.gettempdir(), f"spinewatch-test-pycache-{os.getuid()}"),
+    )
+
+# Profiles calibrated by one xdist worker, shared with the others through files (set by the
+# ``_shared_cache_dir`` fixture; None: this process only).
+_SHARED: dict[str, Path | None] = {"dir": None}
+
 
 @lru_cache(maxsize=32)
-def _profile(seed: int, rate_hz: float) -> CalibrationProfile:
+def _profile(key: tuple[int, float] | SimConfig) -> CalibrationProfile:
+    """The profile of a simulated wearer, calibrated once per test run across all workers
+    (a few seconds each): the first worker to need it writes it, under a file lock."""
+    from calibration import CalibrationProfile
     from sim.wearer import calibrated_profile
 
-    return calibrated_profile(seed, rate_hz)
+    def make() -> CalibrationProfile:
+        return calibrated_profile(*key) if isinstance(key, tuple) else calibrated_profile(key)
+
+    folder = _SHARED["dir"]
+    if folder is None:
+        return make()
+    from filelock import FileLock
+
+    name = hashlib.sha256(repr(key).encode()).hexdigest()[:20]
+    path = folder / f"profile-{name}.json"
+    with FileLock(f"{path}.lock"):
+        if not path.exists():
+            prof = make()
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(prof.to_json_dict()), encoding="utf-8")
+            tmp.replace(path)
+            return prof
+    # JSON keeps every float exactly (repr round trip): the same profile as calibrating here.
+    return CalibrationProfile.from_json_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A folder all xdist workers of this run share (the parent of their base temp dirs)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / "shared-artefacts"
+    folder.mkdir(exist_ok=True)
+    _SHARED["dir"] = folder
 
 
 @lru_cache(maxsize=32)
@@ -38,11 +90,12 @@ def _simulated(script: str, seed: int, duration_s: float | None, rate_hz: float)
 
 @pytest.fixture(scope="session")
 def sim_profile() -> Callable[..., CalibrationProfile]:
-    """``sim_profile(seed=3, rate_hz=200.0)``: the calibration profile of a simulated wearer,
-    calibrated once per test run (a few seconds each)."""
+    """``sim_profile(seed=3, rate_hz=200.0)`` or ``sim_profile(config)``: the calibration
+    profile of a simulated wearer (``sim.wearer.calibrated_profile``), calibrated once per test
+    run (a few seconds each)."""
 
-    def get(seed: int = 3, rate_hz: float = 200.0) -> CalibrationProfile:
-        return _profile(seed, float(rate_hz))
+    def get(seed: int | SimConfig = 3, rate_hz: float = 200.0) -> CalibrationProfile:
+        return _profile(seed if not isinstance(seed, int) else (seed, float(rate_hz)))
 
     return get
 
@@ -58,3 +111,9 @@ def sim_session() -> Callable[..., SimResult]:
         return _simulated(script, seed, duration_s, float(rate_hz))
 
     return get
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long end-to-end tests (marked ``slow``) first, in their collected order: with two
+    xdist workers a long test that starts last would otherwise run alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

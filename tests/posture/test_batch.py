@@ -12,15 +12,15 @@ from posture.engine import analyze
 from posture.records import FLAG_REZERO, AngleBlock
 from posture.thresholds import Thresholds
 from sim.evaluation import angle_rmse
-from sim.wearer import PHASES, SimConfig, calibrated_profile, simulate
+from sim.wearer import PHASES, SimConfig, simulate
 
 
 @pytest.fixture(scope="module")
-def session():
+def session(sim_profile):
     cfg = SimConfig(
         seed=7, rate_hz=100.0, clock_offset_s=0.02, clock_drift_ppm=-20, drop_prob=0.005
     )
-    prof = calibrated_profile(cfg)
+    prof = sim_profile(cfg)
     sim = simulate("lifting-session", cfg, 180.0)
     return prof, sim, analyze_offline(sim.raw, prof.spine_model), analyze(sim.raw, prof.spine_model)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -22,15 +23,15 @@ from posture.drills import (
 from posture.drills.feed import DrillFeed, frames_from_raw
 from posture.records import LUMBAR, THORACIC
 from sim.drills import DRILL_FAULTS, DrillSim, simulate_drill
-from sim.wearer import SimConfig, calibrated_profile
+from sim.wearer import SimConfig
 
 SEED = 3
 CFG = SimConfig(seed=SEED, rate_hz=100)
 
 
 @pytest.fixture(scope="module")
-def profile() -> CalibrationProfile:
-    return calibrated_profile(CFG)
+def profile(sim_profile: Callable[..., CalibrationProfile]) -> CalibrationProfile:
+    return sim_profile(CFG)
 
 
 @pytest.fixture(scope="module")

@@ -113,15 +113,14 @@ def test_monitor_simulated_prints_alerts(capsys):
     assert main(["monitor"]) == 2
 
 
-def test_thresholds_saved_in_profile_are_used(tmp_path, capsys):
+def test_thresholds_saved_in_profile_are_used(tmp_path, capsys, sim_profile):
     import json
 
     from calibration import CalibrationProfile
-    from sim.wearer import calibrated_profile
     from spinewatch.events import thresholds_for
 
     prof = tmp_path / "p.json"
-    calibrated_profile(3).save(prof)
+    sim_profile(3).save(prof)
     assert main(["thresholds", str(prof)]) == 0  # show only: file untouched
     assert json.loads(prof.read_text()).get("thresholds") in (None, {})
     assert main(["thresholds", str(prof), "--preset", "general", "--set", "rotation=7"]) == 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,10 +17,8 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
-def profile_json() -> dict:
-    from sim.wearer import calibrated_profile
-
-    return calibrated_profile(3).to_json_dict()
+def profile_json(sim_profile: Callable[..., Any]) -> dict:
+    return sim_profile(3).to_json_dict()
 
 
 def test_markup_from_the_session_is_escaped_in_the_report(

@@ -10,8 +10,9 @@ import resource
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -231,11 +232,9 @@ def test_events_json_is_valid_for_few_reps(
 
 
 @pytest.fixture(scope="module")
-def profile_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from sim.wearer import calibrated_profile
-
+def profile_path(tmp_path_factory: pytest.TempPathFactory, sim_profile: Callable[..., Any]) -> Path:
     p = tmp_path_factory.mktemp("prof") / "profile.json"
-    calibrated_profile(3).save(p)
+    sim_profile(3).save(p)
     return p
 
 
