@@ -45,8 +45,6 @@ def test_user_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "nothing", "-o", "r.html"]) == 2
 
 
-@pytest.mark.realtime
-@pytest.mark.timeout(600)
 def _record_cmd(path: Path) -> list[str]:
     """``record --simulate`` in a child process, for tests that stop it from outside."""
     return [
@@ -64,6 +62,8 @@ def _record_cmd(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.realtime
+@pytest.mark.timeout(600)
 @pytest.mark.slow
 def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) -> None:
     path = tmp_path / "stop.sqlite"
