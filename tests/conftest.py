@@ -42,10 +42,15 @@ if os.environ.get("PYTHONDONTWRITEBYTECODE") and os.environ.get("SPINEWATCH_TEST
 _SHARED: dict[str, Path | None] = {"dir": None}
 
 
+def _profile(seed: int | SimConfig, rate_hz: float = 200.0) -> CalibrationProfile:
+    """``calibrated_profile(seed, rate_hz)`` or ``calibrated_profile(config)``, calibrated once
+    per test run across all xdist workers (a few seconds each)."""
+    return _shared_profile(seed if not isinstance(seed, int) else (seed, float(rate_hz)))
+
+
 @lru_cache(maxsize=32)
-def _profile(key: tuple[int, float] | SimConfig) -> CalibrationProfile:
-    """The profile of a simulated wearer, calibrated once per test run across all workers
-    (a few seconds each): the first worker to need it writes it, under a file lock."""
+def _shared_profile(key: tuple[int, float] | SimConfig) -> CalibrationProfile:
+    """The first worker to need a profile calibrates it and writes it, under a file lock."""
     from calibration import CalibrationProfile
     from sim.wearer import calibrated_profile
 
@@ -95,7 +100,7 @@ def sim_profile() -> Callable[..., CalibrationProfile]:
     run (a few seconds each)."""
 
     def get(seed: int | SimConfig = 3, rate_hz: float = 200.0) -> CalibrationProfile:
-        return _profile(seed if not isinstance(seed, int) else (seed, float(rate_hz)))
+        return _profile(seed, rate_hz)
 
     return get
 
