@@ -119,6 +119,12 @@ def sim_session() -> Callable[..., SimResult]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long end-to-end tests (marked ``slow``) first, in their collected order: with two
-    xdist workers a long test that starts last would otherwise run alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Modules holding long end-to-end tests (marked ``slow``) first, otherwise in collected
+    order: with two xdist workers a long test that starts last would run alone at the end.
+    Whole modules move, so their module-scoped fixtures are still made once."""
+
+    def module(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    slow = {module(item) for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: module(item) not in slow)
