@@ -115,7 +115,8 @@ class PostureEngine:
             rate = self._rates[role] or (block.nominal_rate() if len(block) >= 2 else None)
             if rate is None:
                 return None
-            f = OrientationFilter(rate, self.settings.fusion, role)
+            # only the lumbar step-bounce RMS is read (walking anchors)
+            f = OrientationFilter(rate, self.settings.fusion, role, gait=role == LUMBAR)
             self._filters[role] = f
         return f
 

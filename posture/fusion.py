@@ -58,7 +58,13 @@ class OrientationFilter:
         sensor: sensor id carried into the output blocks.
     """
 
-    def __init__(self, rate_hz: float, settings: FusionSettings | None = None, sensor: str = ""):
+    def __init__(
+        self,
+        rate_hz: float,
+        settings: FusionSettings | None = None,
+        sensor: str = "",
+        gait: bool = True,
+    ):
         if not 5.0 <= rate_hz <= 2000.0:
             raise PostureError(
                 f"sampling rate {rate_hz:.3g} Hz is outside 5–2000 Hz; check the time column "
@@ -69,7 +75,9 @@ class OrientationFilter:
         self.settings = settings or FusionSettings()
         self.sensor = sensor
         self._vqf = vqf.VQF(self.ts, **self.params())
-        self._gait = GaitDetector(self.rate_hz)
+        # The step-bounce detector only where its output is read (the live engine reads the
+        # lumbar sensor's; gait=False leaves ``gait_rms`` None and costs nothing per block).
+        self._gait: GaitDetector | None = GaitDetector(self.rate_hz) if gait else None
         self._last_t: float | None = None
         self._last_acc: F64 | None = None
         self._last_gyr: F64 | None = None
@@ -81,8 +89,9 @@ class OrientationFilter:
 
         No gap handling: use :meth:`process` when samples can be missing.
         """
-        a = acc.tolist() if isinstance(acc, np.ndarray) else list(acc)
-        self._gait.step(a[0], a[1], a[2])
+        if self._gait is not None:
+            a = acc.tolist() if isinstance(acc, np.ndarray) else list(acc)
+            self._gait.step(a[0], a[1], a[2])
         if mag is not None and self.settings.use_mag:
             self._vqf.update(gyr, acc, mag)
             return np.asarray(self._vqf.getQuat9D())
@@ -109,7 +118,7 @@ class OrientationFilter:
     @property
     def gait_rms(self) -> float:
         """Step-bounce RMS after the last sample, m/s² (:class:`posture.anchors.GaitDetector`)."""
-        return self._gait.rms
+        return 0.0 if self._gait is None else self._gait.rms
 
     @property
     def bias_sigma(self) -> float:
@@ -227,7 +236,7 @@ class OrientationFilter:
             np.ascontiguousarray(out["restDetected"], bool),
             filled,
             np.ascontiguousarray(out["biasSigma"], np.float64),
-            self._gait.process(acc_c),
+            None if self._gait is None else self._gait.process(acc_c),
         )
 
     def params(self) -> dict[str, float | bool]:
