@@ -303,7 +303,7 @@ def _empty_angles() -> AngleBlock:
     return AngleBlock(z, z, z, z, z, z, z, z, flags)
 
 
-_Block = TypeVar("_Block", "OrientationBlock", "AngleBlock")
+_Block = TypeVar("_Block", "ImuBlock", "OrientationBlock", "AngleBlock")
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
