@@ -134,14 +134,6 @@ class _Geometry(NamedTuple):
     k: S.Quat
 
 
-def _geometry(m: ScalarModel, q_ls: S.Quat, q_ts: S.Quat, neutral_c: S.Quat) -> _Geometry:
-    """:meth:`posture.angles.Geometry.of` for one sample (``neutral_c``: the conjugated
-    neutral, :attr:`ScalarModel.neutral_c`, computed once per block)."""
-    return _Geometry(
-        *S.segment_geometry(q_ls, q_ts, m.mount_lumbar_c, m.mount_thoracic_c, neutral_c)
-    )
-
-
 def _anchor(
     ctx: ScalarContext, lum: LumbarSample, th: ThoracicSample, geo: _Geometry, drift: float
 ) -> bool:
@@ -180,25 +172,35 @@ def angle_row(
     rotation, thoracic incl., lumbar incl., hip, confidence, flags)."""
     m = ctx.model
     th = thoracic_at(hist, lum.t, ctx.max_gap_s, ctx.prefused_sigma)
-    geo = _geometry(m, lum.quat, th.quat, m.neutral_c if neutral_c is None else neutral_c)
+    incl_l, incl_t, guess, p, k = S.segment_geometry(
+        lum.quat,
+        th.quat,
+        m.mount_lumbar_c,
+        m.mount_thoracic_c,
+        m.neutral_c if neutral_c is None else neutral_c,
+    )
     h = ctx.heading
     valid = th.valid
     if h.delta is None and valid:
-        h.delta = geo.guess
+        h.delta = guess
     drift = h.drift_one(lum.t, heading_variance_rate(lum.sigma, th.sigma))
-    anchor = _anchor(ctx, lum, th, geo, drift)
+    lim = ctx.max_inclination_deg
+    # _anchor's first test here, so the common case in a bend builds no _Geometry and makes no call
+    anchor = (
+        (valid and abs(incl_l) < lim and abs(incl_t) < lim)
+        or (ctx.gait_anchors and ctx.gait.active)
+    ) and _anchor(ctx, lum, th, _Geometry(incl_l, incl_t, guess, p, k), drift)
     delta = h.delta
     ok = valid and delta is not None
     if valid and delta is not None:  # (== ok, spelt out so the type checker narrows delta)
-        flex, lat, rot = S.spine_angles(S.at_heading(geo.p, geo.k, delta))
-        incl_t = geo.incl_t
+        flex, lat, rot = S.spine_angles(S.at_heading(p, k, delta))
         a = h.drift_at_anchor
         conf = 0.0 if a is None else float(confidence_since_anchor(drift - a))
     else:
         flex = lat = rot = incl_t = math.nan
         conf = 0.0
     flags = angle_flags_one(ok, th.filled, anchor, m.calibrated)
-    return (lum.t, flex, lat, rot, incl_t, geo.incl_l, geo.incl_l, conf, float(flags))
+    return (lum.t, flex, lat, rot, incl_t, incl_l, incl_l, conf, float(flags))
 
 
 def angle_rows(
