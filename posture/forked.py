@@ -24,6 +24,7 @@ from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 _UNSET = object()
+_HELD = {signal.SIGINT, signal.SIGTERM}
 
 
 class Forked(Generic[T]):
@@ -38,17 +39,27 @@ class Forked(Generic[T]):
         if not hasattr(os, "fork") or sys.platform == "darwin":
             return  # macOS: fork is unsafe with system frameworks loaded; run in-process
         r, w = os.pipe()
+        # Ctrl-C / SIGTERM are held back across the fork: a handler that raises while Python
+        # runs its at-fork hooks (logging's lock release) is printed as "Exception ignored"
+        # with a traceback and the signal is lost. Held, it is delivered right after the fork.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
         try:
             pid = os.fork()
         except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(r)
             os.close(w)
             return
         if pid == 0:  # child: never returns to the caller's code
+            # The parent decides on Ctrl-C (it kills the child in close()); SIGTERM kills.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(r)
             self._child(w)
         os.close(w)
-        self._pid, self._fd = pid, r
+        self._pid, self._fd = pid, r  # (tracked before a held signal can raise here)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def _child(self, fd: int) -> None:
         code = 0
