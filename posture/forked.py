@@ -19,12 +19,38 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 _UNSET = object()
-_HELD = {signal.SIGINT, signal.SIGTERM}
+_DEFERRED = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is left, then arrive as usual (once each).
+
+    A handler that raises (KeyboardInterrupt, the CLI's SIGTERM) while Python runs its at-fork
+    hooks (logging's lock release) is printed as "Exception ignored" with a traceback, and the
+    signal is lost. Blocking the signal in this thread would not do: another thread (pyarrow's
+    pool) may take a process-directed signal. The Python-level handlers always run in the main
+    thread, so they are swapped for a recorder instead (main thread only; elsewhere as is).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    prev = {s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in _DEFERRED}
+    try:
+        yield
+    finally:
+        for s, handler in prev.items():  # (None: a handler not set from Python)
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)
 
 
 class Forked(Generic[T]):
@@ -39,27 +65,21 @@ class Forked(Generic[T]):
         if not hasattr(os, "fork") or sys.platform == "darwin":
             return  # macOS: fork is unsafe with system frameworks loaded; run in-process
         r, w = os.pipe()
-        # Ctrl-C / SIGTERM are held back across the fork: a handler that raises while Python
-        # runs its at-fork hooks (logging's lock release) is printed as "Exception ignored"
-        # with a traceback and the signal is lost. Held, it is delivered right after the fork.
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-        try:
-            pid = os.fork()
-        except OSError:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            os.close(r)
+        with _signals_deferred():
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(r)
+                os.close(w)
+                return
+            if pid == 0:  # child: never returns to the caller's code
+                # The parent decides on Ctrl-C (it kills the child in close()); SIGTERM kills.
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.close(r)
+                self._child(w)
             os.close(w)
-            return
-        if pid == 0:  # child: never returns to the caller's code
-            # The parent decides on Ctrl-C (it kills the child in close()); SIGTERM kills.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            os.close(r)
-            self._child(w)
-        os.close(w)
-        self._pid, self._fd = pid, r  # (tracked before a held signal can raise here)
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            self._pid, self._fd = pid, r  # tracked before a deferred signal is raised
 
     def _child(self, fd: int) -> None:
         code = 0
