@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PHASES",
+    "RECORDINGS",
     "SCRIPTS",
+    "SENSOR_TABLE",
     "Rep",
     "Script",
     "SimConfig",
@@ -36,6 +38,11 @@ __all__ = [
 
 # Every named script, for --script choices and simulate("name").
 SCRIPTS: dict[str, ScriptFn] = {**BASIC_SCRIPTS, **VARIED_SCRIPTS}
+
+# What `spinewatch simulate` writes: every script plus the sensors' table calibration
+# (sensors off the body, so it has no truth angles and no reps).
+SENSOR_TABLE = "sensor-table"
+RECORDINGS: tuple[str, ...] = (*SCRIPTS, SENSOR_TABLE)
 
 
 def simulate(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from spinewatch import argtypes as T
 from spinewatch.fileio import OUTPUT_HELP, add_force_option
 from spinewatch.lazy import LazyChoices
+
+if TYPE_CHECKING:
+    from sim.wearer import SimConfig
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,9 +23,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "script",
-        choices=LazyChoices("sim.wearer:SCRIPTS"),
+        choices=LazyChoices("sim.wearer:RECORDINGS"),
         metavar="SCRIPT",
-        help="movement script: %(choices)s",
+        help="movement script: %(choices)s (sensor-table: both sensors resting on their six "
+        "faces, the recording 'spinewatch calibrate-sensors' takes)",
     )
     p.add_argument("-o", "--output", required=True, help="raw CSV to write")
     p.add_argument("--truth", help="ground-truth CSV to write")
@@ -69,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     from posture.errors import PostureError
     from posture.rawcsv import write_raw_csv
-    from sim.wearer import PHASES, SimConfig, simulate
+    from sim.wearer import PHASES, SENSOR_TABLE, SimConfig, simulate
     from spinewatch.fileio import OutputError, atomic_output, check_output, dumps_json, same_path
 
     if not 50.0 <= args.rate <= 400.0:
@@ -90,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         drop_prob=args.drop,
         clock=args.clock,
     )
+    if args.script == SENSOR_TABLE:
+        return _sensor_table(args, cfg)
     res = simulate(args.script, cfg, duration_s=args.duration)
     comments = [
         f"spinewatch simulate {args.script} seed={args.seed} rate={args.rate:g}Hz",
@@ -135,5 +142,36 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{args.script}: {n['lumbar']} lumbar + {n['thoracic']} thoracic samples -> "
         f"{args.output}" + (f", truth -> {args.truth}" if args.truth else "")
+    )
+    return 0
+
+
+def _sensor_table(args: argparse.Namespace, cfg: SimConfig) -> int:
+    """The table recording of this seed's two sensors (the same accelerometer faults as in
+    every other recording of the seed, plus this power-up's own part)."""
+    from posture.errors import PostureError
+    from posture.rawcsv import write_raw_csv
+    from sim.table import table_recording
+    from spinewatch.fileio import atomic_output
+
+    for flag, given in (
+        ("--truth", args.truth),
+        ("--reps", args.reps),
+        ("--duration", args.duration),
+    ):
+        if given:
+            raise PostureError(
+                f"{flag} does not apply to sensor-table (sensors resting on a table, off the "
+                "body); leave it out"
+            )
+    comments = [
+        f"spinewatch simulate sensor-table seed={args.seed} rate={args.rate:g}Hz",
+        "both sensors resting on each of their six faces; fit with spinewatch calibrate-sensors",
+    ]
+    with atomic_output(args.output, checked=True) as tmp:
+        write_raw_csv(tmp, table_recording(cfg), comments=comments)
+    print(
+        f"table recording written to {args.output}; next: spinewatch calibrate-sensors "
+        f"{args.output} -o sensors.json"
     )
     return 0
