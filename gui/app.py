@@ -98,6 +98,7 @@ class AppOptions:
     thresholds: str | None = None
     profile_out: str = "~/.config/spinewatch/profile.json"
     record_dir: str = "."  # where the record button puts sessions
+    sensors: str | None = None  # the sensors' table calibration, for the wizard
 
 
 async def _wait_closed(widget: QWidget, done: Callable[[], bool]) -> None:
@@ -140,7 +141,7 @@ def run_app(
         prof = profile
         if prof is None:
             src = (calibration_source or source_factory)()
-            wiz = CalibrationWizard(src, opts.profile_out)
+            wiz = CalibrationWizard(src, opts.profile_out, sensors=opts.sensors)
             await src.start()
             wiz.start_polling()
             wiz.show()

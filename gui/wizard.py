@@ -29,9 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from calibration import CalibrationProfile, calibrate
+from calibration.profile import CalibrationError
 from firmware_bridge.api import LinkState, SampleSource
 from gui.calib_feedback import CatCowTracker, MotionMeter
 from gui.source_adapters import SWAP, swap_role
+from posture.acc_correction import AccCorrection
 from posture.errors import SpinewatchError
 from posture.records import ROLES, ImuBlock
 
@@ -87,6 +89,8 @@ class CalibrationWizard(QDialog):
         cycles: cat-cow cycles required.
         rest_s: stillness after the cycles that ends the recording, s.
         poll_ms: how often the source is read.
+        sensors: the sensors' table calibration (``spinewatch calibrate-sensors``), looked up
+            by each sensor's id, else by role name; the profile then carries the correction.
 
     Signals:
         profile_ready(CalibrationProfile): emitted when the profile was saved and accepted.
@@ -103,6 +107,7 @@ class CalibrationWizard(QDialog):
         cycles: int = 3,
         rest_s: float = 1.0,
         poll_ms: int = 20,
+        sensors: str | Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -112,6 +117,7 @@ class CalibrationWizard(QDialog):
         self.cycles = cycles
         self.rest_s = rest_s
         self.swapped = False
+        self.sensors = None if sensors is None else Path(sensors)
         self.profile: CalibrationProfile | None = None
         self.error = ""
         self.meter = MotionMeter()
@@ -325,7 +331,7 @@ class CalibrationWizard(QDialog):
             if st is not None:
                 ids[role] = st.address or st.name
         try:
-            self.profile = calibrate(raw, sensor_ids=ids)
+            self.profile = calibrate(raw, sensor_ids=ids, acc_correction=self._corrections(ids))
             self.error = ""
         except SpinewatchError as exc:
             self.profile = None
@@ -339,6 +345,22 @@ class CalibrationWizard(QDialog):
                 )
         self._show_result()
         self.go("result")
+
+    def _corrections(self, ids: dict[str, str]) -> dict[str, AccCorrection] | None:
+        """The table calibration of these sensors: by sensor id, else by role (a file made
+        with the default ids); the error names what is missing."""
+        if self.sensors is None:
+            return None
+        from calibration.sensor_table import corrections_for
+
+        try:
+            return corrections_for(self.sensors, ids)
+        except CalibrationError:
+            try:
+                return corrections_for(self.sensors, {r: r for r in ROLES})
+            except CalibrationError:
+                pass
+            raise
 
     def _show_result(self) -> None:
         p = self.profile

@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="where the wizard saves the new profile (default %(default)s)",
     )
     p.add_argument(
+        "--sensors",
+        metavar="SENSORS.json",
+        help="the wizard calibrates with these accelerometer corrections ('spinewatch "
+        "calibrate-sensors'; looked up by sensor id, else by role)",
+    )
+    p.add_argument(
         "--seconds",
         type=T.positive_seconds,
         default=None,
@@ -85,6 +91,15 @@ def run(args: argparse.Namespace) -> int:
     cfg = SimConfig(seed=args.seed)
     seconds = args.seconds if args.seconds is not None else (60.0 if args.screenshot else None)
     profile = CalibrationProfile.load(args.profile) if args.profile else None
+    if args.sensors:
+        if profile is not None or args.replay:
+            raise GuiError(
+                "--sensors is for the calibration wizard; a profile already carries its "
+                "sensors' correction (leave out --sensors, or --profile to calibrate anew)"
+            )
+        from calibration.sensor_table import load_sensor_calibration
+
+        load_sensor_calibration(args.sensors)  # a bad file: one line now, not in the wizard
     thresholds = None
     calibration: Callable[[], SampleSource] | None = None
 
@@ -153,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         load_mode=args.load,
         thresholds=args.thresholds,
         profile_out=args.save_profile,
+        sensors=args.sensors,
     )
     return run_app(
         source,

@@ -96,3 +96,33 @@ def test_moving_sensor_shows_and_swap_exchanges_roles(qtbot, tmp_path) -> None:
         wiz.poll()
     assert bars["lumbar"].value() > 90 and bars["thoracic"].value() < 5
     assert "AA:1" in wiz.role_labels["thoracic"].text()
+
+
+def _walk_to_result(qtbot, tmp_path, sensors) -> CalibrationWizard:
+    clock = FakeClock()
+    src = SimulatedSource("calibration", None, SimConfig(seed=3, rate_hz=100.0), clock=clock)
+    wiz = CalibrationWizard(src, tmp_path / "p.json", sensors=sensors)
+    qtbot.addWidget(wiz)
+    start(src)
+    assert step_until(wiz, clock, wiz.pair_next.isEnabled, 0.5)
+    wiz.pair_next.click()
+    assert step_until(wiz, clock, lambda: wiz.step == "result", 40.0)
+    return wiz
+
+
+def test_wizard_calibrates_with_the_sensors_table_calibration(qtbot, tmp_path) -> None:
+    from calibration.sensor_table import fit_table, save_sensor_calibration
+    from sim.table import table_recording
+
+    table = fit_table(table_recording(SimConfig(seed=3, rate_hz=100.0)))
+    good, other = tmp_path / "sensors.json", tmp_path / "other.json"
+    save_sensor_calibration(good, table)  # ids "thoracic", "lumbar": found by role
+    save_sensor_calibration(other, {"AA:BB": table["lumbar"]})
+    wiz = _walk_to_result(qtbot, tmp_path, good)
+    assert wiz.profile is not None, wiz.error
+    corr = wiz.profile.acc_correction
+    assert corr is not None and set(corr) == {"thoracic", "lumbar"}
+    assert np.allclose(corr["lumbar"].bias, table["lumbar"].bias)
+    wiz = _walk_to_result(qtbot, tmp_path, other)
+    assert wiz.profile is None and not wiz.save_button.isEnabled()
+    assert "no calibration for sensor" in wiz.error and "AA:BB" in wiz.error

@@ -30,3 +30,15 @@ def test_sensor_table_refuses_options_of_worn_recordings(tmp_path, capsys):
         assert main(["simulate", "sensor-table", "-o", str(out), *extra]) == 2
         assert "does not apply to sensor-table" in capsys.readouterr().err
         assert not out.exists() and not (tmp_path / "x.csv").exists()
+
+
+def test_gui_sensors_option_is_for_the_wizard_only(tmp_path, capsys, sim_profile, monkeypatch):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    prof, sensors = tmp_path / "p.json", tmp_path / "s.json"
+    sim_profile(3).save(prof)
+    sensors.write_text("{not json")
+    assert main(["gui", "--simulate", "--profile", str(prof), "--sensors", str(sensors)]) == 2
+    assert "--sensors is for the calibration wizard" in capsys.readouterr().err
+    assert main(["gui", "--simulate", "--sensors", str(sensors)]) == 2
+    err = capsys.readouterr().err
+    assert "s.json" in err and "Traceback" not in err
