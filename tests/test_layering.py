@@ -38,6 +38,7 @@ SIM_ALLOWED = {
     ("spinewatch/commands/record.py", "run"),  # record --simulate
     ("spinewatch/commands/scan.py", "run.go"),  # scan --simulate
     ("spinewatch/commands/simulate.py", "run"),  # simulate
+    ("spinewatch/commands/simulate.py", "_sensor_table"),  # simulate sensor-table
     ("spinewatch/demo.py", "_run_demo"),
     ("spinewatch/demo.py", "run_live_demo"),
     ("spinewatch/demo.py", "run_gui_demo"),

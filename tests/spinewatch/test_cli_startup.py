@@ -113,7 +113,7 @@ def test_analyze_imports_no_scipy(
 
 def test_lazy_choices_are_the_real_ones() -> None:
     from firmware_bridge.adapters import ADAPTERS
-    from sim.wearer import SCRIPTS
+    from sim.wearer import RECORDINGS
     from spinewatch.cli import build_parser
     from spinewatch.sessions.exports import FORMATS
 
@@ -125,7 +125,7 @@ def test_lazy_choices_are_the_real_ones() -> None:
         act = next(a for a in sub[command]._actions if a.dest == dest)
         return sorted(act.choices or ())
 
-    assert choices("simulate", "script") == sorted(SCRIPTS)
+    assert choices("simulate", "script") == sorted(RECORDINGS)
     assert choices("export", "format") == sorted(FORMATS)
     assert choices("pair", "profile") == sorted(ADAPTERS)
     args = parser.parse_args(["export", "s", "--format", "parquet", "-o", "x"])
