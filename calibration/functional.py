@@ -19,13 +19,14 @@ Every way a recording can be unusable raises :class:`CalibrationError` with what
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from calibration.field_acc import FieldSettings
 from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationProfile
 from posture import angles as A
 from posture import quat as Q
@@ -54,6 +55,9 @@ class CalibrationSettings:
         min_lean_deg: smallest mean forward lean during cat-cow that fixes front/back, deg.
         expected_up: per role, the sensor axis that should point up when strapped as the
             sensor's instructions say (``None``: any mounting accepted).
+        field_acc: settings of the in-field accelerometer calibration whose data the profile
+            keeps when no table calibration is given (:mod:`calibration.field_session`;
+            ``None``: no field data, batch analysis uses the accelerometers as read).
     """
 
     min_standing_s: float = 3.0
@@ -64,6 +68,7 @@ class CalibrationSettings:
     min_prominence_deg: float = 8.0
     min_lean_deg: float = 8.0
     expected_up: Mapping[str, tuple[float, float, float]] | None = None
+    field_acc: FieldSettings | None = FieldSettings()
 
 
 def _moving_mean(x: F64, n: int) -> F64:
@@ -161,14 +166,41 @@ def calibrate(
         sensor_ids: role → sensor id to record in the profile.
         acc_correction: role → the sensor's accelerometer correction from its table
             calibration (:mod:`calibration.sensor_table`): applied to ``raw`` before anything
-            else and kept in the profile, so analysis and live apply it too.
+            else and kept in the profile, so analysis and live apply it too. Without it, the
+            profile keeps this recording's rest poses and sensitivities (``field_acc``), from
+            which batch analysis fits an in-field correction together with the session's
+            rest poses (:func:`calibration.field_session.profile_for_session`).
 
     Raises:
         CalibrationError: the recording cannot be used; the message says why and what to do.
     """
     s = settings or CalibrationSettings()
-    duration = _check_recording(raw)
     corr = {r: c for r, c in (acc_correction or {}).items() if r in ROLES}
+    profile = _calibrate(raw, s, sensor_ids, corr)
+    if corr or s.field_acc is None:
+        return profile
+    from calibration.field_session import field_data
+
+    try:
+        fd = field_data(
+            {r: raw[r] for r in ROLES},
+            profile,
+            lambda c: _calibrate(raw, s, sensor_ids, c),
+            s.field_acc,
+        )
+    except CalibrationError:  # a borderline recording: the profile is fine without field data
+        return profile
+    return replace(profile, field_acc=fd)
+
+
+def _calibrate(
+    raw: Mapping[str, ImuBlock],
+    s: CalibrationSettings,
+    sensor_ids: Mapping[str, str] | None,
+    corr: dict[str, AccCorrection],
+) -> CalibrationProfile:
+    """:func:`calibrate` with the accelerometer corrections ``corr`` (role → correction)."""
+    duration = _check_recording(raw)
     raw = {r: b for r, b in correct_raw(raw, corr).items() if isinstance(b, ImuBlock)}
     lum, tho = raw[LUMBAR], raw[THORACIC]
     rates = {r: raw[r].nominal_rate() for r in ROLES}

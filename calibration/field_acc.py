@@ -1,0 +1,175 @@
+"""In-field accelerometer calibration from the rest poses of the calibration recording.
+
+Without a table calibration (:mod:`calibration.sensor_table`) each accelerometer keeps a few
+10 mg of bias and about 1 % scale error per axis, which tilts each sensor by a different amount
+in every pose: a few tenths of a degree of flexion error. The wearer's calibration recording
+(standing, the trunk leaned forward, the cat-cow extremes) already holds several rest poses at
+different orientations, and at rest ``|(a_raw − bias) / scale| = g``. A regularised least
+squares fit (MAP with Gaussian priors: bias σ 0.05 m/s², scale σ 1 %) of the 6 unknowns over
+those rest poses recovers what the poses can see: the bias and scale components along the
+directions gravity took in the sensor frame — for back sensors the sagittal plane, which is
+what tilts flexion. Directions gravity never took stay at the prior (0).
+
+The fit is refused (no correction, the reason kept in the profile's ``info``) when the rest
+poses are too few or span too small an angle, when the raw readings already agree with gravity
+within the noise floor (a sensor without errors is left alone), or when the fit does not
+clearly reduce the misfit. A table calibration, when given, wins (:func:`calibration.calibrate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posture.acc_correction import AccCorrection
+from posture.constants import G
+from posture.errors import PostureError
+from posture.records import ImuBlock
+
+F64 = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class FieldSettings:
+    """Thresholds and priors of the in-field accelerometer calibration.
+
+    Attributes:
+        window_s: moving window for the rest test, s.
+        still_gyr: mean angular rate below which the sensor rests, rad/s.
+        still_acc_std: spread of the acceleration below which it rests, m/s².
+        min_rest_s: shortest run of resting windows that counts as a pose, s.
+        bias_sigma: prior σ of the bias per axis, m/s².
+        scale_sigma: prior σ of the scale error per axis (fraction).
+        pose_sigma: misfit of one rest pose's mean (noise + residual motion), m/s².
+        min_poses: rest poses required.
+        min_spread_deg: the gravity directions must span at least this angle, deg.
+        misfit_floor: RMS ``|a| − g`` below which the sensor is left as read, m/s².
+        max_misfit_ratio: the fit must bring the RMS misfit below this share of the raw one.
+    """
+
+    window_s: float = 0.5
+    still_gyr: float = 0.1
+    still_acc_std: float = 0.1
+    min_rest_s: float = 0.2
+    bias_sigma: float = 0.05
+    scale_sigma: float = 0.01
+    pose_sigma: float = 0.005
+    min_poses: int = 3
+    min_spread_deg: float = 20.0
+    misfit_floor: float = 0.01
+    max_misfit_ratio: float = 0.5
+
+
+@dataclass(frozen=True)
+class FieldFit:
+    """Outcome for one sensor: the correction (``None`` when refused) and JSON-safe facts
+    (``applied``, ``reason`` when refused, poses, spread, misfit before/after, posterior σ)."""
+
+    correction: AccCorrection | None
+    info: dict[str, Any]
+
+
+def _moving(x: F64, n: int) -> F64:
+    """Centred moving mean over ``n`` samples of ``(N,)`` or ``(N, k)``, edges held."""
+    k = np.ones(n) / n
+    pad = (n // 2, n - 1 - n // 2)
+    if x.ndim == 1:
+        return np.convolve(np.pad(x, pad, mode="edge"), k, mode="valid")
+    return np.column_stack([_moving(x[:, i], n) for i in range(x.shape[1])])
+
+
+def rest_poses(block: ImuBlock, s: FieldSettings | None = None) -> F64:
+    """Mean raw accelerometer reading of each rest pose, m/s², ``(P, 3)``.
+
+    A pose is a run of at least ``min_rest_s`` of window centres where the mean angular rate
+    and the spread of the acceleration over ``window_s`` stay small.
+    """
+    s = s or FieldSettings()
+    if len(block) < 3:
+        return np.zeros((0, 3))
+    rate = block.nominal_rate()
+    n = max(3, int(round(s.window_s * rate)))
+    gyr = _moving(np.linalg.norm(block.gyr, axis=1), n)
+    mean = _moving(block.acc, n)
+    spread = np.sqrt(np.maximum(_moving(block.acc**2, n) - mean**2, 0.0).sum(axis=1))
+    still = (gyr < s.still_gyr) & (spread < s.still_acc_std)
+    d = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
+    poses = [
+        block.acc[a:b].mean(axis=0)
+        for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True)
+        if block.t[b - 1] - block.t[a] >= s.min_rest_s
+    ]
+    return np.array(poses).reshape(-1, 3)
+
+
+def _spread_deg(poses: F64) -> float:
+    """Largest angle between two gravity directions of the poses, deg."""
+    u = poses / np.linalg.norm(poses, axis=1, keepdims=True)
+    return float(np.degrees(np.arccos(np.clip((u @ u.T).min(), -1.0, 1.0))))
+
+
+def _misfit(poses: F64, bias: F64, scale: F64) -> float:
+    """RMS of ``|(a − bias) / scale| − g`` over the poses, m/s²."""
+    return float(np.sqrt(np.mean((np.linalg.norm((poses - bias) / scale, axis=1) - G) ** 2)))
+
+
+def fit_rest_poses(poses: F64, s: FieldSettings | None = None) -> FieldFit:
+    """Bias (m/s²) and scale per axis from rest poses ``(P, 3)`` (m/s², raw): MAP fit with
+    Gaussian priors, or no correction with the reason (see the module docstring)."""
+    s = s or FieldSettings()
+    poses = np.asarray(poses, dtype=np.float64).reshape(-1, 3)
+    p = poses.shape[0]
+    info: dict[str, Any] = {"poses": int(p)}
+    if p < s.min_poses:
+        return _refused(info, f"only {p} rest poses found ({s.min_poses} needed)")
+    spread = _spread_deg(poses)
+    before = _misfit(poses, np.zeros(3), np.ones(3))
+    info.update(spread_deg=round(spread, 1), misfit_raw_m_s2=round(before, 4))
+    if spread < s.min_spread_deg:
+        return _refused(
+            info, f"the rest poses span only {spread:.0f}° (at least {s.min_spread_deg:.0f}°)"
+        )
+    if before < s.misfit_floor:
+        return _refused(info, f"the raw readings already agree with gravity ({before:.4f} m/s²)")
+    from scipy.optimize import least_squares  # heavy: only when calibrating
+
+    prior = np.r_[[s.bias_sigma] * 3, [s.scale_sigma] * 3]
+
+    def resid(x: F64) -> F64:
+        fit = np.linalg.norm((poses - x[:3]) / (1.0 + x[3:]), axis=1) - G
+        return np.r_[fit / s.pose_sigma, x / prior]
+
+    sol = least_squares(resid, np.zeros(6), x_scale=prior)
+    bias, scale = sol.x[:3], 1.0 + sol.x[3:]
+    after = _misfit(poses, bias, scale)
+    # Posterior σ over prior σ per unknown: 1 = the poses told nothing about it.
+    try:
+        post = np.sqrt(np.diag(np.linalg.inv(sol.jac.T @ sol.jac))) / prior
+    except np.linalg.LinAlgError:
+        return _refused(info, "the fit is singular")
+    info.update(
+        misfit_fit_m_s2=round(after, 4),
+        posterior_over_prior=[round(float(v), 3) for v in post],
+    )
+    if not sol.success or after > s.max_misfit_ratio * before:
+        return _refused(info, f"the fit does not explain the misfit ({before:.4f} → {after:.4f})")
+    try:
+        corr = AccCorrection(bias, scale, {**info, "applied": True}, source="field")
+    except PostureError as exc:
+        return _refused(info, str(exc))
+    return FieldFit(corr, corr.info)
+
+
+def _refused(info: dict[str, Any], reason: str) -> FieldFit:
+    return FieldFit(None, {**info, "applied": False, "reason": reason})
+
+
+def field_calibration(
+    raw: Mapping[str, ImuBlock], settings: FieldSettings | None = None
+) -> dict[str, FieldFit]:
+    """Role → in-field fit of each sensor of a calibration recording (raw, uncorrected)."""
+    return {r: fit_rest_poses(rest_poses(b, settings), settings) for r, b in raw.items()}
