@@ -176,7 +176,10 @@ def calibrate(
     """
     s = settings or CalibrationSettings()
     corr = {r: c for r, c in (acc_correction or {}).items() if r in ROLES}
-    profile = _calibrate(raw, s, sensor_ids, corr)
+    # The 12 re-calibrations of the field data each change one sensor's accelerometer: the
+    # clock fit (gyro only) and the other sensor's mounting and fusion are reused.
+    cache: dict[Any, Any] = {}
+    profile = _calibrate(raw, s, sensor_ids, corr, cache)
     if corr or s.field_acc is None:
         return profile
     from calibration.field_session import field_data
@@ -185,7 +188,7 @@ def calibrate(
         fd = field_data(
             {r: raw[r] for r in ROLES},
             profile,
-            lambda c: _calibrate(raw, s, sensor_ids, c),
+            lambda c: _calibrate(raw, s, sensor_ids, c, cache),
             s.field_acc,
         )
     except CalibrationError:  # a borderline recording: the profile is fine without field data
@@ -198,18 +201,35 @@ def _calibrate(
     s: CalibrationSettings,
     sensor_ids: Mapping[str, str] | None,
     corr: dict[str, AccCorrection],
+    cache: dict[Any, Any] | None = None,
 ) -> CalibrationProfile:
-    """:func:`calibrate` with the accelerometer corrections ``corr`` (role → correction)."""
+    """:func:`calibrate` with the accelerometer corrections ``corr`` (role → correction).
+
+    ``cache`` (filled by a call without corrections, then read): the clock map and each
+    uncorrected sensor's mounting, reused by calls that correct the other sensor only."""
     duration = _check_recording(raw)
     raw = {r: b for r, b in correct_raw(raw, corr).items() if isinstance(b, ImuBlock)}
     lum, tho = raw[LUMBAR], raw[THORACIC]
     rates = {r: raw[r].nominal_rate() for r in ROLES}
-    clock = choose_clock(lum, tho, "auto")
+    clock = cache["clock"] if cache and "clock" in cache else choose_clock(lum, tho, "auto")
     tho_l = ImuBlock(THORACIC, clock.to_lumbar(tho.t), tho.acc, tho.gyr, tho.mag)
     aligned = {LUMBAR: lum, THORACIC: tho_l}
     standing = _find_standing(aligned, rates, s)
     quality: dict[str, float] = {}
-    mounts = {r: _mounting(r, aligned[r], standing, rates[r], s, quality) for r in ROLES}
+    mounts = {}
+    for r in ROLES:
+        key = (r, standing)
+        if cache is not None and r not in corr and key in cache:
+            mounts[r], q = cache[key]
+            quality.update(q)
+        else:
+            q = {}
+            mounts[r] = _mounting(r, aligned[r], standing, rates[r], s, q)
+            quality.update(q)
+            if cache is not None and not corr:
+                cache[key] = (mounts[r], q)
+    if cache is not None and not corr:
+        cache["clock"] = clock
     _check_leans({r: m.lean_deg for r, m in mounts.items()}, s, quality)
     t_l, flex, q_stand = _flexion_trace(aligned, mounts, standing, rates)
     cc = _cat_cow(flex[t_l > standing[1]], rates[LUMBAR], s, quality)

@@ -109,8 +109,11 @@ def faulty():
 
 
 def test_profile_keeps_field_data_and_round_trips(faulty, tmp_path: Path) -> None:
-    _, _, prof, _ = faulty
+    _, cal, prof, _ = faulty
     assert prof.acc_correction is None  # live uses the accelerometers as read
+    plain = calibrate(cal.raw, CalibrationSettings(field_acc=None))  # the profile as before
+    assert plain.field_acc is None
+    assert replace(prof, field_acc=None, created=plain.created) == plain
     assert isinstance(prof.field_acc, FieldData) and prof.field_acc.sensitivity.shape == (10, 12)
     p = tmp_path / "p.json"
     prof.save(p)
