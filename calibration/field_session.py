@@ -168,3 +168,21 @@ def _moved(
         acc_correction=corr,
         info={**p.info, "acc_field_calibration": info},
     )
+
+
+def describe(profile: CalibrationProfile) -> str | None:
+    """One line for people: what the in-field accelerometer calibration did per sensor in a
+    batch profile (``None`` when it did not run)."""
+    info = profile.info.get("acc_field_calibration")
+    if not isinstance(info, dict):
+        return None
+    parts = []
+    for role, i in info.items():
+        if i.get("applied"):
+            parts.append(
+                f"{role} corrected (|a| − g misfit {i['misfit_raw_m_s2']:.3f} → "
+                f"{i['misfit_fit_m_s2']:.3f} m/s² over {i['poses']} rest poses)"
+            )
+        else:
+            parts.append(f"{role} as read ({i.get('reason', 'not fitted')})")
+    return "accelerometers, in-field calibration: " + "; ".join(parts)

@@ -121,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
         + ("" if profile else " (uncalibrated: pass --profile for angles from your neutral)")
         + f" -> {args.output}"
     )
+    if profile is not None:
+        from calibration.field_session import describe
+
+        if (line := describe(profile)) is not None:
+            print(line)
     if events is not None:
         if "load_warning" in events:
             import sys
