@@ -2,13 +2,14 @@
 
 Without a table calibration (:mod:`calibration.sensor_table`) each accelerometer keeps a few
 10 mg of bias and about 1 % scale error per axis, which tilts each sensor by a different amount
-in every pose: a few tenths of a degree of flexion error. The wearer's calibration recording
-(standing, the trunk leaned forward, the cat-cow extremes) already holds several rest poses at
-different orientations, and at rest ``|(a_raw − bias) / scale| = g``. A regularised least
-squares fit (MAP with Gaussian priors: bias σ 0.05 m/s², scale σ 1 %) of the 6 unknowns over
-those rest poses recovers what the poses can see: the bias and scale components along the
-directions gravity took in the sensor frame — for back sensors the sagittal plane, which is
-what tilts flexion. Directions gravity never took stay at the prior (0).
+in every pose: a few tenths of a degree of flexion error. The wearer's recordings hold rest
+poses at different orientations (standing, leaning forward, cat-cow extremes, sitting,
+quadruped, bent-over pauses), and at rest ``|(a_raw − bias) / scale| = g``. A regularised
+least squares fit (MAP with Gaussian priors: bias σ 0.05 m/s², scale σ 1 %; Gauss-Newton with
+numpy's least squares) of the 6 unknowns over those rest poses recovers what the poses can
+see: the bias and scale components along the directions gravity took in the sensor frame
+(for back sensors mostly the sagittal plane, which is what tilts flexion). Directions gravity
+never took stay at the prior (0). Which recordings' poses to use: :mod:`field_session`.
 
 The fit is refused (no correction, the reason kept in the profile's ``info``) when the rest
 poses are too few or span too small an angle, when the raw readings already agree with gravity
@@ -135,33 +136,47 @@ def fit_rest_poses(poses: F64, s: FieldSettings | None = None) -> FieldFit:
         )
     if before < s.misfit_floor:
         return _refused(info, f"the raw readings already agree with gravity ({before:.4f} m/s²)")
-    from scipy.optimize import least_squares  # heavy: only when calibrating
-
     prior = np.r_[[s.bias_sigma] * 3, [s.scale_sigma] * 3]
-
-    def resid(x: F64) -> F64:
-        fit = np.linalg.norm((poses - x[:3]) / (1.0 + x[3:]), axis=1) - G
-        return np.r_[fit / s.pose_sigma, x / prior]
-
-    sol = least_squares(resid, np.zeros(6), x_scale=prior)
-    bias, scale = sol.x[:3], 1.0 + sol.x[3:]
+    x, jac, ok = _gauss_newton(poses, prior, s.pose_sigma)
+    bias, scale = x[:3], 1.0 + x[3:]
     after = _misfit(poses, bias, scale)
-    # Posterior σ over prior σ per unknown: 1 = the poses told nothing about it.
-    try:
-        post = np.sqrt(np.diag(np.linalg.inv(sol.jac.T @ sol.jac))) / prior
-    except np.linalg.LinAlgError:
-        return _refused(info, "the fit is singular")
+    # Posterior σ over prior σ per unknown: 1 = the poses told nothing about it (the prior
+    # rows keep JᵀJ invertible).
+    post = np.sqrt(np.diag(np.linalg.inv(jac.T @ jac))) / prior
     info.update(
         misfit_fit_m_s2=round(after, 4),
         posterior_over_prior=[round(float(v), 3) for v in post],
     )
-    if not sol.success or after > s.max_misfit_ratio * before:
+    if not ok or after > s.max_misfit_ratio * before:
         return _refused(info, f"the fit does not explain the misfit ({before:.4f} → {after:.4f})")
     try:
         corr = AccCorrection(bias, scale, {**info, "applied": True}, source="field")
     except PostureError as exc:
         return _refused(info, str(exc))
     return FieldFit(corr, corr.info)
+
+
+def _gauss_newton(
+    poses: F64, prior: F64, pose_sigma: float, iterations: int = 20
+) -> tuple[F64, F64, bool]:
+    """MAP estimate of ``x = [bias (3), scale − 1 (3)]``: Gauss-Newton on the residuals
+    ``(|(a − bias) / scale| − g) / pose_sigma`` and ``x / prior`` (numpy's least squares per
+    step; the problem is nearly linear, so a few steps converge; batch ``analyze`` imports no
+    scipy). Returns x, the whitened Jacobian at x and whether it converged."""
+    x = np.zeros(6)
+    for _ in range(iterations):
+        c = (poses - x[:3]) / (1.0 + x[3:])
+        n = np.linalg.norm(c, axis=1)
+        u = c / n[:, None]
+        # d|c|/d bias_i = −u_i / scale_i; d|c|/d s_i = −u_i c_i / scale_i.
+        j_fit = np.hstack((-u / (1.0 + x[3:]), -u * c / (1.0 + x[3:]))) / pose_sigma
+        jac = np.vstack((j_fit, np.diag(1.0 / prior)))
+        r = np.r_[(n - G) / pose_sigma, x / prior]
+        step = np.linalg.lstsq(jac, -r, rcond=None)[0]
+        x = x + step
+        if np.all(np.abs(step) < 1e-6 * prior):
+            return x, jac, bool(np.all(np.isfinite(x)))
+    return x, jac, False
 
 
 def _refused(info: dict[str, Any], reason: str) -> FieldFit:

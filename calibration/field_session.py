@@ -82,15 +82,25 @@ class FieldData:
         }
 
 
+def _rotvec(q: F64) -> F64:
+    """Rotation vector (rad, ``(3,)``) of a unit quaternion ``(4,)`` (numpy only: batch
+    ``analyze`` imports no scipy)."""
+    q = q if q[0] >= 0 else -q
+    s = float(np.linalg.norm(q[1:]))
+    return 2.0 * np.arctan2(s, q[0]) * q[1:] / s if s > 0 else np.zeros(3)
+
+
+def _from_rotvec(v: F64) -> F64:
+    a = float(np.linalg.norm(v))
+    return Q.from_axis_angle(v, a) if a > 0 else np.array([1.0, 0.0, 0.0, 0.0])
+
+
 def _outputs(p: CalibrationProfile, base: CalibrationProfile) -> F64:
     """The profile's outputs as changes from ``base`` (rotation vectors, rad; deg)."""
-    from scipy.spatial.transform import Rotation
-
     out = []
     for name in OUTPUTS[:3]:
         q0, q1 = np.asarray(getattr(base, name)), np.asarray(getattr(p, name))
-        d = Q.multiply(Q.conj(q0), q1)
-        out.append(Rotation.from_quat(d, scalar_first=True).as_rotvec())
+        out.append(_rotvec(Q.normalize(Q.multiply(Q.conj(q0), q1))))
     out.append([p.standing_flexion_deg - base.standing_flexion_deg])
     return np.concatenate(out)
 
@@ -152,10 +162,9 @@ def _moved(
     p: CalibrationProfile, d: F64, corr: dict[str, AccCorrection], info: dict[str, Any]
 ) -> CalibrationProfile:
     """``p`` with its outputs moved by ``d`` (see :func:`_outputs`) and ``corr`` attached."""
-    from scipy.spatial.transform import Rotation
 
     def moved(name: str, k: int) -> tuple[float, float, float, float]:
-        r = Rotation.from_rotvec(d[3 * k : 3 * k + 3]).as_quat(scalar_first=True)
+        r = _from_rotvec(d[3 * k : 3 * k + 3])
         q = Q.normalize(Q.multiply(np.asarray(getattr(p, name)), r))
         return float(q[0]), float(q[1]), float(q[2]), float(q[3])
 
