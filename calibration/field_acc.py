@@ -74,37 +74,47 @@ class FieldFit:
     info: dict[str, Any]
 
 
-def _moving(x: F64, n: int) -> F64:
-    """Centred moving mean over ``n`` samples of ``(N,)`` or ``(N, k)``, edges held."""
-    k = np.ones(n) / n
-    pad = (n // 2, n - 1 - n // 2)
-    if x.ndim == 1:
-        return np.convolve(np.pad(x, pad, mode="edge"), k, mode="valid")
-    return np.column_stack([_moving(x[:, i], n) for i in range(x.shape[1])])
+_BIN_S = 0.1  # rest detection works on 0.1-s bin sums: one pass over a whole session
 
 
 def rest_poses(block: ImuBlock, s: FieldSettings | None = None) -> F64:
     """Mean raw accelerometer reading of each rest pose, m/s², ``(P, 3)``.
 
     A pose is a run of at least ``min_rest_s`` of window centres where the mean angular rate
-    and the spread of the acceleration over ``window_s`` stay small.
+    and the spread of the acceleration over ``window_s`` stay small. The samples are summed
+    in 0.1-s bins first (windows and runs in whole bins), so a 10-min 200-Hz session costs
+    a few ms.
     """
     s = s or FieldSettings()
-    if len(block) < 3:
+    n = len(block)
+    if n < 3 or block.t[-1] <= block.t[0]:
         return np.zeros((0, 3))
-    rate = block.nominal_rate()
-    n = max(3, int(round(s.window_s * rate)))
-    gyr = _moving(np.linalg.norm(block.gyr, axis=1), n)
-    mean = _moving(block.acc, n)
-    spread = np.sqrt(np.maximum(_moving(block.acc**2, n) - mean**2, 0.0).sum(axis=1))
-    still = (gyr < s.still_gyr) & (spread < s.still_acc_std)
+    rate = (n - 1) / float(block.t[-1] - block.t[0])  # for bin sizes only
+    k = max(1, int(round(_BIN_S * rate)))
+    nb = n // k
+    w = max(1, int(round(s.window_s / (k / rate))))  # bins per window
+    if nb < w:
+        return np.zeros((0, 3))
+    acc = block.acc[: nb * k]
+    sums = np.column_stack(
+        (
+            np.linalg.norm(block.gyr[: nb * k], axis=1).reshape(nb, k).sum(axis=1),
+            acc.reshape(nb, k, 3).sum(axis=1),
+            (acc * acc).reshape(nb, k, 3).sum(axis=1),
+        )
+    )
+    c = np.concatenate((np.zeros((1, 7)), np.cumsum(sums, axis=0)))
+    m = (c[w:] - c[:-w]) / (w * k)  # window means, window j = bins j .. j + w − 1
+    spread = np.sqrt(np.maximum(m[:, 4:] - m[:, 1:4] ** 2, 0.0).sum(axis=1))
+    still = (m[:, 0] < s.still_gyr) & (spread < s.still_acc_std)
     d = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
-    poses = [
-        block.acc[a:b].mean(axis=0)
-        for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True)
-        if block.t[b - 1] - block.t[a] >= s.min_rest_s
-    ]
-    return np.array(poses).reshape(-1, 3)
+    lo, hi = np.flatnonzero(d == 1), np.flatnonzero(d == -1)  # windows [lo, hi)
+    # The pose: the bins at the centres of the run's still windows (not their edges, which
+    # may reach into the movement before and after).
+    b0, b1 = lo + w // 2, hi + w // 2
+    keep = (hi - lo) * k / rate >= s.min_rest_s
+    b0, b1 = b0[keep], b1[keep]
+    return ((c[b1, 1:4] - c[b0, 1:4]) / ((b1 - b0) * k)[:, None]).reshape(-1, 3)
 
 
 def _spread_deg(poses: F64) -> float:
