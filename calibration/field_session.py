@@ -101,7 +101,7 @@ def _outputs(p: CalibrationProfile, base: CalibrationProfile) -> F64:
     for name in OUTPUTS[:3]:
         q0, q1 = np.asarray(getattr(base, name)), np.asarray(getattr(p, name))
         out.append(_rotvec(Q.normalize(Q.multiply(Q.conj(q0), q1))))
-    out.append([p.standing_flexion_deg - base.standing_flexion_deg])
+    out.append(np.array([p.standing_flexion_deg - base.standing_flexion_deg]))
     return np.concatenate(out)
 
 
