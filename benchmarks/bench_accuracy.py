@@ -10,6 +10,11 @@ Each run: simulated calibration → ``calibrate`` → a simulated 10-min ``varie
 quiet standing) with realistic faults → batch (:func:`posture.batch.analyze_offline`, what
 ``analyze`` saves) and live (:func:`posture.engine.analyze`, what live showed) → errors
 against the simulator's truth. Seeds 0–1 were used for tuning, 2–6 are reported apart.
+
+``--sensor-cal none`` (docs/benchmarks/accuracy-no-sensor-cal.md): no table calibration of the
+accelerometers; batch then uses the in-field calibration as ``analyze`` does
+(:func:`calibration.field_session.profile_for_session`) and the fragment also compares the
+fitted bias and scale with the simulator's true ones.
 """
 
 from __future__ import annotations
