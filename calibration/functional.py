@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from calibration.catcow import CatCow, cat_cow, moving_mean
 from calibration.field_acc import FieldSettings
 from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationProfile
 from posture import angles as A
@@ -71,15 +72,6 @@ class CalibrationSettings:
     field_acc: FieldSettings | None = FieldSettings()
 
 
-def _moving_mean(x: F64, n: int) -> F64:
-    if n <= 1:
-        return x
-    k = np.ones(n) / n
-    pad = n // 2
-    xp = np.pad(x, (pad, n - 1 - pad), mode="edge")
-    return np.convolve(xp, k, mode="valid")
-
-
 def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     """Start/stop (exclusive) index pairs of True runs."""
     d = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
@@ -88,8 +80,8 @@ def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
 
 def _still(block: ImuBlock, rate: float, s: CalibrationSettings) -> NDArray[np.bool_]:
     n = max(1, int(0.5 * rate))
-    gyr = _moving_mean(np.linalg.norm(block.gyr, axis=1), n)
-    acc = _moving_mean(np.abs(np.linalg.norm(block.acc, axis=1) - G), n)
+    gyr = moving_mean(np.linalg.norm(block.gyr, axis=1), n)
+    acc = moving_mean(np.abs(np.linalg.norm(block.acc, axis=1) - G), n)
     return (gyr < s.still_gyr) & (acc < s.still_acc)
 
 
@@ -232,7 +224,7 @@ def _calibrate(
         cache["clock"] = clock
     _check_leans({r: m.lean_deg for r, m in mounts.items()}, s, quality)
     t_l, flex, q_stand = _flexion_trace(aligned, mounts, standing, rates)
-    cc = _cat_cow(flex[t_l > standing[1]], rates[LUMBAR], s, quality)
+    cc = cat_cow(flex[t_l > standing[1]], rates[LUMBAR], s, quality)
     # Neutral: standing pose rotated by the midpoint flexion (flexion = −Z rotation).
     q_neutral = Q.multiply(q_stand, A.quat_from_zxy(np.radians(-cc.mid), 0.0, 0.0))
     info = _info(duration, rates, standing, cc, clock, mounts)
@@ -259,7 +251,7 @@ def _info(
     duration: float,
     rates: Mapping[str, float],
     standing: tuple[float, float],
-    cc: _CatCow,
+    cc: CatCow,
     clock: ClockMap,
     mounts: Mapping[str, _Mounting],
 ) -> dict[str, Any]:
@@ -388,49 +380,3 @@ def _flexion_trace(
     q_stand = Q.normalize(np.mean(np.where(q_rel[stand, :1] < 0, -q_rel[stand], q_rel[stand]), 0))
     flex, _lat, _rot = A.angles_from_relative(q_rel, q_stand)
     return t_l, flex, q_stand
-
-
-@dataclass(frozen=True)
-class _CatCow:
-    """The cat-cow cycles: count and the fullest flexion / extension from standing, deg."""
-
-    cycles: int
-    fmin: float
-    fmax: float
-
-    @property
-    def mid(self) -> float:
-        return 0.5 * (self.fmax + self.fmin)
-
-
-def _cat_cow(f_cc: F64, rate: float, s: CalibrationSettings, quality: dict[str, float]) -> _CatCow:
-    """Count the cat-cow cycles in the flexion trace after standing and check them."""
-    f_sm = _moving_mean(f_cc, max(1, int(0.1 * rate)))
-    dist = max(1, int(1.0 * rate))
-    from scipy.signal import find_peaks  # heavy (pulls scipy.stats): only when calibrating
-
-    peaks, _ = find_peaks(f_sm, prominence=s.min_prominence_deg, distance=dist)
-    troughs, _ = find_peaks(-f_sm, prominence=s.min_prominence_deg, distance=dist)
-    fmax, fmin = float(f_sm.max()), float(f_sm.min())
-    rng = fmax - fmin
-    if rng < s.min_range_deg:
-        raise CalibrationError(
-            f"flexion–extension range only {rng:.1f}° (at least {s.min_range_deg:.0f}° needed): "
-            "round the back fully and arch it fully in each cat-cow cycle"
-        )
-    cycles = min(len(peaks), len(troughs))
-    if cycles < s.min_cycles:
-        raise CalibrationError(
-            f"found {cycles} cat-cow cycle(s), at least {s.min_cycles} needed: after standing, "
-            "do three or more slow cycles (round fully, then arch fully, about 4–6 s each)"
-        )
-    if troughs.size and peaks.size and troughs[0] < peaks[0]:
-        raise CalibrationError(
-            "the first cat-cow movement read as arching, not rounding: either the thoracic "
-            "and lumbar sensors are swapped (the thoracic one goes on the upper back) or the "
-            "cycles started with arching; check the sensors and start by rounding"
-        )
-    consistency = 1.0 - (np.std(f_sm[peaks]) + np.std(f_sm[troughs])) / max(rng, 1e-9)
-    quality["cycle_consistency"] = float(np.clip((consistency - 0.5) / 0.4, 0.0, 1.0))
-    quality["range"] = float(np.clip((rng - s.min_range_deg) / 20.0, 0.0, 1.0))
-    return _CatCow(cycles, fmin, fmax)
