@@ -19,13 +19,15 @@ Every way a recording can be unusable raises :class:`CalibrationError` with what
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from calibration.catcow import CatCow, cat_cow, moving_mean
+from calibration.field_acc import FieldSettings
 from calibration.profile import DEFAULT_RANGES, CalibrationError, CalibrationProfile
 from posture import angles as A
 from posture import quat as Q
@@ -54,6 +56,9 @@ class CalibrationSettings:
         min_lean_deg: smallest mean forward lean during cat-cow that fixes front/back, deg.
         expected_up: per role, the sensor axis that should point up when strapped as the
             sensor's instructions say (``None``: any mounting accepted).
+        field_acc: settings of the in-field accelerometer calibration whose data the profile
+            keeps when no table calibration is given (:mod:`calibration.field_session`;
+            ``None``: no field data, batch analysis uses the accelerometers as read).
     """
 
     min_standing_s: float = 3.0
@@ -64,15 +69,7 @@ class CalibrationSettings:
     min_prominence_deg: float = 8.0
     min_lean_deg: float = 8.0
     expected_up: Mapping[str, tuple[float, float, float]] | None = None
-
-
-def _moving_mean(x: F64, n: int) -> F64:
-    if n <= 1:
-        return x
-    k = np.ones(n) / n
-    pad = n // 2
-    xp = np.pad(x, (pad, n - 1 - pad), mode="edge")
-    return np.convolve(xp, k, mode="valid")
+    field_acc: FieldSettings | None = FieldSettings()
 
 
 def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -83,8 +80,8 @@ def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
 
 def _still(block: ImuBlock, rate: float, s: CalibrationSettings) -> NDArray[np.bool_]:
     n = max(1, int(0.5 * rate))
-    gyr = _moving_mean(np.linalg.norm(block.gyr, axis=1), n)
-    acc = _moving_mean(np.abs(np.linalg.norm(block.acc, axis=1) - G), n)
+    gyr = moving_mean(np.linalg.norm(block.gyr, axis=1), n)
+    acc = moving_mean(np.abs(np.linalg.norm(block.acc, axis=1) - G), n)
     return (gyr < s.still_gyr) & (acc < s.still_acc)
 
 
@@ -161,26 +158,73 @@ def calibrate(
         sensor_ids: role → sensor id to record in the profile.
         acc_correction: role → the sensor's accelerometer correction from its table
             calibration (:mod:`calibration.sensor_table`): applied to ``raw`` before anything
-            else and kept in the profile, so analysis and live apply it too.
+            else and kept in the profile, so analysis and live apply it too. Without it, the
+            profile keeps this recording's rest poses and sensitivities (``field_acc``), from
+            which batch analysis fits an in-field correction together with the session's
+            rest poses (:func:`calibration.field_session.profile_for_session`).
 
     Raises:
         CalibrationError: the recording cannot be used; the message says why and what to do.
     """
     s = settings or CalibrationSettings()
-    duration = _check_recording(raw)
     corr = {r: c for r, c in (acc_correction or {}).items() if r in ROLES}
+    # The 12 re-calibrations of the field data each change one sensor's accelerometer: the
+    # clock fit (gyro only) and the other sensor's mounting and fusion are reused.
+    cache: dict[Any, Any] = {}
+    profile = _calibrate(raw, s, sensor_ids, corr, cache)
+    if corr or s.field_acc is None:
+        return profile
+    from calibration.field_session import field_data
+
+    try:
+        fd = field_data(
+            {r: raw[r] for r in ROLES},
+            profile,
+            lambda c: _calibrate(raw, s, sensor_ids, c, cache),
+            s.field_acc,
+        )
+    except CalibrationError:  # a borderline recording: the profile is fine without field data
+        return profile
+    return replace(profile, field_acc=fd)
+
+
+def _calibrate(
+    raw: Mapping[str, ImuBlock],
+    s: CalibrationSettings,
+    sensor_ids: Mapping[str, str] | None,
+    corr: dict[str, AccCorrection],
+    cache: dict[Any, Any] | None = None,
+) -> CalibrationProfile:
+    """:func:`calibrate` with the accelerometer corrections ``corr`` (role → correction).
+
+    ``cache`` (filled by a call without corrections, then read): the clock map and each
+    uncorrected sensor's mounting, reused by calls that correct the other sensor only."""
+    duration = _check_recording(raw)
     raw = {r: b for r, b in correct_raw(raw, corr).items() if isinstance(b, ImuBlock)}
     lum, tho = raw[LUMBAR], raw[THORACIC]
     rates = {r: raw[r].nominal_rate() for r in ROLES}
-    clock = choose_clock(lum, tho, "auto")
+    clock = cache["clock"] if cache and "clock" in cache else choose_clock(lum, tho, "auto")
     tho_l = ImuBlock(THORACIC, clock.to_lumbar(tho.t), tho.acc, tho.gyr, tho.mag)
     aligned = {LUMBAR: lum, THORACIC: tho_l}
     standing = _find_standing(aligned, rates, s)
     quality: dict[str, float] = {}
-    mounts = {r: _mounting(r, aligned[r], standing, rates[r], s, quality) for r in ROLES}
+    mounts = {}
+    for r in ROLES:
+        key = (r, standing)
+        if cache is not None and r not in corr and key in cache:
+            mounts[r], q = cache[key]
+            quality.update(q)
+        else:
+            q = {}
+            mounts[r] = _mounting(r, aligned[r], standing, rates[r], s, q)
+            quality.update(q)
+            if cache is not None and not corr:
+                cache[key] = (mounts[r], q)
+    if cache is not None and not corr:
+        cache["clock"] = clock
     _check_leans({r: m.lean_deg for r, m in mounts.items()}, s, quality)
     t_l, flex, q_stand = _flexion_trace(aligned, mounts, standing, rates)
-    cc = _cat_cow(flex[t_l > standing[1]], rates[LUMBAR], s, quality)
+    cc = cat_cow(flex[t_l > standing[1]], rates[LUMBAR], s, quality)
     # Neutral: standing pose rotated by the midpoint flexion (flexion = −Z rotation).
     q_neutral = Q.multiply(q_stand, A.quat_from_zxy(np.radians(-cc.mid), 0.0, 0.0))
     info = _info(duration, rates, standing, cc, clock, mounts)
@@ -207,7 +251,7 @@ def _info(
     duration: float,
     rates: Mapping[str, float],
     standing: tuple[float, float],
-    cc: _CatCow,
+    cc: CatCow,
     clock: ClockMap,
     mounts: Mapping[str, _Mounting],
 ) -> dict[str, Any]:
@@ -336,49 +380,3 @@ def _flexion_trace(
     q_stand = Q.normalize(np.mean(np.where(q_rel[stand, :1] < 0, -q_rel[stand], q_rel[stand]), 0))
     flex, _lat, _rot = A.angles_from_relative(q_rel, q_stand)
     return t_l, flex, q_stand
-
-
-@dataclass(frozen=True)
-class _CatCow:
-    """The cat-cow cycles: count and the fullest flexion / extension from standing, deg."""
-
-    cycles: int
-    fmin: float
-    fmax: float
-
-    @property
-    def mid(self) -> float:
-        return 0.5 * (self.fmax + self.fmin)
-
-
-def _cat_cow(f_cc: F64, rate: float, s: CalibrationSettings, quality: dict[str, float]) -> _CatCow:
-    """Count the cat-cow cycles in the flexion trace after standing and check them."""
-    f_sm = _moving_mean(f_cc, max(1, int(0.1 * rate)))
-    dist = max(1, int(1.0 * rate))
-    from scipy.signal import find_peaks  # heavy (pulls scipy.stats): only when calibrating
-
-    peaks, _ = find_peaks(f_sm, prominence=s.min_prominence_deg, distance=dist)
-    troughs, _ = find_peaks(-f_sm, prominence=s.min_prominence_deg, distance=dist)
-    fmax, fmin = float(f_sm.max()), float(f_sm.min())
-    rng = fmax - fmin
-    if rng < s.min_range_deg:
-        raise CalibrationError(
-            f"flexion–extension range only {rng:.1f}° (at least {s.min_range_deg:.0f}° needed): "
-            "round the back fully and arch it fully in each cat-cow cycle"
-        )
-    cycles = min(len(peaks), len(troughs))
-    if cycles < s.min_cycles:
-        raise CalibrationError(
-            f"found {cycles} cat-cow cycle(s), at least {s.min_cycles} needed: after standing, "
-            "do three or more slow cycles (round fully, then arch fully, about 4–6 s each)"
-        )
-    if troughs.size and peaks.size and troughs[0] < peaks[0]:
-        raise CalibrationError(
-            "the first cat-cow movement read as arching, not rounding: either the thoracic "
-            "and lumbar sensors are swapped (the thoracic one goes on the upper back) or the "
-            "cycles started with arching; check the sensors and start by rounding"
-        )
-    consistency = 1.0 - (np.std(f_sm[peaks]) + np.std(f_sm[troughs])) / max(rng, 1e-9)
-    quality["cycle_consistency"] = float(np.clip((consistency - 0.5) / 0.4, 0.0, 1.0))
-    quality["range"] = float(np.clip((rng - s.min_range_deg) / 20.0, 0.0, 1.0))
-    return _CatCow(cycles, fmin, fmax)

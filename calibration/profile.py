@@ -16,13 +16,16 @@ from typing import Any
 
 import numpy as np
 
+from calibration.field_session import FieldData
 from posture.acc_correction import AccCorrection
 from posture.angles import SpineModel
 from posture.errors import SpinewatchError
 from posture.jsonsafe import dumps_json
 from posture.thresholds import Thresholds
 
-SCHEMA_VERSION = 2  # 2: acc_correction (sensor table calibration); 1 still read
+# 2: acc_correction (sensor table calibration); 3: field_acc (in-field accelerometer
+# calibration data) and acc_correction.*.source. 1 and 2 still read.
+SCHEMA_VERSION = 3
 PLANES = ("flexion", "lateral_flexion", "rotation")
 
 # Population defaults for planes that cat-cow does not explore (deg either side of neutral);
@@ -60,6 +63,9 @@ class CalibrationProfile:
         acc_correction: role → the sensor's accelerometer correction (from the sensor table
             calibration, :mod:`calibration.sensor_table`), applied to raw data before fusion
             in calibration, analysis and live; ``None``: raw data used as read.
+        field_acc: the calibration recording's rest poses and sensitivities for the in-field
+            accelerometer calibration of batch analysis (:mod:`calibration.field_session`);
+            ``None`` with a table correction or in profiles older than schema 3.
         schema_version: JSON schema version.
     """
 
@@ -76,6 +82,7 @@ class CalibrationProfile:
     info: dict[str, Any] = field(default_factory=dict)
     thresholds: dict[str, Any] | None = None
     acc_correction: dict[str, AccCorrection] | None = None
+    field_acc: FieldData | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -98,12 +105,13 @@ class CalibrationProfile:
 
     # -- JSON ------------------------------------------------------------------------------
     def to_json_dict(self) -> dict[str, Any]:
-        d = asdict(replace(self, acc_correction=None))
+        d = asdict(replace(self, acc_correction=None, field_acc=None))
         d["acc_correction"] = (
             None
             if self.acc_correction is None
             else {r: c.to_json_dict() for r, c in self.acc_correction.items()}
         )
+        d["field_acc"] = None if self.field_acc is None else self.field_acc.to_json_dict()
         out: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
         for k, v in d.items():
             if k == "schema_version":

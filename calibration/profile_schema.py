@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from posture.acc_correction import MAX_BIAS, MAX_SCALE_ERROR, AccCorrection
+from posture.acc_correction import MAX_BIAS, MAX_SCALE_ERROR, SOURCES, AccCorrection
 from posture.errors import SpinewatchError
 
 PLANES = ("flexion", "lateral_flexion", "rotation")
@@ -124,8 +124,15 @@ def _depth_ok(v: Any, field: str) -> None:
 
 def acc_correction(v: Any, field: str) -> AccCorrection:
     """One sensor's accelerometer correction: ``bias_m_s2`` and ``scale``, three numbers
-    each (within :data:`posture.acc_correction.MAX_BIAS` / ``MAX_SCALE_ERROR``)."""
+    each (within :data:`posture.acc_correction.MAX_BIAS` / ``MAX_SCALE_ERROR``), and its
+    ``source`` (``table`` or ``field``; absent in files written before the in-field
+    calibration, which only had table corrections: read as ``table``)."""
     d = _obj(v, field)
+    source = d.get("source", "table")
+    if source not in SOURCES:
+        raise ProfileSchemaError(
+            f"{field}.source", f"is {_show(source)}, expected one of {', '.join(SOURCES)}"
+        )
     bias = [
         number(x, f"{field}.bias_m_s2[{i}]", -MAX_BIAS, MAX_BIAS)
         for i, x in enumerate(_list(d.get("bias_m_s2"), f"{field}.bias_m_s2", 3))
@@ -135,7 +142,37 @@ def acc_correction(v: Any, field: str) -> AccCorrection:
         number(x, f"{field}.scale[{i}]", lo, hi)
         for i, x in enumerate(_list(d.get("scale"), f"{field}.scale", 3))
     ]
-    return AccCorrection(np.array(bias), np.array(scale), dict(_obj(d.get("info", {}), field)))
+    info = dict(_obj(d.get("info", {}), field))
+    return AccCorrection(np.array(bias), np.array(scale), info, str(source))
+
+
+def field_acc(v: Any, field: str = "field_acc") -> Any:
+    """In-field calibration data (:class:`calibration.field_session.FieldData`): rest poses
+    per role (lists of three numbers within ±3 g, m/s²) and a 10 × 12 sensitivity matrix."""
+    from calibration.field_session import OUTPUTS, PARAMS, FieldData
+
+    d = _obj(v, field)
+    poses: dict[str, np.ndarray] = {}
+    for role, rows in _obj(d.get("rest_poses_m_s2"), f"{field}.rest_poses_m_s2").items():
+        f = f"{field}.rest_poses_m_s2.{role}"
+        poses[str(role)] = np.array(
+            [
+                [number(x, f"{f}[{i}][{j}]", -30.0, 30.0) for j, x in enumerate(_list(r, f, 3))]
+                for i, r in enumerate(_list(rows, f))
+            ]
+        ).reshape(-1, 3)
+    n_out, n_par = len(OUTPUTS) + 6, 2 * len(PARAMS)  # three rotation vectors + one number
+    rows = _list(d.get("sensitivity"), f"{field}.sensitivity", n_out)
+    sens = np.array(
+        [
+            [
+                number(x, f"{field}.sensitivity[{i}][{j}]")
+                for j, x in enumerate(_list(r, f"{field}.sensitivity[{i}]", n_par))
+            ]
+            for i, r in enumerate(rows)
+        ]
+    )
+    return FieldData(poses, sens)
 
 
 def check_thresholds(v: Any, field: str = "thresholds") -> dict[str, Any]:
@@ -168,7 +205,9 @@ def _version(d: Mapping[str, Any], schema_version: int) -> int:
             f"spinewatch reads versions 1 to {schema_version})",
         )
     # Version 1 had no sensor accelerometer correction: it migrates as "none" (raw data used
-    # as read, exactly as before); saving the profile writes the current version.
+    # as read, exactly as before). Version 2 had no in-field calibration data (field_acc:
+    # batch analysis then uses the accelerometers as read, as before) and only table
+    # corrections (source "table"). Saving the profile writes the current version.
     return int(version)
 
 
@@ -201,7 +240,9 @@ def check_profile_dict(d: Any, schema_version: int) -> dict[str, Any]:
         raise ProfileSchemaError("created", f"is {_show(created)}, expected text")
     thresholds = d.get("thresholds")
     acc = d.get("acc_correction") if version >= 2 else None
+    fa = d.get("field_acc") if version >= 3 else None
     return {
+        "field_acc": None if fa is None else field_acc(fa),
         "acc_correction": None
         if acc is None
         else {

@@ -32,6 +32,9 @@ F64 = NDArray[np.float64]
 #: broken sensor or a wrong fit, never something to apply silently.
 MAX_BIAS = 2.0
 MAX_SCALE_ERROR = 0.10
+#: Where a correction came from: a six-face table calibration of the sensor, or the in-field
+#: fit on the wearer's rest poses (:mod:`calibration.field_acc`).
+SOURCES = ("table", "field")
 
 
 def _vec3(v: ArrayLike, name: str) -> F64:
@@ -50,13 +53,21 @@ class AccCorrection:
         bias: offset per sensor axis, m/s², ``(3,)``.
         scale: gain per sensor axis (1 = exact), ``(3,)``.
         info: how it was obtained (poses, residual, date...), JSON-safe facts.
+        source: ``"table"`` (six-face table calibration) or ``"field"`` (in-field fit on
+            the wearer's rest poses).
     """
 
     bias: F64 = field(default_factory=lambda: np.zeros(3))
     scale: F64 = field(default_factory=lambda: np.ones(3))
     info: dict[str, Any] = field(default_factory=dict)
+    source: str = "table"
 
     def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise PostureError(
+                f"accelerometer correction source must be one of {', '.join(SOURCES)}, "
+                f"got {self.source!r}"
+            )
         b, s = _vec3(self.bias, "bias"), _vec3(self.scale, "scale")
         if np.any(np.abs(b) > MAX_BIAS) or np.any(np.abs(s - 1.0) > MAX_SCALE_ERROR):
             raise PostureError(
@@ -76,6 +87,7 @@ class AccCorrection:
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
+            "source": self.source,
             "bias_m_s2": [float(x) for x in self.bias],
             "scale": [float(x) for x in self.scale],
             "info": dict(self.info),

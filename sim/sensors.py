@@ -143,6 +143,17 @@ def sensor_faults(
     return gyr, acc * scale + acc_bias + r.normal(0, cfg.acc_noise, (n, 3))
 
 
+def acc_fault_truth(cfg: SimConfig, role: str, n: int, rate: float) -> tuple[F64, F64]:
+    """The accelerometer scale and bias ``(3,)`` that :func:`sensor_faults` drew for a
+    recording of ``n`` samples (before drops) of ``role`` at ``rate`` (benchmarks compare
+    estimates with them)."""
+    r = np.random.default_rng([cfg.seed, 6, len(role)])
+    r.uniform(-cfg.gyr_bias, cfg.gyr_bias, 3)  # the same draws as sensor_faults, in order
+    r.normal(0, cfg.gyr_bias_drift * np.sqrt(1.0 / rate), (n, 3))
+    r.normal(0, cfg.gyr_noise, (n, 3))
+    return _acc_errors(cfg, role, r)
+
+
 def render(sc: Script, cfg: SimConfig, wearer: Wearer) -> SimResult:
     """Both sensors' raw data and the ground truth of a built :class:`Script`."""
     t0_true = 1000.0 + 10.0 * cfg.seed

@@ -32,6 +32,14 @@ def print_profile(profile: CalibrationProfile) -> None:
         f"{'into flexion' if profile.standing_flexion_deg < 0 else 'into extension'} "
         f"from your standing posture; quality {q:.2f} ({verdict})"
     )
+    if profile.acc_correction:
+        con.print("accelerometers: corrected with the sensor table calibration")
+    elif profile.field_acc is not None:
+        n = ", ".join(f"{r} {len(p)}" for r, p in profile.field_acc.poses.items())
+        con.print(
+            f"accelerometers: rest poses kept for the in-field calibration ({n}); analyze "
+            "fits bias and scale with the session's rest poses"
+        )
     weak = [k for k, v in profile.quality_components.items() if v < 0.5 and k != "clock_alignment"]
     if weak:
         con.print("weak points: " + ", ".join(weak))

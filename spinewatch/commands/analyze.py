@@ -85,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
         clock = args.clock
         if clock == "auto" and raw_csv_clock(args.raw) == "host":
             clock = "shared"  # written by stream/export: already on host time
+        if profile is not None:  # in-field accelerometer calibration (no table calibration)
+            from calibration.field_session import profile_for_session
+
+            profile = profile_for_session(profile, raw)
         # The saved record is the batch estimate (whole recording; see README "How it works").
         angles = analyze_offline(
             raw,
@@ -117,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
         + ("" if profile else " (uncalibrated: pass --profile for angles from your neutral)")
         + f" -> {args.output}"
     )
+    if profile is not None:
+        from calibration.field_session import describe
+
+        if (line := describe(profile)) is not None:
+            print(line)
     if events is not None:
         if "load_warning" in events:
             import sys

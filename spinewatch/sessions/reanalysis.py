@@ -119,6 +119,10 @@ def reanalyze_session(
     prof = sf.profile() if profile is STORED_PROFILE else profile
     raw = session_raw(sf)
     settings = sf.engine_settings()  # rates, fusion, and the host-time clock of the recording
+    if prof is not None:  # in-field accelerometer calibration (no table calibration)
+        from calibration.field_session import profile_for_session
+
+        prof = profile_for_session(prof, raw)
     angles = analyze_offline(
         raw,
         None if prof is None else prof.spine_model,

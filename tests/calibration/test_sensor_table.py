@@ -151,7 +151,8 @@ def test_version_1_profile_migrates_without_correction(tmp_path: Path) -> None:
     assert prof.acc_correction is None and prof.spine_model.acc_correction is None
     prof.save(tmp_path / "new.json")
     d = json.loads((tmp_path / "new.json").read_text())
-    assert d["schema_version"] == SCHEMA_VERSION == 2 and d["acc_correction"] is None
+    assert d["schema_version"] == SCHEMA_VERSION == 3 and d["acc_correction"] is None
+    assert d["field_acc"] is None
     assert CalibrationProfile.load(tmp_path / "new.json").acc_correction is None
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from calibration.field_session import profile_for_session
 from posture.alerts import detect_alerts
 from posture.batch import analyze_offline
 from posture.reps import segment_reps
@@ -23,6 +24,7 @@ def test_reanalysis_is_the_batch_estimate_of_the_raw_samples(recorded: dict) -> 
         res = reanalyze_session(sf, load_mode="always")
         prof, th = sf.profile(), sf.thresholds()
         raw = session_raw(sf)
+        prof = profile_for_session(prof, raw)  # batch: in-field accelerometer calibration
         want = analyze_offline(
             raw,
             prof.spine_model,
