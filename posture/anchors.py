@@ -257,6 +257,12 @@ class GaitAverager:
     def active(self) -> bool:
         return self._t0 is not None
 
+    @property
+    def lag_s(self) -> float:
+        """How far the average lags a steadily drifting correction, s (two cascaded
+        exponential averages: 2·τ)."""
+        return 2.0 * self.tau_s
+
     def reset(self) -> None:
         self._t0 = None
 

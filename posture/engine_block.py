@@ -26,7 +26,7 @@ from posture.engine_state import (
 )
 from posture.libm import LIBM
 from posture.records import AngleBlock
-from posture.rezero import accept_within_guard, angle_flags, confidence_since_anchor, forward_fill
+from posture.rezero import accept_tracking, angle_flags, confidence_since_anchor, forward_fill
 
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -47,19 +47,27 @@ def angle_block(
     th = thoracic.at(t, s.max_gap_s, PREFUSED_SIGMA, LIBM)
     geo = A.Geometry.of(lum.quat, np.where(th.valid[:, None], th.quat, 1.0), model, LIBM)
     h = heading
-    delta = np.full(t.size, np.nan)
+    # The heading state after each accepted anchor (NaN elsewhere): the correction, its time
+    # and the drift rate; the correction in force is carried on from the last one.
+    delta, t_delta, rate = (np.full(t.size, np.nan) for _ in range(3))
     if h.delta is None:
         first_valid = np.flatnonzero(th.valid)
         if first_valid.size:
             j = int(first_valid[0])
             delta[j] = h.delta = float(geo.guess[j])
+            t_delta[j] = h.t_delta = float(t[j])
+            rate[j] = h.rate = 0.0
     # Heading error variance accumulates from the two filters' bias uncertainties (deg²).
     drift = h.drift_sums(t, heading_variance_rate(lum.sigma, th.sigma))
-    delta_before, anchor_before = h.delta, h.drift_at_anchor
-    anchor = _anchors(lum, th, geo, drift, delta, h, gait, s)
-    delta_ff = forward_fill(delta, delta_before)
-    if not np.isnan(delta_ff[-1]):
-        h.delta = float(delta_ff[-1])
+    before = (h.delta, h.t_delta, h.rate)
+    anchor_before = h.drift_at_anchor
+    anchor = _anchors(lum, th, geo, drift, (delta, t_delta, rate), h, gait, s)
+    d_ff = forward_fill(delta, before[0])
+    t_ff = forward_fill(t_delta, before[1])
+    r_ff = forward_fill(rate, before[2])
+    if not np.isnan(d_ff[-1]):
+        h.delta, h.t_delta, h.rate = float(d_ff[-1]), float(t_ff[-1]), float(r_ff[-1])
+    delta_ff = d_ff + r_ff * (t - t_ff)  # predicted(), elementwise in the same arithmetic
     at_anchor = forward_fill(np.where(anchor, drift, np.nan), anchor_before)
     if not np.isnan(at_anchor[-1]):
         h.drift_at_anchor = float(at_anchor[-1])
@@ -77,39 +85,53 @@ def _anchors(
     th: ThoracicAt,
     geo: A.Geometry,
     drift: F64,
-    delta: F64,
+    state: tuple[F64, F64, F64],
     heading: HeadingState,
     gait: GaitAverager,
     s: EngineSettings,
 ) -> B:
     """Heading anchors of a block: quiet upright standing, else a settled walking average;
-    those within the guard are accepted and written into ``delta``; returns their mask."""
+    those within the guard of the predicted correction are accepted and the heading state
+    after each (correction, its time, drift rate) written into ``state``; returns their mask."""
     lim = s.rezero_max_inclination_deg
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
     standing = upright & lum.rest & th.rest
     needed = np.full(lum.t.size, np.nan)
     if standing.any():
         needed[standing] = geo.rezero(standing)
+    walk_anchor = None
     if s.gait_anchors:
-        _walking_anchors(lum, upright & (lum.gait > GAIT_MIN_RMS), standing, geo, needed, gait)
+        walk_anchor = _walking_anchors(
+            lum, upright & (lum.gait > GAIT_MIN_RMS), standing, geo, needed, gait
+        )
     anchor = ~np.isnan(needed)
     if anchor.any():
         cand = np.flatnonzero(anchor)
-        ok, _, _ = accept_within_guard(
-            needed[cand], heading.delta, s.rezero_guard_deg, drift[cand], heading.drift_at_anchor
+        ok, d_c, t_c, r_c = accept_tracking(
+            needed[cand],
+            lum.t[cand],
+            heading.delta,
+            heading.t_delta,
+            heading.rate,
+            s.rezero_guard_deg,
+            drift[cand],
+            heading.drift_at_anchor,
+            None if walk_anchor is None else np.where(walk_anchor[cand], gait.lag_s, 0.0),
         )
         anchor[cand[~ok]] = False
-        delta[cand[ok]] = needed[cand[ok]]
+        for col, vals in zip(state, (d_c, t_c, r_c), strict=True):
+            col[cand[ok]] = vals[ok]
     return anchor
 
 
 def _walking_anchors(
     lum: LumbarQueue, walking: B, standing: B, geo: A.Geometry, needed: F64, gait: GaitAverager
-) -> None:
+) -> B | None:
     """Walking anchors: the stride-averaged correction (sequential, the same steps as the
-    per-sample path), where quiet standing has not already given one."""
+    per-sample path), where quiet standing has not already given one; returns their mask."""
     if not (walking.any() or gait.active):
-        return
+        return None
+    out = np.zeros(lum.t.size, bool)
     d = np.zeros(lum.t.size)
     if walking.any():
         d[walking] = geo.rezero(walking)
@@ -120,3 +142,5 @@ def _walking_anchors(
         res = step(ti, wi, di)
         if res is not None and not si:
             needed[i] = res
+            out[i] = True
+    return out

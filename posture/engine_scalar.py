@@ -21,7 +21,14 @@ from posture import scalar_math as S
 from posture.anchors import GAIT_MIN_RMS, GaitAverager, heading_variance_rate
 from posture.angles import SpineModel
 from posture.engine_state import HeadingState, LumbarQueue, ThoracicHistory
-from posture.rezero import angle_flags_one, confidence_since_anchor, guard_rad, within_guard
+from posture.rezero import (
+    angle_flags_one,
+    confidence_since_anchor,
+    guard_rad,
+    lag_corrected,
+    track_rate,
+    within_guard,
+)
 
 RAD2DEG = 180.0 / math.pi
 _NOT_A_QUAT = (1.0, 1.0, 1.0, 1.0)  # stands in where no thoracic data is (as the array path)
@@ -148,17 +155,22 @@ def _anchor(
     if walking or (gait and ctx.gait.active):
         d = S.rezero_from_basis(geo.p, geo.k, geo.guess) if walking else 0.0
         d_walk = ctx.gait.step(lum.t, walking, d)
+    h = ctx.heading
     if upright and lum.rest and th.rest:  # quiet standing wins over walking
         needed: float | None = S.rezero_from_basis(geo.p, geo.k, geo.guess)
+    elif d_walk is not None:  # the stride average lags the drift (as accept_tracking)
+        needed = lag_corrected(d_walk, ctx.gait.lag_s, h.rate)
     else:
-        needed = d_walk
+        return False
     if needed is None:
         return False
-    h = ctx.heading
     drift_since = None if h.drift_at_anchor is None else drift - h.drift_at_anchor
-    if not within_guard(needed, h.delta, guard_rad(ctx.guard_deg, drift_since)):
+    pred = h.at(lum.t)
+    if not within_guard(needed, pred, guard_rad(ctx.guard_deg, drift_since)):
         return False
-    h.delta, h.drift_at_anchor = needed, drift
+    if pred is not None and h.drift_at_anchor is not None:  # (as accept_tracking)
+        h.rate = track_rate(needed, pred, lum.t - h.t_delta, h.rate)
+    h.delta, h.t_delta, h.drift_at_anchor = needed, lum.t, drift
     return True
 
 
@@ -182,7 +194,7 @@ def angle_row(
     h = ctx.heading
     valid = th.valid
     if h.delta is None and valid:
-        h.delta = guess
+        h.delta, h.t_delta, h.rate = guess, lum.t, 0.0
     drift = h.drift_one(lum.t, heading_variance_rate(lum.sigma, th.sigma))
     lim = ctx.max_inclination_deg
     # _anchor's first test here, so the common case in a bend builds no _Geometry and makes no call
@@ -190,7 +202,7 @@ def angle_row(
         (valid and abs(incl_l) < lim and abs(incl_t) < lim)
         or (ctx.gait_anchors and ctx.gait.active)
     ) and _anchor(ctx, lum, th, _Geometry(incl_l, incl_t, guess, p, k), drift)
-    delta = h.delta
+    delta = h.at(lum.t)
     ok = valid and delta is not None
     if valid and delta is not None:  # (== ok, spelt out so the type checker narrows delta)
         flex, lat, rot = S.spine_angles(S.at_heading(p, k, delta))

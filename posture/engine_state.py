@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from posture.alignment import ClockMap, interpolate_orientation
 from posture.fusion import FusionSettings
 from posture.libm import NUMPY, Trig
+from posture.rezero import predicted
 
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -187,7 +188,11 @@ class HeadingState:
     """The relative heading of the two 6D filters and how far it may have drifted.
 
     Attributes:
-        delta: heading correction in force, rad (``None`` before the first valid sample).
+        delta: heading correction at the last anchor (or the start guess), rad (``None``
+            before the first valid sample).
+        t_delta: time of ``delta``, s; rate: estimated drift rate of the relative heading,
+            rad/s (:func:`posture.rezero.track_rate`). The correction in force at time ``t``
+            is ``delta + rate·(t − t_delta)`` (:func:`posture.rezero.predicted`).
         drift: running sum of the relative-heading error variance rate × dt, deg²
             (:func:`posture.anchors.heading_variance_rate`).
         drift_at_anchor: ``drift`` at the last accepted anchor (``None``: no anchor yet); the
@@ -196,9 +201,15 @@ class HeadingState:
     """
 
     delta: float | None = None
+    t_delta: float = 0.0
+    rate: float = 0.0
     drift: float = 0.0
     drift_at_anchor: float | None = None
     t_prev: float | None = None
+
+    def at(self, t: float) -> float | None:
+        """The heading correction in force at time ``t``, rad (``None`` before any)."""
+        return None if self.delta is None else predicted(self.delta, self.t_delta, self.rate, t)
 
     def drift_sums(self, t: F64, rate_deg_s: F64) -> F64:
         """Add samples at times ``t`` with variance rates ``rate_deg_s`` (deg²/s); return the

@@ -33,6 +33,7 @@ B = NDArray[np.bool_]
 
 
 __all__ = [
+    "accept_tracking",
     "accept_within_guard",
     "angle_flags",
     "angle_flags_one",
@@ -40,8 +41,18 @@ __all__ = [
     "forward_fill",
     "guard_rad",
     "heading_variance_rate",
+    "predicted",
+    "track_rate",
     "within_guard",
 ]
+
+#: Time constant of the live relative-heading drift-rate estimate, s: anchors this far apart
+#: or longer correct half the rate error they show (a few strides of walking or a stretch of
+#: quiet standing measure the slope; a 30-s set between two anchors half-corrects it).
+RATE_TAU_S = 30.0
+#: Largest relative-heading drift rate believed, rad/s (the filters' bias uncertainty stays
+#: well below this; a larger apparent rate is a real turn of the trunk against the pelvis).
+MAX_RATE = math.radians(0.5)
 
 
 def confidence_since_anchor(drift_deg2: F64 | float) -> F64 | float:
@@ -65,6 +76,82 @@ def within_guard(d: float, cur: float | None, guard: float) -> bool:
     """Whether moving the heading correction from ``cur`` to ``d`` (rad, wrapped) is within
     ``guard`` rad (always, when there is no current correction)."""
     return cur is None or abs((d - cur + math.pi) % (2 * math.pi) - math.pi) <= guard
+
+
+def predicted(delta: float, t_delta: float, rate: float, t: float) -> float:
+    """The live heading correction at time ``t`` (rad): the last anchor's ``delta`` (at
+    ``t_delta``, s) carried on at the estimated drift ``rate`` (rad/s)."""
+    return delta + rate * (t - t_delta)
+
+
+def lag_corrected(needed: float, lag_s: float, rate: float) -> float:
+    """A correction measured as an average ``lag_s`` old (s), carried to now at ``rate``."""
+    return needed + rate * lag_s if lag_s else needed
+
+
+def track_rate(needed: float, pred: float, dt: float, rate: float) -> float:
+    """The relative-heading drift rate (rad/s) after an anchor that needs ``needed`` where
+    ``pred`` was predicted, ``dt`` s after the previous anchor.
+
+    The 6D filters' relative heading drifts with the difference of their gyro-bias errors
+    about the vertical, which 6D fusion cannot observe and which changes only slowly, so its
+    rate is estimated from the anchors and carried on between them (a lifting set between two
+    walking bouts is otherwise blind to it). A first-order tracker on the anchors' innovation:
+    consecutive anchors correct the rate with time constant :data:`RATE_TAU_S`; an anchor after a
+    long stretch without one corrects by ``dt / (τ + dt)`` of the rate error it shows.
+    """
+    nu = (needed - pred + math.pi) % (2 * math.pi) - math.pi
+    r = rate + nu / (RATE_TAU_S + dt)
+    return min(max(r, -MAX_RATE), MAX_RATE)
+
+
+def accept_tracking(
+    needed: F64,
+    t: F64,
+    cur: float | None,
+    t_cur: float,
+    rate: float,
+    guard_deg: float,
+    drift_at: F64,
+    drift_at_anchor: float | None,
+    lag: F64 | None = None,
+) -> tuple[B, F64, F64, F64]:
+    """Live anchors: accept candidate corrections (rad) within the guard of the predicted one
+    (:func:`predicted`), tracking the drift rate (:func:`track_rate`), one candidate at a time
+    in Python floats (the per-sample path does the same steps).
+
+    Args:
+        needed: candidate corrections, rad ``(M,)``; t: their times, s ``(M,)``.
+        cur, t_cur, rate: the correction at the last anchor, its time, the drift rate
+            (:class:`~posture.engine_state.HeadingState`); ``cur`` ``None``: no anchor yet.
+        guard_deg, drift_at, drift_at_anchor: as :func:`accept_within_guard` (no guard
+            before the first anchor).
+        lag: how old each candidate's value is, s ``(M,)`` (a walking anchor is a running
+            average; :func:`lag_corrected`); ``None``: all current.
+
+    Returns:
+        ``(accepted (M,), delta, t_delta, rate (M,))``: the heading state after each
+        candidate (NaN where it was not accepted).
+    """
+    m = needed.size
+    out = np.zeros(m, dtype=bool)
+    d_out = np.full(m, np.nan)
+    t_out = np.full(m, np.nan)
+    r_out = np.full(m, np.nan)
+    lags = np.zeros(m).tolist() if lag is None else lag.tolist()
+    cols = zip(needed.tolist(), t.tolist(), drift_at.tolist(), lags, strict=True)
+    for i, (d0, ti, h, lg) in enumerate(cols):
+        d = lag_corrected(d0, lg, rate)
+        pred = None if cur is None else predicted(cur, t_cur, rate, ti)
+        g = math.inf if drift_at_anchor is None else guard_rad(guard_deg, h - drift_at_anchor)
+        if not within_guard(d, pred, g):
+            continue
+        if pred is not None and drift_at_anchor is not None:  # not from the start guess
+            rate = track_rate(d, pred, ti - t_cur, rate)
+        cur, t_cur, drift_at_anchor = d, ti, h
+        out[i] = True
+        d_out[i], t_out[i], r_out[i] = d, ti, rate
+    return out, d_out, t_out, r_out
 
 
 def accept_within_guard(
