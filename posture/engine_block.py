@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import angles as A
+from posture import rezero
 from posture.anchors import GAIT_MIN_RMS, GaitAverager, heading_variance_rate
 from posture.engine_state import (
     PREFUSED_SIGMA,
@@ -67,7 +68,8 @@ def angle_block(
     r_ff = forward_fill(rate, before[2])
     if not np.isnan(d_ff[-1]):
         h.delta, h.t_delta, h.rate = float(d_ff[-1]), float(t_ff[-1]), float(r_ff[-1])
-    delta_ff = d_ff + r_ff * (t - t_ff)  # predicted(), elementwise in the same arithmetic
+    # predicted(), elementwise in the same arithmetic
+    delta_ff = d_ff + r_ff * np.minimum(t - t_ff, rezero.RATE_HORIZON_S)
     at_anchor = forward_fill(np.where(anchor, drift, np.nan), anchor_before)
     if not np.isnan(at_anchor[-1]):
         h.drift_at_anchor = float(at_anchor[-1])

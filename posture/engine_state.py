@@ -192,7 +192,7 @@ class HeadingState:
             before the first valid sample).
         t_delta: time of ``delta``, s; rate: estimated drift rate of the relative heading,
             rad/s (:func:`posture.rezero.track_rate`). The correction in force at time ``t``
-            is ``delta + rate·(t − t_delta)`` (:func:`posture.rezero.predicted`).
+            is ``delta + rate·min(t − t_delta, 45 s)`` (:func:`posture.rezero.predicted`).
         drift: running sum of the relative-heading error variance rate × dt, deg²
             (:func:`posture.anchors.heading_variance_rate`).
         drift_at_anchor: ``drift`` at the last accepted anchor (``None``: no anchor yet); the

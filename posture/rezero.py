@@ -50,6 +50,9 @@ __all__ = [
 #: or longer correct half the rate error they show (a few strides of walking or a stretch of
 #: quiet standing measure the slope; a 30-s set between two anchors half-corrects it).
 RATE_TAU_S = 30.0
+#: How long after an anchor the drift rate is carried on, s; then the correction is held (a
+#: rate learnt upright, carried through minutes of bending, would multiply its own error).
+RATE_HORIZON_S = 45.0
 #: Largest relative-heading drift rate believed, rad/s (the filters' bias uncertainty stays
 #: well below this; a larger apparent rate is a real turn of the trunk against the pelvis).
 MAX_RATE = math.radians(0.5)
@@ -80,8 +83,9 @@ def within_guard(d: float, cur: float | None, guard: float) -> bool:
 
 def predicted(delta: float, t_delta: float, rate: float, t: float) -> float:
     """The live heading correction at time ``t`` (rad): the last anchor's ``delta`` (at
-    ``t_delta``, s) carried on at the estimated drift ``rate`` (rad/s)."""
-    return delta + rate * (t - t_delta)
+    ``t_delta``, s) carried on at the estimated drift ``rate`` (rad/s) for up to
+    :data:`RATE_HORIZON_S`, then held."""
+    return delta + rate * min(t - t_delta, RATE_HORIZON_S)
 
 
 def lag_corrected(needed: float, lag_s: float, rate: float) -> float:

@@ -11,7 +11,14 @@ import numpy as np
 
 from posture.engine import analyze
 from posture.engine_state import HeadingState
-from posture.rezero import MAX_RATE, RATE_TAU_S, accept_tracking, predicted, track_rate
+from posture.rezero import (
+    MAX_RATE,
+    RATE_HORIZON_S,
+    RATE_TAU_S,
+    accept_tracking,
+    predicted,
+    track_rate,
+)
 from sim.movement import Script, add_deadlift_set, add_stand, add_walk
 from sim.wearer import SimConfig, Wearer, simulate
 
@@ -86,3 +93,9 @@ def test_set_after_walking_keeps_lateral_flexion_despite_an_unseen_vertical_bias
     ti = np.clip(np.searchsorted(tr.t, ang.t[m]), 0, tr.t.size - 1)
     assert np.nanmax(np.abs(ang.lateral_flexion[m] - tr.lateral_flexion[ti])) < 1.0
     assert np.nanmax(np.abs(ang.rotation[m] - tr.rotation[ti])) < 1.0
+
+
+def test_the_rate_is_carried_on_for_a_while_then_the_correction_is_held():
+    h = HeadingState(delta=0.0, t_delta=0.0, rate=0.01)
+    assert h.at(RATE_HORIZON_S / 2) == 0.01 * RATE_HORIZON_S / 2
+    assert h.at(RATE_HORIZON_S) == h.at(10 * RATE_HORIZON_S) == 0.01 * RATE_HORIZON_S
