@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.records import ANGLE_COLUMNS, AngleBlock, ImuBlock, OrientationBlock
+from posture.records import ANGLE_COLUMNS, AngleBlock, ImuBlock, OrientationBlock, unchecked
 from spinewatch.sessions import codec
 
 Block = ImuBlock | OrientationBlock
@@ -101,19 +101,40 @@ def unpack_raw_batch(role: str, data: bytes) -> list[tuple[int, Block]]:
         seq, pos = codec.decode(buf, pos)
     if pos != len(buf):
         raise codec.CodecError("packed batch has trailing bytes")
-    cuts = np.concatenate(([0], np.cumsum(ns[:, 0])))
-    tt = t[:, 0]
+    n = len(t)
+    width = 4 if flags & _QUAT else 3
+    _check_rows(ns, n, t, *arrays, *(() if seq is None else (seq,)))
+    if ords.shape != ns.shape or ords.dtype.kind not in "iu":
+        raise codec.CodecError("packed batch's ordinals do not match its blocks")
+    if any(a.shape[1] != width for a in arrays) or t.shape[1] != 1:
+        raise codec.CodecError("packed batch has arrays of the wrong width")
+    # Checked and converted once per batch (as the block classes would do per block), then
+    # sliced into blocks without the per-block checks: a batch holds hundreds of blocks.
+    tt = np.ascontiguousarray(t[:, 0], np.float64)
+    cols = [np.ascontiguousarray(a, np.float64) for a in arrays]
+    sq = None if seq is None else np.ascontiguousarray(seq[:, 0], np.int64)
+    cuts = np.concatenate(([0], np.cumsum(ns[:, 0]))).tolist()
     out: list[tuple[int, Block]] = []
-    for k, (i0, i1) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
-        s = slice(int(i0), int(i1))
+    for k, i0, i1 in zip(ords[:, 0].tolist(), cuts[:-1], cuts[1:], strict=True):
+        s = slice(i0, i1)
         if flags & _QUAT:
-            blk: Block = OrientationBlock(role, tt[s], arrays[0][s])
+            blk: Block = OrientationBlock(role, tt[s], cols[0][s])  # rare: checked
         else:
-            mag = arrays[2][s] if flags & _MAG else None
-            sq = None if seq is None else seq[s, 0]
-            blk = ImuBlock(role, tt[s], arrays[0][s], arrays[1][s], mag, sq)
-        out.append((int(ords[k, 0]), blk))
+            mag = cols[2][s] if flags & _MAG else None
+            blk = unchecked(ImuBlock, role, tt[s], cols[0][s], cols[1][s], mag,
+                            None if sq is None else sq[s])  # fmt: skip
+        out.append((k, blk))
     return out
+
+
+def _check_rows(ns: NDArray[Any], n: int, *arrays: NDArray[Any]) -> None:
+    """Block lengths that cut ``n`` rows exactly, and every array ``(n, c)``."""
+    if ns.dtype.kind not in "iu":
+        raise codec.CodecError("packed batch's block lengths are not integers")
+    if ns.ndim != 2 or ns.shape[1] != 1 or (len(ns) and ns.min() < 0) or int(ns.sum()) != n:
+        raise codec.CodecError("packed batch's block lengths do not add up to its rows")
+    if any(a.ndim != 2 or a.shape[0] != n for a in arrays):
+        raise codec.CodecError("packed batch has arrays of different lengths")
 
 
 def pack_angle_batch(items: Sequence[tuple[AngleBlock, NDArray[np.bool_]]]) -> tuple[Any, ...]:
@@ -143,11 +164,21 @@ def unpack_angle_batch(data: bytes) -> list[tuple[AngleBlock, NDArray[np.bool_]]
     load, pos = codec.decode(buf, pos)
     if pos != len(buf):
         raise codec.CodecError("packed angle batch has trailing bytes")
-    cuts = np.concatenate(([0], np.cumsum(ns[:, 0])))
+    n = len(t)
+    _check_rows(ns, n, t, cols, flags, load)
+    if cols.shape[1] != len(ANGLE_COLUMNS) or t.shape[1] != 1 or flags.shape[1] != 1:
+        raise codec.CodecError("packed angle batch has arrays of the wrong width")
+    if load.shape[1] != 1:
+        raise codec.CodecError("packed angle batch has arrays of the wrong width")
+    # Converted once per batch (one contiguous row per column), then sliced per update.
+    tt = np.ascontiguousarray(t[:, 0], np.float64)
+    by_col = np.ascontiguousarray(cols.T, np.float64)
+    fl = np.ascontiguousarray(flags[:, 0].astype(np.uint8))
+    under = load[:, 0] != 0
+    cuts = np.concatenate(([0], np.cumsum(ns[:, 0]))).tolist()
     out = []
     for i0, i1 in zip(cuts[:-1], cuts[1:], strict=True):
-        s = slice(int(i0), int(i1))
-        named = {c: cols[s, j] for j, c in enumerate(ANGLE_COLUMNS)}
-        ang = AngleBlock(t=t[s, 0], flags=flags[s, 0].astype(np.uint8), **named)
-        out.append((ang, load[s, 0] != 0))
+        s = slice(i0, i1)
+        ang = unchecked(AngleBlock, tt[s], *(c[s] for c in by_col), fl[s])
+        out.append((ang, under[s]))
     return out

@@ -261,9 +261,7 @@ class SessionFile:
         # One guard around the whole loop, not one per block: the consumer's own exceptions
         # never enter this generator (only GeneratorExit on close, which passes through).
         with self.damaged("raw data"):
-            for k, b in merged:
-                _check_block(len(b.t), b)
-                yield k, b
+            yield from merged
 
     def _guarded(self, it: Iterator[Any], what: str) -> Iterator[Any]:
         """``it``, with whatever a damaged file makes it raise turned into one SessionError."""
@@ -280,7 +278,9 @@ class SessionFile:
             if not rows:
                 return
             for row in rows:
-                yield int(row[0]), unpack_block(row)
+                b = unpack_block(row)
+                _check_block(len(b.t), b)
+                yield int(row[0]), b
             last = int(rows[-1][0])
 
     def _iter_batches(self, role: str | None, page: int = 200) -> Iterator[tuple[int, Block]]:
@@ -297,6 +297,8 @@ class SessionFile:
                 while pending and pending[0][0] < ord0:
                     k, _, b = heapq.heappop(pending)
                     yield k, b
+                if r not in ROLES:  # (the blocks' lengths are checked batch by batch)
+                    raise ValueError(f"raw batch from role {r!r:.40}")
                 try:
                     unpacked = unpack_raw_batch(r, data)
                 except CodecError as exc:
