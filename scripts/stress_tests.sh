@@ -33,10 +33,13 @@ failed=0
 echo "stress: $runs runs with ${#burners[@]} CPU burners (pids ${burners[*]}); logs in $out"
 for i in $(seq 1 "$runs"); do
     start=$(date +%s)
-    uv run pytest -q -p no:cacheprovider "$@" >"$out/run$i.log" 2>&1
+    # (pyproject's addopts already has -q: a second -q would drop the pass/fail count line)
+    uv run pytest -p no:cacheprovider "$@" >"$out/run$i.log" 2>&1
     code=$?
     took=$(($(date +%s) - start))
-    summary=$(tail -n 1 "$out/run$i.log")
+    # pytest's last line: "N passed, M skipped, ... in T s" (or "K failed, N passed ...").
+    summary=$(grep -E '^[0-9]+ (passed|failed|errors?|skipped)|no tests ran' "$out/run$i.log" | tail -n 1)
+    [ -n "$summary" ] || summary=$(tail -n 1 "$out/run$i.log")
     if [ "$code" -eq 0 ]; then
         echo "run $i/$runs: passed in ${took} s  ($summary)"
     else
