@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from functools import lru_cache
@@ -73,6 +74,29 @@ def _shared_profile(key: tuple[int, float] | SimConfig) -> CalibrationProfile:
             return prof
     # JSON keeps every float exactly (repr round trip): the same profile as calibrating here.
     return CalibrationProfile.from_json_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def shared_artefact(name: str, make: Callable[[Path], object]) -> Path:
+    """``<shared folder>/name``, made once per test run for all xdist workers.
+
+    The first worker to ask calls ``make(tmp)`` under a file lock (``make`` writes the file
+    or folder ``tmp``, which is then renamed to the returned path); the others wait on the
+    lock and use what it made. The artefact is read-only: a test that changes it works on a
+    copy. Without a shared folder (outside fixtures) the artefact goes to a private one.
+    """
+    from filelock import FileLock
+
+    folder = _SHARED["dir"] or Path(tempfile.mkdtemp(prefix="spinewatch-artefact-"))
+    path = folder / name
+    with FileLock(f"{path}.lock"):
+        if not path.exists():
+            tmp = folder / f".{name}.tmp"
+            if tmp.is_dir():
+                shutil.rmtree(tmp)  # left by a worker that failed half-way
+            tmp.unlink(missing_ok=True)
+            make(tmp)
+            tmp.replace(path)
+    return path
 
 
 @pytest.fixture(scope="session", autouse=True)

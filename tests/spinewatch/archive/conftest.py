@@ -19,7 +19,7 @@ from sim.source import SimulatedSource
 from sim.wearer import SimConfig
 from spinewatch.sessions.recorder import Recorder
 from spinewatch.sessions.store import connect, set_meta
-from tests.conftest import _profile  # the run-wide cache of simulated wearers' profiles
+from tests.conftest import _profile, shared_artefact  # run-wide caches
 
 if TYPE_CHECKING:
     from posture.live import LiveUpdate
@@ -62,9 +62,17 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def bases(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    d = tmp_path_factory.mktemp("bases")
-    return [record(d / "a.sqlite", 3, 45.0, True), record(d / "b.sqlite", 8, 45.0, False)]
+def bases() -> list[Path]:
+    """The two base sessions, recorded once per test run for all xdist workers (read-only:
+    the tests clone them)."""
+
+    def make(d: Path) -> None:
+        d.mkdir()
+        record(d / "a.sqlite", 3, 45.0, True)
+        record(d / "b.sqlite", 8, 45.0, False)
+
+    d = shared_artefact("archive-bases", make)
+    return [d / "a.sqlite", d / "b.sqlite"]
 
 
 @pytest.fixture()

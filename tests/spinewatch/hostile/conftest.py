@@ -18,6 +18,7 @@ from posture.reps import RepMetrics
 from sim.wearer import SimConfig, simulate
 from spinewatch.cli import main
 from spinewatch.sessions.writer import SessionWriter
+from tests.conftest import shared_artefact
 
 NOTE = '=HYPERLINK("http://evil.example","click")'
 
@@ -46,8 +47,9 @@ def write_session(path: Path, seconds: float = 12.0) -> Path:
 
 
 @pytest.fixture(scope="session")
-def session_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    return write_session(tmp_path_factory.mktemp("s") / "good.sqlite").read_bytes()
+def session_bytes() -> bytes:
+    """The bytes of :func:`write_session`, made once per test run for all xdist workers."""
+    return shared_artefact("hostile-good.sqlite", write_session).read_bytes()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from sim.source import SimulatedSource
 from sim.wearer import SimConfig
 from spinewatch.events import thresholds_for
 from spinewatch.sessions.recorder import Recorder
+from tests.conftest import shared_artefact
 
 if TYPE_CHECKING:
     from calibration import CalibrationProfile
@@ -30,11 +32,24 @@ def profile(sim_profile: Callable[..., CalibrationProfile]) -> CalibrationProfil
 
 
 @pytest.fixture(scope="session")
-def recorded(
-    tmp_path_factory: pytest.TempPathFactory, profile: CalibrationProfile
-) -> dict[str, Any]:
-    """60 s of a lifting session with a manual set and a note, recorded flat out."""
-    path = tmp_path_factory.mktemp("rec") / "lift.sqlite"
+def recorded(profile: CalibrationProfile) -> dict[str, Any]:
+    """60 s of a lifting session with a manual set and a note, recorded flat out, once per
+    test run for all xdist workers (``shared_artefact``): the session file (read-only) and,
+    pickled beside it, the recorder's result, the live updates and the source."""
+
+    def make(folder: Path) -> None:
+        folder.mkdir()
+        made = _record(folder / "lift.sqlite", profile)
+        with open(folder / "recording.pickle", "wb") as f:
+            pickle.dump(made, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    folder = shared_artefact("recorded-lift-60s", make)
+    with open(folder / "recording.pickle", "rb") as f:
+        made = pickle.load(f)
+    return {"path": folder / "lift.sqlite", **made}
+
+
+def _record(path: Path, profile: CalibrationProfile) -> dict[str, Any]:
     src = SimulatedSource("lifting-session", 60.0, SimConfig(seed=3), speed=0, burst_s=0.5)
     rec = Recorder(src, path, profile, thresholds_for(profile, None), "auto")
     updates = []
@@ -49,4 +64,4 @@ def recorded(
             rec.end_set()
 
     result = asyncio.run(rec.run(on_update=on_update))
-    return {"path": path, "result": result, "updates": updates, "source": src}
+    return {"result": result, "updates": updates, "source": src}
