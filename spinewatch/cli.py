@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
 import pkgutil
 import sys
@@ -50,9 +51,16 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    # Built once per process: parsing never changes a parser, and building one (175
+    # arguments) costs more than most commands' parsing; in-process callers (the tests) call
+    # main() hundreds of times.
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     from spinewatch.fileio import Terminated, sigterm_as_interrupt
 
     try:
