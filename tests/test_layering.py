@@ -9,6 +9,7 @@ inside functions count; imports under ``if TYPE_CHECKING:`` do not (they never r
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,8 @@ def imports_in(source: str, package: str) -> list[Import]:
 
     def visit(node: ast.AST, scope: str) -> None:
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                continue  # an import is a statement: never inside an expression
             if isinstance(child, ast.If) and _is_type_checking(child):
                 for stmt in child.orelse:
                     visit(stmt, scope)
@@ -92,7 +95,9 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@functools.cache
 def imports(path: Path) -> list[Import]:
+    """The imports of one file, parsed once per test process (several tests read them)."""
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     return imports_in(path.read_text(encoding="utf-8"), package)
