@@ -49,16 +49,24 @@ class CrashTrial:
 
 
 def kill_trial(
-    folder: Path, after_s: float, name: str = "crash", seed: int = 7, seconds: float = 120.0
+    folder: Path,
+    after_s: float,
+    name: str = "crash",
+    seed: int = 7,
+    seconds: float = 120.0,
+    profile: Path | None = None,
 ) -> CrashTrial:
     """Record at real-time pace, SIGKILL after ``after_s`` seconds of recording, inspect.
 
     ``seconds``: the simulated session's length, s, which must outlast ``after_s`` (the whole
-    session is simulated before recording starts: shorter starts sooner)."""
+    session is simulated before recording starts: shorter starts sooner). ``profile``: the
+    wearer's calibration profile (JSON) if already made, which spares the recorder
+    calibrating the simulated wearer first."""
     path = Path(folder) / f"{name}.sqlite"
     env = {**os.environ, "SPINEWATCH_HOME": str(Path(folder) / "home")}
     cmd = [sys.executable, "-m", "spinewatch.cli", "record", "--simulate", "--quiet"]
     cmd += ["--seconds", f"{seconds:g}", "--speed", "1", "--seed", str(seed), "-o", str(path)]
+    cmd += [] if profile is None else ["--profile", str(profile)]
     proc = subprocess.Popen(
         cmd,
         stdin=subprocess.DEVNULL,

@@ -32,6 +32,13 @@ def profile(sim_profile: Callable[..., CalibrationProfile]) -> CalibrationProfil
 
 
 @pytest.fixture(scope="session")
+def profile7_json(sim_profile: Callable[..., CalibrationProfile]) -> Path:
+    """The profile file of simulated wearer 7 (``record --simulate``'s default seed), for CLI
+    subprocesses that would otherwise calibrate that wearer first. Read-only."""
+    return shared_artefact("profile-seed7.json", sim_profile(7).save)
+
+
+@pytest.fixture(scope="session")
 def recorded(profile: CalibrationProfile) -> dict[str, Any]:
     """60 s of a lifting session with a manual set and a note, recorded flat out, once per
     test run for all xdist workers (``shared_artefact``): the session file (read-only) and,

@@ -14,7 +14,7 @@ from spinewatch.sessions import SessionStatus
 
 @pytest.mark.timeout(180)
 @pytest.mark.slow
-def test_kill_9_loses_at_most_a_second(tmp_path: Path) -> None:
+def test_kill_9_loses_at_most_a_second(tmp_path: Path, profile7_json: Path) -> None:
     rng = random.Random(11)
     kills = [rng.uniform(1.5, 4.0) for _ in range(3)]
     # The three recordings run side by side (each mostly waits on the real-time pace), each
@@ -25,7 +25,7 @@ def test_kill_9_loses_at_most_a_second(tmp_path: Path) -> None:
         d.mkdir()
     with ThreadPoolExecutor(3) as pool:
         futures = [
-            pool.submit(kill_trial, d, after_s=s, name=f"k{i}", seconds=30.0)
+            pool.submit(kill_trial, d, s, name=f"k{i}", seconds=30.0, profile=profile7_json)
             for i, (d, s) in enumerate(zip(folders, kills, strict=True))
         ]
         trials = [f.result() for f in futures]

@@ -45,8 +45,9 @@ def test_user_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "nothing", "-o", "r.html"]) == 2
 
 
-def _record_cmd(path: Path) -> list[str]:
-    """``record --simulate`` in a child process, for tests that stop it from outside."""
+def _record_cmd(path: Path, profile: Path) -> list[str]:
+    """``record --simulate`` in a child process, for tests that stop it from outside (with the
+    simulated wearer's profile already made: the child need not calibrate it first)."""
     return [
         sys.executable,
         "-m",
@@ -58,6 +59,8 @@ def _record_cmd(path: Path) -> list[str]:
         "60",
         "-o",
         str(path),
+        "--profile",
+        str(profile),
     ]
 
 
@@ -65,10 +68,12 @@ def _record_cmd(path: Path) -> list[str]:
 @pytest.mark.realtime
 @pytest.mark.timeout(600)
 @pytest.mark.slow
-def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) -> None:
+def test_ctrl_c_and_sigterm_close_the_session_cleanly(
+    tmp_path: Path, sig: int, profile7_json: Path
+) -> None:
     path = tmp_path / "stop.sqlite"
     env = {**os.environ, "SPINEWATCH_HOME": str(tmp_path)}
-    cmd = _record_cmd(path)
+    cmd = _record_cmd(path, profile7_json)
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, env=env
     )
@@ -91,13 +96,13 @@ def test_ctrl_c_and_sigterm_close_the_session_cleanly(tmp_path: Path, sig: int) 
 
 @pytest.mark.realtime
 @pytest.mark.timeout(600)
-def test_terminal_enter_marks_sets_and_saves_notes(tmp_path: Path) -> None:
+def test_terminal_enter_marks_sets_and_saves_notes(tmp_path: Path, profile7_json: Path) -> None:
     import pty
     import time
 
     path = tmp_path / "marks.sqlite"
     env = {**os.environ, "SPINEWATCH_HOME": str(tmp_path)}
-    cmd = _record_cmd(path)
+    cmd = _record_cmd(path, profile7_json)
     master, slave = pty.openpty()
     proc = subprocess.Popen(cmd, stdin=slave, stdout=subprocess.PIPE, text=True, env=env)
     os.close(slave)
