@@ -12,7 +12,7 @@ import contextlib
 from datetime import datetime
 
 from calibration.profile import CalibrationProfile
-from firmware_bridge.api import SampleSource
+from firmware_bridge.api import Block, SampleSource
 from posture.drills import NeutralBand, get_spec
 from posture.live import host_clock_settings
 from posture.records import ImuBlock
@@ -81,10 +81,15 @@ def run_live(
             for k in range(1, spec.target_sets + 1):
                 run = coach.begin_set(name, k, loads[k - 1] if k - 1 < len(loads) else None)
                 t_start = loop.time()
+                blocks: list[Block] = []
                 while not stop.is_set() and not run.done and loop.time() - t_start < max_set_s:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), 0.02)
-                    for block in src.read():
+                    if blocks:  # a source faster than real time may have more at once
+                        await asyncio.sleep(0)
+                    else:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), 0.02)
+                    blocks = src.read()
+                    for block in blocks:
                         if not isinstance(block, ImuBlock):
                             raise CoachError(
                                 "coach mode needs raw IMU samples; switch the sensors' "

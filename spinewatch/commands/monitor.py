@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from spinewatch import argtypes as T
+
+if TYPE_CHECKING:
+    from firmware_bridge.api import Block
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,15 +81,20 @@ def run(args: argparse.Namespace) -> int:
             profile, thresholds_for(profile, args.thresholds), args.load, source.rates_hz
         )
         t_wall = loop.time()
+        blocks: list[Block] = []
         try:
             while not stop.is_set() and not source.finished:
                 if not args.simulate and loop.time() - t_wall >= args.seconds:
                     break
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.02)
+                if blocks:  # a source faster than real time may have more at once
+                    await asyncio.sleep(0)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 0.02)
                 for _role, t_tap in source.taps():
                     print(lines.tap(t_tap, pipe.toggle_set(t_tap)))
-                for block in source.read():
+                blocks = source.read()
+                for block in blocks:
                     if lines.origin is None:
                         lines.origin = float(block.t[0])
                     await report(pipe.push(block))
