@@ -317,6 +317,5 @@ def unchecked(cls: type[_Block], *values: Any) -> _Block:
     names = _FIELD_NAMES.get(cls) or _FIELD_NAMES.setdefault(
         cls, tuple(f.name for f in fields(cls))
     )
-    for name, v in zip(names, values, strict=True):
-        object.__setattr__(obj, name, v)
+    obj.__dict__.update(zip(names, values, strict=True))  # one call, not one per field
     return obj
