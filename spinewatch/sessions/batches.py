@@ -154,8 +154,10 @@ def pack_angle_batch(items: Sequence[tuple[AngleBlock, NDArray[np.bool_]]]) -> t
     return len(items), len(a), t0, t1, codec.compress(sections)
 
 
-def unpack_angle_batch(data: bytes) -> list[tuple[AngleBlock, NDArray[np.bool_]]]:
-    """Inverse of :func:`pack_angle_batch`."""
+def unpack_angle_batch(
+    data: bytes, whole: bool = False
+) -> list[tuple[AngleBlock, NDArray[np.bool_]]]:
+    """Inverse of :func:`pack_angle_batch`; ``whole``: the batch's updates as one block."""
     buf = codec.decompress(data)
     ns, pos = codec.decode(buf, 0)
     t, pos = codec.decode(buf, pos)
@@ -175,10 +177,12 @@ def unpack_angle_batch(data: bytes) -> list[tuple[AngleBlock, NDArray[np.bool_]]
     by_col = np.ascontiguousarray(cols.T, np.float64)
     fl = np.ascontiguousarray(flags[:, 0].astype(np.uint8))
     under = load[:, 0] != 0
+    if whole:
+        return [(unchecked(AngleBlock, tt, *by_col, fl), under)]
     cuts = np.concatenate(([0], np.cumsum(ns[:, 0]))).tolist()
     out = []
     for i0, i1 in zip(cuts[:-1], cuts[1:], strict=True):
         s = slice(i0, i1)
-        ang = unchecked(AngleBlock, tt[s], *(c[s] for c in by_col), fl[s])
+        ang = unchecked(AngleBlock, tt[s], *by_col[:, s], fl[s])  # rows: contiguous views
         out.append((ang, under[s]))
     return out
