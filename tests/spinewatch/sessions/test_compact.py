@@ -134,6 +134,38 @@ def test_angle_batch_gives_back_the_updates() -> None:
         assert bits(u) == bits(v)
 
 
+def _repack(data: bytes, start: int, k: int, section: bytes) -> bytes:
+    """A packed batch with its ``k``-th section (after ``start`` header bytes) replaced."""
+    buf = codec.decompress(data)
+    secs, pos = [bytes(buf[:start])], start
+    while pos < len(buf):
+        _, nxt = codec.decode(buf, pos)
+        secs.append(bytes(buf[pos:nxt]))
+        pos = nxt
+    secs[k] = section
+    return codec.compress(secs)
+
+
+def test_batches_that_do_not_fit_together_are_reported() -> None:
+    """A damaged batch is refused as a whole (checked once per batch, not per block)."""
+    raw = pack_raw_batch([(0, _imu("lumbar", 1.0, 4, 1)), (1, _imu("lumbar", 1.02, 5, 2))], {})
+    enc = [codec.encode(np.asarray(a))[0] for a in ([4, 6], [4.0, 5.0], [0], np.zeros((9, 2)))]
+    # sections: flags, ordinals, block lengths, t, acc, gyr, seq
+    for k, sec, what in ((2, enc[0], "add up"), (2, enc[1], "not integers"),
+                         (1, enc[2], "ordinals"), (4, enc[3], "wrong width")):  # fmt: skip
+        with pytest.raises(codec.CodecError, match=what):
+            unpack_raw_batch("lumbar", _repack(raw[-1], 1, k, sec))
+    with pytest.raises(codec.CodecError, match="different lengths"):
+        unpack_raw_batch("lumbar", _repack(raw[-1], 1, 5, codec.encode(np.zeros((8, 3)))[0]))
+    ang = pack_angle_batch([_angles(0.0, 4, 1), _angles(0.02, 3, 2)])[-1]
+    # sections: (no header), block lengths, t, angle columns, flags, under load
+    for k, sec, what in ((1, codec.encode(np.array([4, 4]))[0], "add up"),
+                         (3, codec.encode(np.zeros((7, 6)), counts=False)[0], "wrong width"),
+                         (5, codec.encode(np.zeros((7, 2), bool))[0], "wrong width")):  # fmt: skip
+        with pytest.raises(codec.CodecError, match=what):
+            unpack_angle_batch(_repack(ang, 0, k, sec))
+
+
 def content_digest(sf: SessionFile) -> str:
     """Every block (ordinal, role, arrays) and angle update, in reading order."""
     h = hashlib.sha256()
