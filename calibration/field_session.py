@@ -71,7 +71,7 @@ class FieldData:
             and np.array_equal(self.sensitivity, other.sensitivity)
         )
 
-    __hash__ = None  # type: ignore[assignment]  # mutable-looking arrays: not hashable
+    # (__eq__ defined here leaves __hash__ None: arrays inside, not hashable)
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
