@@ -70,6 +70,7 @@ def main() -> None:
     ap.add_argument("--ref", help="also measure this git revision (e.g. main)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--note", default="", help="a sentence about the machine's state")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="spinewatch-startup-"))
@@ -131,7 +132,8 @@ def main() -> None:
                 "inflated, compare the rows measured side by side and the CPU column."
                 if max(load0, load1) > 1.5
                 else ""
-            ),
+            )
+            + (f" {args.note}" if args.note else ""),
             "",
             "Wall time of the installed `spinewatch` command from process start to exit, bytecode "
             f"cached, median of {args.runs} runs, {args.repeats} repeats (median of the repeat "
