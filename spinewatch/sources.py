@@ -103,3 +103,14 @@ def stop_on_signals() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+async def before_next_read(stop: asyncio.Event, had_blocks: bool, poll_s: float = 0.02) -> None:
+    """Pause of a loop polling a source: none after a read that gave blocks (a source faster
+    than real time has more waiting; a live one answers the next read with nothing), else
+    ``poll_s`` or until ``stop`` is set."""
+    if had_blocks:
+        await asyncio.sleep(0)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), poll_s)

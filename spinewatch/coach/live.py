@@ -45,7 +45,7 @@ def run_live(
     record: str | None = None,
 ) -> bool:
     """Run all sets of drill ``name`` live; True when the drill passed."""
-    from spinewatch.sources import stop_on_signals
+    from spinewatch.sources import before_next_read, stop_on_signals
 
     spec = get_spec(name)
     band = NeutralBand.from_ranges(profile.ranges, profile.standing_flexion_deg)
@@ -83,11 +83,7 @@ def run_live(
                 t_start = loop.time()
                 blocks: list[Block] = []
                 while not stop.is_set() and not run.done and loop.time() - t_start < max_set_s:
-                    if blocks:  # a source faster than real time may have more at once
-                        await asyncio.sleep(0)
-                    else:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stop.wait(), 0.02)
+                    await before_next_read(stop, bool(blocks))
                     blocks = src.read()
                     for block in blocks:
                         if not isinstance(block, ImuBlock):

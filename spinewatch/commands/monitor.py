@@ -48,7 +48,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import contextlib
 
     from calibration import CalibrationProfile
     from posture.errors import CalibrationRequiredError
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from sim.wearer import calibrated_profile
     from spinewatch.console import LiveLines
     from spinewatch.events import thresholds_for
-    from spinewatch.sources import open_source, stop_on_signals
+    from spinewatch.sources import before_next_read, open_source, stop_on_signals
 
     if args.profile:
         profile = CalibrationProfile.load(args.profile)
@@ -86,11 +85,7 @@ def run(args: argparse.Namespace) -> int:
             while not stop.is_set() and not source.finished:
                 if not args.simulate and loop.time() - t_wall >= args.seconds:
                     break
-                if blocks:  # a source faster than real time may have more at once
-                    await asyncio.sleep(0)
-                else:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), 0.02)
+                await before_next_read(stop, bool(blocks))
                 for _role, t_tap in source.taps():
                     print(lines.tap(t_tap, pipe.toggle_set(t_tap)))
                 blocks = source.read()
