@@ -76,17 +76,23 @@ class AlertEngine:
 
     def process(self, a: AngleBlock) -> tuple[list[Alert], list[Alert]]:
         """Feed a block; return (alerts raised in it, alerts that ended in it)."""
-        if len(a) == 0:
+        n = len(a)
+        if n == 0:
             return [], []
         load = self.load.update(a)
         self.last_load = load
         # Rotation is withheld (never raised, an excursion ends) while its expected error is
         # a large part of the limit: 6D heading drifts between anchors (posture.anchors).
-        if not self._state.any():
+        # On a live block of a few samples the common cases are tested in Python floats
+        # (numpy's per-call overhead costs more than the samples).
+        small = n <= 32
+        if True not in self._state.tolist():
             err = error_from_confidence_one(a.rotation_confidence[-1])
             self.rotation_uncertain = bool(err > self._unsure_from)
-            if not load.any():
+            if (True not in load.tolist()) if small else not load.any():
                 return [], []  # the common case off load: nothing can start or run
+            if small and not self._any_beyond(a, load):
+                return [], []  # the common case under load: every plane inside its limits
         x = np.empty((len(a), 6))
         x[:, 0::2] = np.vstack((a.flexion, a.lateral_flexion, a.rotation)).T
         np.negative(x[:, 0::2], out=x[:, 1::2])
@@ -105,6 +111,23 @@ class AlertEngine:
         for c in np.flatnonzero(state.any(axis=0) | self._state).tolist():
             self._channel(c, a.t, x[:, c], state[:, c], prev[:, c], raised, ended)
         return raised, ended
+
+    def _any_beyond(self, a: AngleBlock, load: NDArray[np.bool_]) -> bool:
+        """Whether any loaded sample of a small block is beyond a limit (rotation only where
+        it is not withheld): the numpy test of :meth:`process` in Python floats."""
+        lim = self._limit.tolist()
+        unsure_f, unsure_r = (UNCERTAIN_FRACTION * v for v in lim[4:])
+        cols = (a.flexion, a.lateral_flexion, a.rotation, a.rotation_confidence, load)
+        for f, lat, r, conf, loaded in zip(*(c.tolist() for c in cols), strict=True):
+            if not loaded:
+                continue
+            if f > lim[0] or -f > lim[1] or lat > lim[2] or -lat > lim[3]:
+                return True
+            if r > lim[4] or -r > lim[5]:
+                err = error_from_confidence_one(conf)
+                if (r > lim[4] and not err > unsure_f) or (-r > lim[5] and not err > unsure_r):
+                    return True
+        return False
 
     def _channel(
         self,

@@ -231,9 +231,23 @@ class GaitDetector:
         return self.rms
 
     def process(self, acc: F64) -> F64:
-        """Bounce RMS after each sample of ``acc`` ``(N, 3)``, m/s² ``(N,)``."""
-        step = self.step
-        return np.array([step(ax, ay, az) for ax, ay, az in acc.tolist()], dtype=np.float64)
+        """Bounce RMS after each sample of ``acc`` ``(N, 3)``, m/s² ``(N,)``: :meth:`step`'s
+        arithmetic with the state in locals (the method call cost more than the sample)."""
+        a_g, a_lp, a_e, sqrt = self._a_g, self._a_lp, self._a_e, math.sqrt
+        g, lp, e = self._g, self._lp, self._e
+        out = []
+        for ax, ay, az in acc.tolist():
+            m = sqrt(ax * ax + ay * ay + az * az)
+            if g is None:
+                g = m
+            g += a_g * (m - g)
+            lp += a_lp * ((m - g) - lp)
+            e += a_e * (lp * lp - e)
+            out.append(sqrt(e))
+        self._g, self._lp, self._e = g, lp, e
+        if out:
+            self.rms = out[-1]
+        return np.array(out, dtype=np.float64)
 
 
 class GaitAverager:

@@ -37,7 +37,6 @@ from posture.engine_block import angle_block
 from posture.engine_scalar import (
     LumbarSample,
     ScalarContext,
-    ScalarHistory,
     ScalarModel,
     angle_row,
     angle_rows,
@@ -47,7 +46,7 @@ from posture.engine_state import (
     EngineSettings,
     HeadingState,
     LumbarQueue,
-    ThoracicHistory,
+    ThoracicLists,
 )
 from posture.errors import MissingSensorError, PostureError
 from posture.fusion import OrientationFilter
@@ -87,7 +86,7 @@ class PostureEngine:
             THORACIC: self.settings.thoracic_rate_hz,
         }
         self._lumbar = LumbarQueue()  # lumbar orientations waiting for thoracic data
-        self._thoracic = ThoracicHistory()  # thoracic orientations on the lumbar clock
+        self._thoracic = ThoracicLists()  # thoracic orientations on the lumbar clock
         self._heading = HeadingState()
         self._gait = GaitAverager()
         self._lumbar_last = -np.inf
@@ -162,7 +161,9 @@ class PostureEngine:
         if role == LUMBAR:
             gait = ob.gait_rms if ob.gait_rms is not None else np.zeros(n)
             t, quat = ob.t, ob.quat
-            if filled.any():  # outputs stay on the lumbar sensor's own time stamps
+            # (a list test on a live block: numpy's any() costs more than its few samples)
+            if True in filled.tolist() if n <= 32 else filled.any():
+                # outputs stay on the lumbar sensor's own time stamps
                 keep = ~filled
                 t, quat, rest, sig, gait = t[keep], quat[keep], rest[keep], sig[keep], gait[keep]
             self._lumbar.append(t, quat, rest, sig, gait)
@@ -220,7 +221,7 @@ class PostureEngine:
                     float(q.gait[0]),
                 ),
             )
-        hist = ScalarHistory.of(self._thoracic)
+        hist = self._thoracic
         waiting = []
         for lum in pending:
             if lum.t <= tt:
@@ -302,7 +303,8 @@ class PostureEngine:
         if final:
             n = len(q)
         else:
-            th_last = float(self._thoracic.t[-1]) if len(self._thoracic) else -np.inf
+            th = self._thoracic.t
+            th_last = th[-1] if th else -np.inf
             if len(q) <= 8 and all(x <= th_last for x in q.t.tolist()):
                 n = len(q)  # the live case (thoracic data covers every waiting sample), no arrays
             else:
@@ -321,7 +323,7 @@ class PostureEngine:
         if len(lum) <= SMALL_BLOCK:
             return _block_of_rows(angle_rows(self._scalar, lum, self._thoracic))
         return angle_block(
-            lum, self._thoracic, self._heading, self._gait, self.model, self.settings
+            lum, self._thoracic.arrays(), self._heading, self._gait, self.model, self.settings
         )
 
 

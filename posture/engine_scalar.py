@@ -20,10 +20,10 @@ from typing import NamedTuple
 from posture import scalar_math as S
 from posture.anchors import GAIT_MIN_RMS, GaitAverager, heading_variance_rate
 from posture.angles import SpineModel
-from posture.engine_state import HeadingState, LumbarQueue, ThoracicHistory
+from posture.engine_state import HeadingState, LumbarQueue, ThoracicLists
 from posture.rezero import (
     angle_flags_one,
-    confidence_since_anchor,
+    confidence_since_anchor_one,
     guard_rad,
     lag_corrected,
     track_rate,
@@ -67,56 +67,36 @@ class LumbarSample(NamedTuple):
     gait: float
 
 
-@dataclass(frozen=True)
-class ScalarHistory:
-    """A :class:`~posture.engine_state.ThoracicHistory` as Python lists (one per column)."""
-
-    t: list[float]
-    quat: list[S.Quat]
-    rest: list[bool]
-    filled: list[bool]
-    sigma: list[float]
-
-    @classmethod
-    def of(cls, h: ThoracicHistory) -> ScalarHistory:
-        quat = [(w, x, y, z) for w, x, y, z in h.quat.tolist()]
-        return cls(h.t.tolist(), quat, h.rest.tolist(), h.filled.tolist(), h.sigma.tolist())
+#: Thoracic data at one lumbar time stamp (:class:`~posture.engine_state.ThoracicAt` of one
+#: sample): quaternion, valid, rest, bias σ (rad/s), filled. A plain tuple: namedtuples cost
+#: more to build than the rest of the lookup.
+ThoracicSample = tuple[S.Quat, bool, bool, float, bool]
 
 
-class ThoracicSample(NamedTuple):
-    """Thoracic data at one lumbar time stamp (:class:`~posture.engine_state.ThoracicAt`)."""
-
-    quat: S.Quat
-    valid: bool
-    rest: bool
-    sigma: float
-    filled: bool
-
-
-def thoracic_at(h: ScalarHistory, t: float, max_gap_s: float, prefused: float) -> ThoracicSample:
-    """:meth:`ThoracicHistory.at` for one time stamp (the rules of
+def thoracic_at(h: ThoracicLists, t: float, max_gap_s: float, prefused: float) -> ThoracicSample:
+    """:meth:`~posture.engine_state.ThoracicHistory.at` for one time stamp (the rules of
     :func:`posture.alignment.interpolate_orientation`)."""
-    n = len(h.t)
+    ts = h.t
+    n = len(ts)
     if n == 0:
-        return ThoracicSample(_NOT_A_QUAT, False, False, prefused, False)
-    i = bisect.bisect_right(h.t, t) - 1
+        return (_NOT_A_QUAT, False, False, prefused, False)
+    i = bisect.bisect_right(ts, t) - 1
     idx = min(max(i, 0), n - 1)
     rest, sigma = h.rest[idx], h.sigma[idx]
     filled = h.filled[idx] or h.filled[min(idx + 1, n - 1)]
     if n == 1:
-        ok = t == h.t[0]
-        return ThoracicSample(h.quat[0] if ok else _NOT_A_QUAT, ok, rest, sigma, filled)
-    if t == h.t[-1]:
+        ok = t == ts[0]
+        return (h.quat[0] if ok else _NOT_A_QUAT, ok, rest, sigma, filled)
+    if t == ts[-1]:
         i = n - 2
     i_c = min(max(i, 0), n - 2)
-    t0 = h.t[i_c]
-    span = h.t[i_c + 1] - t0
-    on_sample = i >= 0 and h.t[min(i, n - 1)] == t
-    valid = (0 <= i < n - 1 and span <= max_gap_s + 1e-9) or on_sample
-    if not valid:
-        return ThoracicSample(_NOT_A_QUAT, False, rest, sigma, filled)
+    t0 = ts[i_c]
+    span = ts[i_c + 1] - t0
+    on_sample = i >= 0 and ts[min(i, n - 1)] == t
+    if not ((0 <= i < n - 1 and span <= max_gap_s + 1e-9) or on_sample):
+        return (_NOT_A_QUAT, False, rest, sigma, filled)
     q = S.slerp(h.quat[i_c], h.quat[i_c + 1], (t - t0) / span if span > 0 else 0.0)
-    return ThoracicSample(q, True, rest, sigma, filled)
+    return (q, True, rest, sigma, filled)
 
 
 @dataclass
@@ -133,31 +113,33 @@ class ScalarContext:
     gait: GaitAverager
 
 
-class _Geometry(NamedTuple):
-    incl_l: float
-    incl_t: float
-    guess: float
-    p: S.Quat
-    k: S.Quat
-
-
 def _anchor(
-    ctx: ScalarContext, lum: LumbarSample, th: ThoracicSample, geo: _Geometry, drift: float
+    ctx: ScalarContext,
+    lum: tuple[float, bool, float],
+    upright: bool,
+    rest_t: bool,
+    geo: tuple[float, S.Quat, S.Quat],
+    drift: float,
 ) -> bool:
-    """Re-zero at this sample if it is an anchor within the guard (as the array path)."""
-    lim = ctx.max_inclination_deg
-    upright = th.valid and abs(geo.incl_l) < lim and abs(geo.incl_t) < lim
+    """Re-zero at this sample if it is an anchor within the guard (as the array path).
+
+    ``lum``: the lumbar sample's time (s), rest flag and gait RMS (m/s²); ``upright``:
+    thoracic data valid and both segments within the inclination limit; ``rest_t``: the
+    thoracic rest flag; ``geo``: heading guess (rad), ``P``, ``K``.
+    """
     gait = ctx.gait_anchors
     if not (upright or (gait and ctx.gait.active)):
         return False  # the common case in a bend: no anchor can start or run
+    t, rest_l, gait_rms = lum
+    guess, p, k = geo
     d_walk = None
-    walking = gait and upright and lum.gait > GAIT_MIN_RMS
+    walking = gait and upright and gait_rms > GAIT_MIN_RMS
     if walking or (gait and ctx.gait.active):
-        d = S.rezero_from_basis(geo.p, geo.k, geo.guess) if walking else 0.0
-        d_walk = ctx.gait.step(lum.t, walking, d)
+        d = S.rezero_from_basis(p, k, guess) if walking else 0.0
+        d_walk = ctx.gait.step(t, walking, d)
     h = ctx.heading
-    if upright and lum.rest and th.rest:  # quiet standing wins over walking
-        needed: float | None = S.rezero_from_basis(geo.p, geo.k, geo.guess)
+    if upright and rest_l and rest_t:  # quiet standing wins over walking
+        needed: float | None = S.rezero_from_basis(p, k, guess)
     elif d_walk is not None:  # the stride average lags the drift (as accept_tracking)
         needed = lag_corrected(d_walk, ctx.gait.lag_s, h.rate)
     else:
@@ -165,71 +147,72 @@ def _anchor(
     if needed is None:
         return False
     drift_since = None if h.drift_at_anchor is None else drift - h.drift_at_anchor
-    pred = h.at(lum.t)
+    pred = h.at(t)
     if not within_guard(needed, pred, guard_rad(ctx.guard_deg, drift_since)):
         return False
     if pred is not None and h.drift_at_anchor is not None:  # (as accept_tracking)
-        h.rate = track_rate(needed, pred, lum.t - h.t_delta, h.rate)
-    h.delta, h.t_delta, h.drift_at_anchor = needed, lum.t, drift
+        h.rate = track_rate(needed, pred, t - h.t_delta, h.rate)
+    h.delta, h.t_delta, h.drift_at_anchor = needed, t, drift
     return True
 
 
-def angle_row(
-    ctx: ScalarContext,
-    lum: LumbarSample,
-    hist: ScalarHistory,
-    neutral_c: S.Quat | None = None,
-) -> tuple[float, ...]:
+def angle_row(ctx: ScalarContext, lum: LumbarSample, hist: ThoracicLists) -> tuple[float, ...]:
     """The angle row of one lumbar sample (``AngleBlock`` column order: t, flexion, lateral,
     rotation, thoracic incl., lumbar incl., hip, confidence, flags)."""
+    return _rows(ctx, [lum.t], [lum.quat], [lum.rest], [lum.sigma], [lum.gait], hist)[0]
+
+
+def angle_rows(ctx: ScalarContext, lum: LumbarQueue, h: ThoracicLists) -> list[tuple[float, ...]]:
+    """:func:`angle_row` of every sample of a (small) block, in order."""
+    quats = [(w, x, y, z) for w, x, y, z in lum.quat.tolist()]
+    cols = (lum.t, lum.rest, lum.sigma, lum.gait)
+    t, rest, sigma, gait = (c.tolist() for c in cols)
+    return _rows(ctx, t, quats, rest, sigma, gait, h)
+
+
+def _rows(
+    ctx: ScalarContext,
+    ts: list[float],
+    quats: list[S.Quat],
+    rests: list[bool],
+    sigmas: list[float],
+    gaits: list[float],
+    hist: ThoracicLists,
+) -> list[tuple[float, ...]]:
+    """Angle rows of lumbar samples given as columns: time (s), sensor quaternion, rest flag,
+    gyro-bias σ (rad/s), gait RMS (m/s²). One loop with the settings in locals: the per-row
+    calls and attribute look-ups cost as much as the arithmetic."""
     m = ctx.model
-    th = thoracic_at(hist, lum.t, ctx.max_gap_s, ctx.prefused_sigma)
-    incl_l, incl_t, guess, p, k = S.segment_geometry(
-        lum.quat,
-        th.quat,
+    mount_l, mount_t, neutral_c, calibrated = (
         m.mount_lumbar_c,
         m.mount_thoracic_c,
-        m.neutral_c if neutral_c is None else neutral_c,
+        m.neutral_c,
+        m.calibrated,
     )
-    h = ctx.heading
-    valid = th.valid
-    if h.delta is None and valid:
-        h.delta, h.t_delta, h.rate = guess, lum.t, 0.0
-    drift = h.drift_one(lum.t, heading_variance_rate(lum.sigma, th.sigma))
-    lim = ctx.max_inclination_deg
-    # _anchor's first test here, so the common case in a bend builds no _Geometry and makes no call
-    anchor = (
-        (valid and abs(incl_l) < lim and abs(incl_t) < lim)
-        or (ctx.gait_anchors and ctx.gait.active)
-    ) and _anchor(ctx, lum, th, _Geometry(incl_l, incl_t, guess, p, k), drift)
-    delta = h.at(lum.t)
-    ok = valid and delta is not None
-    if valid and delta is not None:  # (== ok, spelt out so the type checker narrows delta)
-        flex, lat, rot = S.spine_angles(S.at_heading(p, k, delta))
-        a = h.drift_at_anchor
-        conf = 0.0 if a is None else float(confidence_since_anchor(drift - a))
-    else:
-        flex = lat = rot = incl_t = math.nan
-        conf = 0.0
-    flags = angle_flags_one(ok, th.filled, anchor, m.calibrated)
-    return (lum.t, flex, lat, rot, incl_t, incl_l, incl_l, conf, float(flags))
-
-
-def angle_rows(
-    ctx: ScalarContext, lum: LumbarQueue, hist: ThoracicHistory
-) -> list[tuple[float, ...]]:
-    """:func:`angle_row` of every sample of a (small) block, in order."""
-    h = ScalarHistory.of(hist)
-    cols = zip(
-        lum.t.tolist(),
-        lum.quat.tolist(),
-        lum.rest.tolist(),
-        lum.sigma.tolist(),
-        lum.gait.tolist(),
-        strict=True,
-    )
-    n_c = ctx.model.neutral_c
-    return [
-        angle_row(ctx, LumbarSample(t, (q[0], q[1], q[2], q[3]), r, s, g), h, n_c)
-        for t, q, r, s, g in cols
-    ]
+    max_gap, prefused, lim = ctx.max_gap_s, ctx.prefused_sigma, ctx.max_inclination_deg
+    gait_anchors, gait_avg, h = ctx.gait_anchors, ctx.gait, ctx.heading
+    geometry, angles, at_heading = S.segment_geometry, S.spine_angles, S.at_heading
+    out: list[tuple[float, ...]] = []
+    for t, q_l, rest_l, sigma_l, gait_l in zip(ts, quats, rests, sigmas, gaits, strict=True):
+        q_t, valid, rest_t, sigma_t, filled = thoracic_at(hist, t, max_gap, prefused)
+        incl_l, incl_t, guess, p, k = geometry(q_l, q_t, mount_l, mount_t, neutral_c)
+        if h.delta is None and valid:
+            h.delta, h.t_delta, h.rate = guess, t, 0.0
+        drift = h.drift_one(t, heading_variance_rate(sigma_l, sigma_t))
+        upright = valid and abs(incl_l) < lim and abs(incl_t) < lim
+        # _anchor's first test here, so the common case in a bend makes no call
+        anchor = (upright or (gait_anchors and gait_avg.active)) and _anchor(
+            ctx, (t, rest_l, gait_l), upright, rest_t, (guess, p, k), drift
+        )
+        delta = h.at(t)
+        ok = valid and delta is not None
+        if valid and delta is not None:  # (== ok, spelt out so the type checker narrows delta)
+            flex, lat, rot = angles(at_heading(p, k, delta))
+            a = h.drift_at_anchor
+            conf = 0.0 if a is None else confidence_since_anchor_one(drift - a)
+        else:
+            flex = lat = rot = incl_t = math.nan
+            conf = 0.0
+        flags = angle_flags_one(ok, filled, anchor, calibrated)
+        out.append((t, flex, lat, rot, incl_t, incl_l, incl_l, conf, float(flags)))
+    return out

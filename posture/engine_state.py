@@ -10,6 +10,7 @@ since the last anchor (:class:`HeadingState`). Arrays are columns, one row per s
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -148,23 +149,6 @@ class ThoracicHistory:
     def __len__(self) -> int:
         return int(self.t.shape[0])
 
-    def append(self, t: F64, quat: F64, rest: B, filled: B, sigma: F64) -> None:
-        self.t = np.concatenate((self.t, t))
-        self.quat = np.concatenate((self.quat, quat))
-        self.rest = np.concatenate((self.rest, rest))
-        self.filled = np.concatenate((self.filled, filled))
-        self.sigma = np.concatenate((self.sigma, sigma))
-
-    def keep_from(self, k: int) -> None:
-        """Forget the samples before index ``k``."""
-        self.t, self.quat, self.rest = self.t[k:], self.quat[k:], self.rest[k:]
-        self.filled, self.sigma = self.filled[k:], self.sigma[k:]
-
-    def keep_bracket_of(self, t_last: float) -> None:
-        """Keep the history from the bracket of ``t_last`` (the last emitted time) on."""
-        if len(self) > 2:
-            self.keep_from(max(0, int(np.searchsorted(self.t, t_last, side="right")) - 2))
-
     def at(self, t: F64, max_gap_s: float, prefused_sigma: float, trig: Trig = NUMPY) -> ThoracicAt:
         """Slerp onto lumbar times ``t`` (never across a gap over ``max_gap_s``) and look up
         the bracketing samples' flags; ``prefused_sigma`` stands in before any history."""
@@ -180,6 +164,56 @@ class ThoracicHistory:
         nxt = np.minimum(idx + 1, n - 1)
         return ThoracicAt(
             q, valid, self.rest[idx], self.sigma[idx], self.filled[idx] | self.filled[nxt]
+        )
+
+
+@dataclass
+class ThoracicLists:
+    """The live engine's thoracic history (as :class:`ThoracicHistory`) in Python lists, one
+    per column, quaternions as 4-tuples.
+
+    The engine keeps only the few samples that bracket the next lumbar ones and reads them one
+    at a time in Python floats (:mod:`posture.engine_scalar`); lists make the per-block append,
+    trim and read cheaper than numpy's per-call overhead on arrays of a few rows.
+    :meth:`arrays` gives the numpy form for large blocks (:mod:`posture.engine_block`).
+    """
+
+    t: list[float] = field(default_factory=list)
+    quat: list[tuple[float, float, float, float]] = field(default_factory=list)
+    rest: list[bool] = field(default_factory=list)
+    filled: list[bool] = field(default_factory=list)
+    sigma: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def append(self, t: F64, quat: F64, rest: B, filled: B, sigma: F64) -> None:
+        """Add samples: times on the lumbar clock (s) ``(N,)``, quaternions ``(N, 4)``, rest
+        and filled flags, gyro-bias uncertainty (rad/s)."""
+        self.t += t.tolist()
+        self.quat += [(w, x, y, z) for w, x, y, z in quat.tolist()]
+        self.rest += rest.tolist()
+        self.filled += filled.tolist()
+        self.sigma += sigma.tolist()
+
+    def keep_from(self, k: int) -> None:
+        """Forget the samples before index ``k``."""
+        if k > 0:
+            del self.t[:k], self.quat[:k], self.rest[:k], self.filled[:k], self.sigma[:k]
+
+    def keep_bracket_of(self, t_last: float) -> None:
+        """Keep the history from the bracket of ``t_last`` (the last emitted time) on."""
+        if len(self.t) > 2:
+            self.keep_from(bisect.bisect_right(self.t, t_last) - 2)
+
+    def arrays(self) -> ThoracicHistory:
+        """The same history as numpy columns."""
+        return ThoracicHistory(
+            np.array(self.t, dtype=np.float64),
+            np.array(self.quat, dtype=np.float64).reshape(-1, 4),
+            np.array(self.rest, dtype=bool),
+            np.array(self.filled, dtype=bool),
+            np.array(self.sigma, dtype=np.float64),
         )
 
 

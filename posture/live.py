@@ -124,18 +124,34 @@ class RepTracker:
                 if len(self._parts) > 64:
                     self._trim(t_now - self.keep_s)
                 return []
-        on, off = trunk > self.settings.on_deg, trunk < self.settings.off_deg
-        latch = hysteresis(on[:, None], off[:, None], np.array([self._hinge]))[:, 0]
-        if self._hinge or latch.any():
-            prev = np.concatenate(([self._hinge], latch[:-1]))
-            rel = np.flatnonzero(prev & ~latch)
-            if rel.size:
-                self._released = float(a.t[rel[-1]])
-        self._hinge = bool(latch[-1])
-        if np.isnan(self._released) or t_now - self._released < self.settle_s:
+        rel = self._latch(trunk)
+        if rel is not None:
+            self._released = float(a.t[rel])
+        if math.isnan(self._released) or t_now - self._released < self.settle_s:
             return []
         self._released = np.nan
         return self._segment(t_now)
+
+    def _latch(self, trunk: NDArray[np.float64]) -> int | None:
+        """Run the hinge latch over a block's trunk inclinations (deg); return the index of
+        the last release in it (``None``: none)."""
+        on_deg, off_deg = self.settings.on_deg, self.settings.off_deg
+        if trunk.shape[0] > 32:
+            on, off = trunk > on_deg, trunk < off_deg
+            latch = hysteresis(on[:, None], off[:, None], np.array([self._hinge]))[:, 0]
+            prev = np.concatenate(([self._hinge], latch[:-1]))
+            rel = np.flatnonzero(prev & ~latch)
+            self._hinge = bool(latch[-1])
+            return int(rel[-1]) if rel.size else None
+        # A live block: the same latch in Python floats (on wins; NaN keeps the state).
+        hinge, last = self._hinge, None
+        for i, x in enumerate(trunk.tolist()):
+            new = True if x > on_deg else False if x < off_deg else hinge
+            if hinge and not new:
+                last = i
+            hinge = new
+        self._hinge = hinge
+        return last
 
     def _segment(self, t_now: float) -> list[RepMetrics]:
         buf = AngleBlock.concat(self._parts)

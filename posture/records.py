@@ -282,16 +282,18 @@ class AngleBlock:
     def concat(blocks: Sequence[AngleBlock]) -> AngleBlock:
         if not blocks:
             return AngleBlock.empty()
-        return AngleBlock(
-            **{
-                f.name: np.concatenate([getattr(b, f.name) for b in blocks])
-                for f in fields(AngleBlock)
-            }
+        # Blocks are checked when made, so their joined (fresh, contiguous) columns are too.
+        return unchecked(
+            AngleBlock,
+            *(np.concatenate([getattr(b, f) for b in blocks]) for f in _ANGLE_FIELDS),
         )
 
     def planes(self) -> F64:
         """Flexion, lateral flexion and rotation as one ``(N, 3)`` array, deg."""
         return np.column_stack((self.flexion, self.lateral_flexion, self.rotation))
+
+
+_ANGLE_FIELDS = tuple(f.name for f in fields(AngleBlock))
 
 
 @functools.cache

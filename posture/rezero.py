@@ -25,7 +25,13 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.anchors import confidence_from_error, error_from_variance, heading_variance_rate
+from posture.anchors import (
+    ANCHOR_SIGMA_DEG,
+    CONF_REF_DEG,
+    confidence_from_error,
+    error_from_variance,
+    heading_variance_rate,
+)
 from posture.records import FLAG_FILLED, FLAG_GAP, FLAG_REZERO, FLAG_UNCALIBRATED
 
 F64 = NDArray[np.float64]
@@ -62,6 +68,13 @@ def confidence_since_anchor(drift_deg2: F64 | float) -> F64 | float:
     """``rotation_confidence`` after a heading error variance ``drift_deg2`` (deg²) accumulated
     since the last anchor."""
     return confidence_from_error(error_from_variance(drift_deg2))
+
+
+def confidence_since_anchor_one(drift_deg2: float) -> float:
+    """:func:`confidence_since_anchor` of one float, its arithmetic written out (same
+    operations in the same order, so the same bits; the live engine runs it every sample)."""
+    c = 2.0 * math.sqrt(ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + drift_deg2) / CONF_REF_DEG
+    return 1.0 / (1.0 + c * c)
 
 
 def guard_rad(guard_deg: float, drift_deg2: float | None) -> float:

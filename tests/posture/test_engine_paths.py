@@ -103,3 +103,22 @@ def test_written_out_segment_geometry_equals_the_composed_functions():
         want = (S.sagittal_inclination(q_l), S.sagittal_inclination(q_t), guess, p, k)
         got = S.segment_geometry(tuple(a), tuple(b), S.conj(ml), S.conj(mt), S.conj(neutral))
         assert got == want
+
+
+def test_written_out_gait_detector_equals_its_step():
+    from posture.anchors import GaitDetector
+
+    acc = np.random.default_rng(3).normal([0.0, 9.81, 0.0], 2.0, (500, 3))
+    block, one = GaitDetector(200.0), GaitDetector(200.0)
+    got = np.concatenate([block.process(acc[i : i + 7]) for i in range(0, 500, 7)])
+    want = np.array([one.step(*a) for a in acc.tolist()])
+    np.testing.assert_array_equal(got, want)
+    assert block.rms == one.rms
+
+
+def test_written_out_confidence_equals_the_array_formula():
+    from posture.rezero import confidence_since_anchor, confidence_since_anchor_one
+
+    var = np.concatenate(([0.0], np.geomspace(1e-9, 1e4, 300)))
+    want = confidence_since_anchor(var)
+    assert [confidence_since_anchor_one(v) for v in var.tolist()] == want.tolist()
