@@ -23,7 +23,7 @@ from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings, hyster
 from posture.angles import SpineModel
 from posture.engine import EngineSettings, PostureEngine
 from posture.fusion import FusionSettings
-from posture.load import effective_load
+from posture.load import any_beyond, effective_load
 from posture.records import LUMBAR, THORACIC, AngleBlock, ImuBlock, OrientationBlock
 from posture.reps import RepMetrics, RepSettings, segment_reps
 from posture.thresholds import Thresholds
@@ -84,14 +84,6 @@ class LiveUpdate:
     reps: list[RepMetrics] = field(default_factory=list)
 
 
-def _any_above(x: NDArray[np.float64], limit: float) -> bool:
-    """``(x > limit).any()``; in Python floats for the few samples of a live block, where each
-    numpy call costs more than the loop (NaN compares False in both)."""
-    if x.shape[0] <= 32:
-        return any(v > limit for v in x.tolist())
-    return bool((x > limit).any())
-
-
 class RepTracker:
     """Streaming rep segmentation: the batch algorithm re-run on a trimmed buffer.
 
@@ -120,7 +112,7 @@ class RepTracker:
         if not self._hinge and math.isnan(self._released):
             # The common case (upright, nothing pending), in Python floats: on a 20 ms block
             # each numpy call costs more than the loop (NaN compares False in both).
-            if not _any_above(trunk, self.settings.on_deg):
+            if not any_beyond(trunk, self.settings.on_deg):
                 if len(self._parts) > 64:
                     self._trim(t_now - self.keep_s)
                 return []

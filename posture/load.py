@@ -49,6 +49,17 @@ def hysteresis(
     return np.where(idx >= 0, latched, state0[None, :])
 
 
+def any_beyond(x: NDArray[np.float64], limit: float, below: bool = False) -> bool:
+    """``(x > limit).any()`` (``below``: ``x < limit``); in Python floats for the few samples
+    of a live block, where each numpy call costs more than the loop (NaN compares False in
+    both)."""
+    if x.shape[0] <= 32:
+        if below:
+            return any(v < limit for v in x.tolist())
+        return any(v > limit for v in x.tolist())
+    return bool((x < limit).any() if below else (x > limit).any())
+
+
 @dataclass(frozen=True)
 class LoadSettings:
     """When the spine counts as under load (angles in deg, times in s).
@@ -117,14 +128,11 @@ class LoadContext:
         cfg = self.settings
         t, trunk = a.t, a.thoracic_inclination
         if not self._hinge[0]:
-            on = trunk > cfg.trunk_on_deg
-            if not on.any():  # the common case: upright, no hinge in this block
+            if not any_beyond(trunk, cfg.trunk_on_deg):  # the common case: upright, no hinge
                 return t <= self._last_lift_end + cfg.hold_s
-        else:
-            off = trunk < cfg.trunk_off_deg
-            if not off.any():  # the whole block inside the current hinge
-                return self._in_hinge(a, slice(0, len(a)))
-            on = trunk > cfg.trunk_on_deg
+        elif not any_beyond(trunk, cfg.trunk_off_deg, below=True):
+            return self._in_hinge(a, slice(0, len(a)))  # the whole block inside the hinge
+        on = trunk > cfg.trunk_on_deg
         off = trunk < cfg.trunk_off_deg
         hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
         out = np.zeros(len(a), dtype=bool)
