@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import quat as Q
+from posture.iirfilter import fft_len
 from posture.libm import NUMPY, Trig
 from posture.records import ImuBlock
 
@@ -236,7 +237,7 @@ def _lag_of_peak(
     """
     dt = 1.0 / grid_hz
     # Normalised cross-correlation via FFT over every lag in [-max_lag, max_lag].
-    n_fft = 1 << int(np.ceil(np.log2(a.size + b.size)))
+    n_fft = fft_len(a.size + b.size)
     corr = np.fft.irfft(np.fft.rfft(b, n_fft) * np.conj(np.fft.rfft(a, n_fft)), n_fft)
     corr = corr[: 2 * max_lag + 1]
     csum = np.concatenate(([0.0], np.cumsum(b * b)))

@@ -199,10 +199,24 @@ def _impulse_response(sos_key: SosKey) -> F64:
     return np.fft.irfft(h, m)
 
 
+#: Odd factors of the FFT lengths used (:func:`fft_len`): numpy's pocketfft transforms
+#: ``2**a`` times one of these about as fast per point as a power of two.
+_ODD_FACTORS = (1, 3, 5, 9, 15, 25)
+
+
+def fft_len(n: int) -> int:
+    """Smallest FFT length ``≥ n`` of the form ``2**a · f`` (f in ``_ODD_FACTORS``).
+
+    A power of two can be up to twice ``n``; these lengths stay within ~20 % of it, so a
+    convolution or correlation costs ~25 % less (scipy.fft.next_fast_len without its import).
+    """
+    return min(f << max(0, (n - 1) // f).bit_length() for f in _ODD_FACTORS)
+
+
 @lru_cache(maxsize=32)
 def _response_fft(sos_key: SosKey, n: int) -> tuple[int, NDArray[Any]]:
     """FFT length and spectrum of the impulse response cut at ``n`` samples."""
-    m = 1 << int(np.ceil(np.log2(2 * n)))  # ≥ 2n: no circular wrap-around
+    m = fft_len(2 * n)  # ≥ 2n: no circular wrap-around
     return m, np.fft.rfft(_impulse_response(sos_key)[:n], m)
 
 
