@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from posture.constants import G
 from posture.errors import DataFormatError
@@ -40,6 +41,7 @@ _MIN_TILT_PATH = 0.5  # rad of gravity-direction change needed for the tilt test
 # Gyro noise in the stillest 0.2 s windows: MEMS gyroscopes at rest show 0.001–0.006 rad/s
 # (simulator and BROAD); the same noise in deg/s reads 0.06–0.35.
 _REST_NOISE_DEG = 0.05
+F64 = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,12 @@ def _gyro_tilt_ratio(b: ImuBlock) -> float:
     if tilt < _MIN_TILT_PATH:
         return math.nan
     # Rotation about horizontal axes only: the accelerometer cannot see turns about gravity.
-    d = np.repeat(down, k, axis=0)
-    perp = gyr - np.einsum("ij,ij->i", gyr, d)[:, None] * d
+    # |ω⊥|² = |ω|² − (ω·d)², with each window's d broadcast over its k samples (no copies).
+    g3 = gyr.reshape(-1, k, 3)
+    along = np.einsum("wkj,wj->wk", g3, down).ravel()
+    perp = np.sqrt(np.maximum(np.einsum("ij,ij->i", gyr, gyr) - along * along, 0.0))
     seconds = np.append(dt[: n - 1], step)
-    return float((np.linalg.norm(perp, axis=1) * np.clip(seconds, 0, 10 * step)).sum() / tilt)
+    return float((perp * np.clip(seconds, 0, 10 * step)).sum() / tilt)
 
 
 def _rest_noise(b: ImuBlock) -> float:
@@ -110,6 +114,14 @@ def _rest_noise(b: ImuBlock) -> float:
         return math.nan
     std = b.gyr[:n].reshape(-1, k, 3).std(axis=1).max(axis=1)
     return percentile(std, 10)
+
+
+def _peak_rate(gyr: F64) -> float:
+    """99.9th percentile of ``|gyr|`` (rad/s); 0.0 when no value exceeds the full scale (the
+    percentile cannot then either): one comparison instead of a partition of every value."""
+    if not (np.abs(gyr) > _GYRO_FULL_SCALE).any():
+        return 0.0
+    return percentile(np.abs(gyr), 99.9)
 
 
 def _refuse(path: str, role: str, what: str) -> DataFormatError:
@@ -154,7 +166,7 @@ def check_units(blocks: Mapping[str, ImuBlock], path: str, spec: UnitSpec | None
                         "(docs/formats.md)",
                     )
         if spec.gyro is None and len(b):
-            peak = percentile(np.abs(b.gyr), 99.9)
+            peak = _peak_rate(b.gyr)
             ratio = _gyro_tilt_ratio(b)
             noise = _rest_noise(b) if ratio != ratio else math.nan
             if peak > _GYRO_FULL_SCALE:
