@@ -131,6 +131,16 @@ def segment_quats(
     return q_l, q_t
 
 
+#: One segment's orientation ``(N, 4)``, forward inclination (deg) and right-axis heading (rad).
+SegmentSide = tuple[F64, F64, F64]
+
+
+def segment_side(q_sensor: F64, mount: F64, trig: Trig = NUMPY) -> SegmentSide:
+    """:data:`SegmentSide` of one segment from its sensor's orientations ``(N, 4)``."""
+    q_seg = Q.multiply(q_sensor, Q.conj(mount))
+    return q_seg, sagittal_inclination(q_seg, trig), heading_of_right_axis(q_seg, trig)
+
+
 @dataclass(frozen=True)
 class Geometry:
     """What the engine and batch analysis need of each sample pair, from the two sensor
@@ -152,11 +162,19 @@ class Geometry:
         cls, q_lumbar_sensor: F64, q_thoracic_sensor: F64, model: SpineModel, trig: Trig = NUMPY
     ) -> Geometry:
         """``trig``: where the inverse trigonometric functions come from (:mod:`posture.libm`)."""
-        q_l, q_t = segment_quats(q_lumbar_sensor, q_thoracic_sensor, model)
+        lumbar = segment_side(q_lumbar_sensor, model.mount_lumbar, trig)
+        thoracic = segment_side(q_thoracic_sensor, model.mount_thoracic, trig)
+        return cls.join(lumbar, thoracic, model, trig)
+
+    @classmethod
+    def join(
+        cls, lumbar: SegmentSide, thoracic: SegmentSide, model: SpineModel, trig: Trig = NUMPY
+    ) -> Geometry:
+        """:meth:`of` from each segment's :func:`segment_side`, worked out separately (batch
+        analysis does the lumbar one in another process)."""
+        (q_l, incl_l, h_l), (q_t, incl_t, h_t) = lumbar, thoracic
         p, k = heading_basis(q_l, q_t, model.neutral)
-        guess = heading_of_right_axis(q_l, trig) - heading_of_right_axis(q_t, trig)
-        incl_l, incl_t = sagittal_inclination(q_l, trig), sagittal_inclination(q_t, trig)
-        return cls(q_l, q_t, incl_l, incl_t, guess, p, k, trig)
+        return cls(q_l, q_t, incl_l, incl_t, h_l - h_t, p, k, trig)
 
     def rezero(self, where: NDArray[np.bool_]) -> F64:
         """:func:`rezero_delta` of the samples ``where``, from the heading guess (rad)."""

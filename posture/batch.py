@@ -104,8 +104,7 @@ def analyze_offline(
     s = settings or EngineSettings()
     model = model or A.SpineModel.uncalibrated()
     raw = correct_raw(raw, model.acc_correction)  # sensor accelerometer calibration, if any
-    t, q_ls, rest_l, th = _fused_on_lumbar_stamps(raw, s, clock, parallel)
-    geo = A.Geometry.of(q_ls, np.where(th.valid[:, None], th.quat, 1.0), model)
+    t, rest_l, th, geo = _fused_geometry(raw, s, clock, model, parallel)
     lim = s.rezero_max_inclination_deg
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
     standing = upright & rest_l & th.rest
@@ -125,31 +124,56 @@ def analyze_offline(
     return AngleBlock(t, flex, lat, rot, incl_t, geo.incl_l, geo.incl_l.copy(), conf, flags)
 
 
-def _fused_on_lumbar_stamps(
+def _fused_geometry(
     raw: Mapping[str, ImuBlock | OrientationBlock],
     s: EngineSettings,
     clock: str,
+    model: A.SpineModel,
     parallel: bool = False,
-) -> tuple[F64, F64, B, ThoracicAt]:
-    """Fuse both sensors offline; return the lumbar times (s; bridged samples dropped), lumbar
-    quaternions ``(N, 4)``, rest flags and the thoracic data slerped onto those times."""
+) -> tuple[F64, B, ThoracicAt, A.Geometry]:
+    """Fuse both sensors offline; return the lumbar times (s; bridged samples dropped), the
+    lumbar rest flags, the thoracic data slerped onto those times and the geometry of each
+    sample pair (as ``Geometry.of`` of the two sensors' orientations)."""
     lum_raw, tho_raw = raw[LUMBAR], raw[THORACIC]
     lum_rate, tho_rate = s.lumbar_rate_hz, s.thoracic_rate_hz
     if parallel and isinstance(lum_raw, ImuBlock) and isinstance(tho_raw, ImuBlock):
-        # Fusion holds the GIL: one forked child per sensor, the clock fit meanwhile here.
+        # Fusion holds the GIL: one forked child per sensor (the lumbar one also works out
+        # its segment), the clock fit meanwhile here, then the thoracic data on the lumbar
+        # stamps while the lumbar child may still run. Those stamps are the raw ones: fusion
+        # only adds bridged samples, which are dropped (checked below, then redone if not).
         with (
-            Forked(lambda: _fuse(lum_raw, lum_rate, s)) as lum_job,
+            Forked(lambda: _lumbar_side(lum_raw, lum_rate, s, model)) as lum_job,
             Forked(lambda: _fuse(tho_raw, tho_rate, s)) as tho_job,
         ):
             cmap = _clock_map(lum_raw, tho_raw, s, clock)
-            lum, tho = lum_job.result(), tho_job.result()
+            tho = tho_job.result()
+            th, tho_side = _thoracic_side(tho, cmap, lum_raw.t, s, model)
+            t, rest_l, lum_side = lum_job.result()
+        if not np.array_equal(t, lum_raw.t):
+            th, tho_side = _thoracic_side(tho, cmap, t, s, model)
     else:
         cmap = _clock_map(lum_raw, tho_raw, s, clock)
-        lum = _fuse(lum_raw, lum_rate, s)
-        tho = _fuse(tho_raw, tho_rate, s)
+        t, rest_l, lum_side = _lumbar_side(lum_raw, lum_rate, s, model)
+        th, tho_side = _thoracic_side(_fuse(tho_raw, tho_rate, s), cmap, t, s, model)
+    return t, rest_l, th, A.Geometry.join(lum_side, tho_side, model)
+
+
+def _lumbar_side(
+    block: ImuBlock | OrientationBlock, rate: float | None, s: EngineSettings, model: A.SpineModel
+) -> tuple[F64, B, A.SegmentSide]:
+    """Lumbar times (s) and rest flags without bridged samples, and the segment's side."""
+    lum = _fuse(block, rate, s)
     keep = ~lum.filled if lum.filled is not None else np.ones(len(lum), bool)
     t = lum.t[keep]
     rest_l = lum.rest[keep] if lum.rest is not None else np.zeros(t.size, bool)
+    return t, rest_l, A.segment_side(lum.quat[keep], model.mount_lumbar)
+
+
+def _thoracic_side(
+    tho: OrientationBlock, cmap: ClockMap, t: F64, s: EngineSettings, model: A.SpineModel
+) -> tuple[ThoracicAt, A.SegmentSide]:
+    """The thoracic data slerped onto lumbar times ``t`` (s) and the segment's side there
+    (identity where there is no thoracic data)."""
     m = len(tho)
     hist = ThoracicHistory(
         cmap.to_lumbar(tho.t),
@@ -158,7 +182,9 @@ def _fused_on_lumbar_stamps(
         tho.filled if tho.filled is not None else np.zeros(m, bool),
         np.zeros(m),
     )
-    return t, lum.quat[keep], rest_l, hist.at(t, s.max_gap_s, 0.0)
+    th = hist.at(t, s.max_gap_s, 0.0)
+    q_t = np.where(th.valid[:, None], th.quat, 1.0)
+    return th, A.segment_side(q_t, model.mount_thoracic)
 
 
 def _clock_map(
