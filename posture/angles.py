@@ -214,8 +214,7 @@ def heading_basis(q_l: F64, q_t: F64, neutral: F64) -> tuple[F64, F64]:
     """
     a = Q.multiply(Q.conj(neutral), Q.conj(q_l))
     k_qt = q_t[..., _K_TIMES] * _K_SIGNS  # k ⊗ q_t = (−z, −y, x, w)
-    both = Q.multiply(a[..., None, :], np.stack((q_t, k_qt), axis=-2))
-    return both[..., 0, :], both[..., 1, :]
+    return Q.multiply(a, q_t), Q.multiply(a, k_qt)
 
 
 _K_TIMES = np.array([3, 2, 1, 0])

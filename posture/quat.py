@@ -76,8 +76,7 @@ def _multiply_columns(a: F64, b: F64) -> F64:
     contiguous row per component and the sums run in place: on whole recordings strided
     columns and temporaries, not the arithmetic, were most of the cost (~35 % less)."""
     shape = np.broadcast_shapes(a.shape, b.shape)
-    ac = np.ascontiguousarray(np.moveaxis(np.broadcast_to(a, shape), -1, 0))
-    bc = np.ascontiguousarray(np.moveaxis(np.broadcast_to(b, shape), -1, 0))
+    ac, bc = _components(a, shape), _components(b, shape)
     out = np.empty((4,) + shape[:-1])
     tmp = np.empty(shape[:-1])
     for k, (terms, signs) in enumerate(zip(_TERMS.tolist(), _SIGNS.tolist(), strict=True)):
@@ -87,6 +86,15 @@ def _multiply_columns(a: F64, b: F64) -> F64:
             np.multiply(ac[idx // 4], bc[idx % 4], out=tmp)
             (np.add if sign > 0 else np.subtract)(o, tmp, out=o)
     return np.ascontiguousarray(np.moveaxis(out, 0, -1))
+
+
+def _components(q: F64, shape: tuple[int, ...]) -> F64 | list[float]:
+    """The four components of ``q`` broadcast to ``shape``, one contiguous row each; a single
+    quaternion ``(4,)`` (a mounting, the neutral) as four floats: the same products, without
+    copying it to every sample."""
+    if q.shape == (4,):
+        return [float(c) for c in q]
+    return np.ascontiguousarray(np.moveaxis(np.broadcast_to(q, shape), -1, 0))
 
 
 def _cross(u: F64, v: F64) -> F64:
