@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from posture.decimal_text import decimal_text
 from posture.errors import DataFormatError
 from posture.records import AngleBlock
 
@@ -35,16 +38,22 @@ SPLIT_ROWS = 100_000
 
 def write_angles_csv(path: str | os.PathLike[str], angles: AngleBlock) -> None:
     """Write an angle block; NaN becomes an empty cell."""
-    cols = {}
-    for name, attr in COLUMNS:
-        v = getattr(angles, attr)
-        if attr == "flags":
-            cols[name] = _arrow(v.astype(np.int64))
-        elif attr == "t":
-            cols[name] = _arrow(v)
-        else:
-            # 4 decimals of a degree is far below sensor accuracy and keeps files small.
-            cols[name] = _arrow(np.round(v, 4), np.isnan(v))
+    if len(angles.t) < SPLIT_ROWS:
+        _write(path, angles, map)
+        return
+    # Formatting numbers is most of the cost, and numpy's array operations and pyarrow's
+    # writer release the GIL: a long recording's columns are formatted, and then its two
+    # halves written, on two threads (the same bytes as one pass).
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as ex:
+        _write(path, angles, ex.map)
+
+
+def _write(path: str | os.PathLike[str], angles: AngleBlock, map_: Callable[..., Any]) -> None:
+    names = [name for name, _ in COLUMNS]
+    values = [getattr(angles, attr) for _, attr in COLUMNS]
+    cols = dict(zip(names, map_(_column, values, names), strict=True))
     table = pa.table(cols)
     opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
 
@@ -53,19 +62,23 @@ def write_angles_csv(path: str | os.PathLike[str], angles: AngleBlock) -> None:
         pacsv.write_csv(part, buf, opts)
         return buf.getvalue()
 
-    # Formatting numbers is most of the cost, and pyarrow's writer releases the GIL: a long
-    # recording is written as two halves on two threads (the same bytes as one pass).
     half = table.num_rows // 2
-    if table.num_rows >= SPLIT_ROWS:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(2) as ex:
-            parts = list(ex.map(csv_text, (table.slice(0, half), table.slice(half))))
-    else:
-        parts = [csv_text(table)]
+    parts = [table] if table.num_rows < SPLIT_ROWS else [table.slice(0, half), table.slice(half)]
+    texts = list(map_(csv_text, parts))
     with open(path, "wb") as fh:
         fh.write((",".join(cols) + "\n").encode("utf-8"))
-        fh.writelines(parts)
+        fh.writelines(texts)
+
+
+def _column(v: np.ndarray, name: str) -> pa.Array:
+    if name == "flags":
+        return _arrow(v.astype(np.int64))
+    if name == "time_s":
+        return _arrow(v)
+    # 4 decimals of a degree is far below sensor accuracy and keeps files small.
+    r = np.round(v, 4)
+    text = decimal_text(r)  # pyarrow's text, formatted ~5x faster
+    return _arrow(r, np.isnan(v)) if text is None else text
 
 
 def _arrow(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
