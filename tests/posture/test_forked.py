@@ -39,6 +39,25 @@ def test_child_dying_without_a_result_falls_back_to_running_here():
         assert job.result() == 42
 
 
+def test_child_dying_half_way_through_its_result_falls_back_to_running_here(monkeypatch):
+    from posture import forked
+
+    # The child announces 100 bytes of pickle and sends three, as if killed while writing.
+    monkeypatch.setattr(forked, "_dumps", lambda obj: [forked._HEAD.pack(100, 0), b"abc"])
+    with Forked(lambda: np.arange(5.0)) as job:
+        np.testing.assert_array_equal(job.result(), np.arange(5.0))
+
+
+def test_arrays_come_back_whole_and_writable():
+    x = np.arange(50_000.0).reshape(-1, 2)
+    with Forked(lambda: {"a": x * 2, "b": x[:, 0] > 10, "strided": x[::3, 1]}) as job:
+        out = job.result()
+    np.testing.assert_array_equal(out["a"], x * 2)
+    np.testing.assert_array_equal(out["b"], x[:, 0] > 10)
+    np.testing.assert_array_equal(out["strided"], x[::3, 1])
+    out["a"][0, 0] = -1.0  # the parent owns its copy
+
+
 def test_an_uncollected_child_is_reaped():
     with Forked(lambda: sum(range(10))) as job:
         pid = job._pid
