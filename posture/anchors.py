@@ -129,27 +129,38 @@ def _box(x: F64, n: int) -> F64:
     return c[hi] - c[lo]
 
 
-def gait_mask(
-    t: F64, acc_lumbar: F64, upright: NDArray[np.bool_], min_rms: float = 1.0
-) -> NDArray[np.bool_]:
-    """Walking samples (batch, non-causal): step-frequency bounce while upright.
+def gait_bounce(t: F64, acc_lumbar: F64) -> F64:
+    """Step-bounce RMS of the lumbar specific force, m/s² ``(N,)`` (batch, non-causal):
+    ``|acc|`` band-passed to 1–3 Hz, RMS over 2 s; zeros when too short or too slowly
+    sampled to tell.
 
     Args:
-        t: lumbar times, s ``(N,)``; acc_lumbar: lumbar specific force, m/s² ``(N, 3)``;
-        upright: both segments near upright ``(N,)``; min_rms: band RMS that counts, m/s².
+        t: lumbar times, s ``(N,)``; acc_lumbar: lumbar specific force, m/s² ``(N, 3)``.
     """
     n = t.size
     if n < 16:  # sosfiltfilt needs more samples than its 15-sample padding (h17b fuzz)
-        return np.zeros(n, bool)
+        return np.zeros(n)
     fs = 1.0 / median(np.diff(t))
     if fs < 8.0:
-        return np.zeros(n, bool)
+        return np.zeros(n)
     mag = np.linalg.norm(acc_lumbar, axis=1)
     # scipy.signal's butter + sosfiltfilt to rounding, without its import (posture.iirfilter).
     band = band_filtfilt(mag - mag.mean(), fs, 1.0, min(3.0, 0.45 * fs))
     k = max(1, int(2.0 * fs))
-    rms = np.sqrt(_box(band * band, k) / k)
-    walk = (rms > min_rms) & upright
+    return np.asarray(np.sqrt(_box(band * band, k) / k))
+
+
+def gait_mask(
+    t: F64, bounce: F64, upright: NDArray[np.bool_], min_rms: float = 1.0
+) -> NDArray[np.bool_]:
+    """Walking samples (batch, non-causal): step-frequency bounce while upright.
+
+    Args:
+        t: lumbar times, s ``(N,)``; bounce: :func:`gait_bounce` ``(N,)``; upright: both
+        segments near upright ``(N,)``; min_rms: band RMS that counts, m/s².
+    """
+    n = t.size
+    walk = (bounce > min_rms) & upright
     # Keep runs of at least 4 s (short bursts are not gait).
     edges = np.flatnonzero(np.diff(np.concatenate(([0], walk.astype(np.int8), [0]))))
     starts, stops = edges[0::2], edges[1::2]
@@ -162,7 +173,7 @@ def gait_mask(
 
 def gait_anchor_deltas(
     t: F64,
-    acc_lumbar: F64,
+    bounce: F64,
     q_l: F64,
     q_t: F64,
     neutral: F64,
@@ -181,7 +192,7 @@ def gait_anchor_deltas(
     """
     n = t.size
     out = np.full(n, np.nan)
-    walk = gait_mask(t, acc_lumbar, upright)
+    walk = gait_mask(t, bounce, upright)
     if not walk.any():
         return walk, out
     fs = 1.0 / median(np.diff(t))

@@ -31,6 +31,7 @@ from posture.alignment import ClockMap, choose_clock
 from posture.anchors import (
     confidence_from_error,
     gait_anchor_deltas,
+    gait_bounce,
     heading_variance_rate,
     rotation_error_deg,
 )
@@ -104,13 +105,11 @@ def analyze_offline(
     s = settings or EngineSettings()
     model = model or A.SpineModel.uncalibrated()
     raw = correct_raw(raw, model.acc_correction)  # sensor accelerometer calibration, if any
-    t, rest_l, th, geo = _fused_geometry(raw, s, clock, model, parallel)
+    t, rest_l, bounce, th, geo = _fused_geometry(raw, s, clock, model, parallel)
     lim = s.rezero_max_inclination_deg
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
     standing = upright & rest_l & th.rest
-    lum_raw = raw[LUMBAR]
-    lum_imu = lum_raw if isinstance(lum_raw, ImuBlock) else None
-    anchors, delta = _heading(t, geo, th.valid, upright, standing, lum_imu, model, s)
+    anchors, delta = _heading(t, geo, th.valid, upright, standing, bounce, model, s)
     flex, lat, rot = geo.angles(delta, th.valid)
     flex, lat = _remove_standing_tilt(
         t, flex, lat, anchors[standing[anchors]], standing_flexion_deg
@@ -130,17 +129,19 @@ def _fused_geometry(
     clock: str,
     model: A.SpineModel,
     parallel: bool = False,
-) -> tuple[F64, B, ThoracicAt, A.Geometry]:
+) -> tuple[F64, B, F64 | None, ThoracicAt, A.Geometry]:
     """Fuse both sensors offline; return the lumbar times (s; bridged samples dropped), the
-    lumbar rest flags, the thoracic data slerped onto those times and the geometry of each
-    sample pair (as ``Geometry.of`` of the two sensors' orientations)."""
+    lumbar rest flags and step bounce (:func:`_lumbar_side`), the thoracic data slerped onto
+    those times and the geometry of each sample pair (as ``Geometry.of`` of the two sensors'
+    orientations)."""
     lum_raw, tho_raw = raw[LUMBAR], raw[THORACIC]
     lum_rate, tho_rate = s.lumbar_rate_hz, s.thoracic_rate_hz
     if parallel and isinstance(lum_raw, ImuBlock) and isinstance(tho_raw, ImuBlock):
         # Fusion holds the GIL: one forked child per sensor (the lumbar one also works out
-        # its segment), the clock fit meanwhile here, then the thoracic data on the lumbar
-        # stamps while the lumbar child may still run. Those stamps are the raw ones: fusion
-        # only adds bridged samples, which are dropped (checked below, then redone if not).
+        # its segment and step bounce), the clock fit meanwhile here, then the thoracic data
+        # on the lumbar stamps while the lumbar child may still run. Those stamps are the raw
+        # ones: fusion only adds bridged samples, which are dropped (checked below, then
+        # redone if not).
         with (
             Forked(lambda: _lumbar_side(lum_raw, lum_rate, s, model)) as lum_job,
             Forked(lambda: _fuse(tho_raw, tho_rate, s)) as tho_job,
@@ -148,25 +149,31 @@ def _fused_geometry(
             cmap = _clock_map(lum_raw, tho_raw, s, clock)
             tho = tho_job.result()
             th, tho_side = _thoracic_side(tho, cmap, lum_raw.t, s, model)
-            t, rest_l, lum_side = lum_job.result()
+            t, rest_l, bounce, lum_side = lum_job.result()
         if not np.array_equal(t, lum_raw.t):
             th, tho_side = _thoracic_side(tho, cmap, t, s, model)
     else:
         cmap = _clock_map(lum_raw, tho_raw, s, clock)
-        t, rest_l, lum_side = _lumbar_side(lum_raw, lum_rate, s, model)
+        t, rest_l, bounce, lum_side = _lumbar_side(lum_raw, lum_rate, s, model)
         th, tho_side = _thoracic_side(_fuse(tho_raw, tho_rate, s), cmap, t, s, model)
-    return t, rest_l, th, A.Geometry.join(lum_side, tho_side, model)
+    return t, rest_l, bounce, th, A.Geometry.join(lum_side, tho_side, model)
 
 
 def _lumbar_side(
     block: ImuBlock | OrientationBlock, rate: float | None, s: EngineSettings, model: A.SpineModel
-) -> tuple[F64, B, A.SegmentSide]:
-    """Lumbar times (s) and rest flags without bridged samples, and the segment's side."""
+) -> tuple[F64, B, F64 | None, A.SegmentSide]:
+    """Lumbar times (s) and rest flags without bridged samples, the step bounce there
+    (:func:`posture.anchors.gait_bounce`, m/s²; ``None`` for pre-fused data, which has no
+    accelerometer) and the segment's side."""
     lum = _fuse(block, rate, s)
     keep = ~lum.filled if lum.filled is not None else np.ones(len(lum), bool)
     t = lum.t[keep]
     rest_l = lum.rest[keep] if lum.rest is not None else np.zeros(t.size, bool)
-    return t, rest_l, A.segment_side(lum.quat[keep], model.mount_lumbar)
+    bounce = None
+    if isinstance(block, ImuBlock):
+        acc_l = np.column_stack([np.interp(t, block.t, block.acc[:, i]) for i in range(3)])
+        bounce = gait_bounce(t, acc_l)
+    return t, rest_l, bounce, A.segment_side(lum.quat[keep], model.mount_lumbar)
 
 
 def _thoracic_side(
@@ -206,7 +213,7 @@ def _heading(
     valid: B,
     upright: B,
     standing: B,
-    lum_imu: ImuBlock | None,
+    bounce: F64 | None,
     model: A.SpineModel,
     s: EngineSettings,
 ) -> tuple[NDArray[np.intp], F64]:
@@ -219,10 +226,9 @@ def _heading(
     d_anchor = np.full(n, np.nan)
     if standing.any():
         d_anchor[standing] = geo.rezero(standing)
-    if lum_imu is not None:
-        acc_l = np.column_stack([np.interp(t, lum_imu.t, lum_imu.acc[:, i]) for i in range(3)])
+    if bounce is not None:
         walk, d_walk = gait_anchor_deltas(
-            t, acc_l, geo.q_l, geo.q_t, model.neutral, geo.guess, upright
+            t, bounce, geo.q_l, geo.q_t, model.neutral, geo.guess, upright
         )
         use = walk & ~standing
         d_anchor[use] = d_walk[use]

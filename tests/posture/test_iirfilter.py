@@ -74,7 +74,7 @@ def test_too_short_input_is_refused_like_scipy() -> None:
 
 @pytest.mark.parametrize("fs", [50.0, 100.0, 200.0, 400.0])
 def test_gait_band_matches_scipy(fs: float) -> None:
-    """The gait detector's 1–3 Hz band (posture.anchors.gait_mask) at the data's rate."""
+    """The gait detector's 1–3 Hz band (posture.anchors.gait_bounce) at the data's rate."""
     rng = np.random.default_rng(int(fs))
     t = np.arange(int(60 * fs)) / fs
     x = np.sin(2 * np.pi * 1.8 * t) + 0.5 * rng.normal(size=t.size) + 0.01 * t
