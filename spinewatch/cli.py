@@ -25,6 +25,12 @@ from posture.errors import SpinewatchError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    return _build()[0]
+
+
+def _build(only: str | None = None) -> tuple[argparse.ArgumentParser, frozenset[str]]:
+    """The command line's parser and its command names; with ``only``, just the command(s) of
+    that module."""
     parser = argparse.ArgumentParser(
         prog="spinewatch",
         description="Wearable spine-posture monitor: calibrate your neutral spine, "
@@ -34,14 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     import spinewatch.commands as pkg
 
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+    names = [only] if only else [m.name for m in pkgutil.iter_modules(pkg.__path__)]
+    for name in sorted(names):
+        if name.startswith("_"):
             continue
-        module = importlib.import_module(f"spinewatch.commands.{info.name}")
+        module = importlib.import_module(f"spinewatch.commands.{name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
-    return parser
+    return parser, frozenset(sub.choices)
 
 
 def one_line(text: str) -> str:
@@ -52,15 +59,31 @@ def one_line(text: str) -> str:
 
 
 @functools.cache
-def _parser() -> argparse.ArgumentParser:
+def _parser(only: str | None = None) -> tuple[argparse.ArgumentParser, frozenset[str]]:
     # Built once per process: parsing never changes a parser, and building one (175
     # arguments) costs more than most commands' parsing; in-process callers (the tests) call
     # main() hundreds of times.
-    return build_parser()
+    return _build(only)
+
+
+def _parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """Only the named command's parser when the first argument names one (its module under
+    spinewatch.commands, ``-`` as ``_``): building all of them costs tens of ms, a large
+    part of a short command; anything else (``--help``, a typo) gets the full parser."""
+    if argv and not argv[0].startswith("-"):
+        import importlib.util
+
+        name = argv[0].replace("-", "_")
+        if name.isidentifier() and not name.startswith("_"):
+            if importlib.util.find_spec(f"spinewatch.commands.{name}") is not None:
+                parser, commands = _parser(name)
+                if argv[0] in commands:
+                    return parser
+    return _parser()[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser_for(sys.argv[1:] if argv is None else list(argv)).parse_args(argv)
     from spinewatch.fileio import Terminated, sigterm_as_interrupt
 
     try:
