@@ -174,10 +174,7 @@ def gait_mask(
 def gait_anchor_deltas(
     t: F64,
     bounce: F64,
-    q_l: F64,
-    q_t: F64,
-    neutral: F64,
-    guess: F64,
+    geo: A.Geometry,
     upright: NDArray[np.bool_],
     window_s: float = 4.0,
 ) -> tuple[NDArray[np.bool_], F64]:
@@ -197,7 +194,8 @@ def gait_anchor_deltas(
         return walk, out
     fs = 1.0 / median(np.diff(t))
     d = np.zeros(n)
-    d[walk] = np.unwrap(A.rezero_delta(q_l[walk], q_t[walk], neutral, guess[walk]))
+    # (the heading basis of every sample is at hand: re-zero from it, the same numbers)
+    d[walk] = np.unwrap(geo.rezero(walk))
     k = max(1, int(0.5 * window_s * fs))
     w = walk.astype(float)
     num = _box(_box(d * w, k), k)

@@ -109,7 +109,7 @@ def analyze_offline(
     lim = s.rezero_max_inclination_deg
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
     standing = upright & rest_l & th.rest
-    anchors, delta = _heading(t, geo, th.valid, upright, standing, bounce, model, s)
+    anchors, delta = _heading(t, geo, th.valid, upright, standing, bounce, s)
     flex, lat, rot = geo.angles(delta, th.valid)
     flex, lat = _remove_standing_tilt(
         t, flex, lat, anchors[standing[anchors]], standing_flexion_deg
@@ -214,7 +214,6 @@ def _heading(
     upright: B,
     standing: B,
     bounce: F64 | None,
-    model: A.SpineModel,
     s: EngineSettings,
 ) -> tuple[NDArray[np.intp], F64]:
     """Heading anchors (indices) and the correction at every sample (rad), spread between them.
@@ -227,9 +226,7 @@ def _heading(
     if standing.any():
         d_anchor[standing] = geo.rezero(standing)
     if bounce is not None:
-        walk, d_walk = gait_anchor_deltas(
-            t, bounce, geo.q_l, geo.q_t, model.neutral, geo.guess, upright
-        )
+        walk, d_walk = gait_anchor_deltas(t, bounce, geo, upright)
         use = walk & ~standing
         d_anchor[use] = d_walk[use]
     cand = np.flatnonzero(~np.isnan(d_anchor))
