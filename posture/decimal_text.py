@@ -80,7 +80,8 @@ def decimal_text(x: F64) -> pa.Array | None:
         lengths[nan] = 0
     offsets = np.zeros(n + 1, np.int32)
     np.cumsum(lengths, out=offsets[1:])
-    data = text.view(np.uint8)[keep.view(np.bool_)]
+    # (np.compress of the flat views: ~5x faster than indexing the 2-D array with the mask)
+    data = np.compress(keep.view(np.bool_).ravel(), text.view(np.uint8).ravel())
     valid = pa.py_buffer(np.packbits(~nan, bitorder="little")) if n_null else None
     return pa.Array.from_buffers(
         pa.string(), n, [valid, pa.py_buffer(offsets), pa.py_buffer(data)], null_count=n_null
