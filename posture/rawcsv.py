@@ -243,7 +243,10 @@ def _numeric_columns(table: pa.Table, numeric: list[str], first_line: int, path:
     # and the per-sensor row gathers still give row-major blocks.
     arr = np.empty((table.num_rows, len(numeric)), dtype=np.float64, order="F")
     for j, c in enumerate(numeric):  # one column at a time: no list of full-size copies
-        arr[:, j] = table.column(c).to_numpy()
+        at = 0
+        for chunk in table.column(c).chunks:  # each parsed block in place: no joined copy
+            arr[at : at + len(chunk), j] = chunk.to_numpy(zero_copy_only=False)
+            at += len(chunk)
     for c in numeric:
         col = table.column(c)
         if col.null_count:
