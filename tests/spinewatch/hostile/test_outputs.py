@@ -190,6 +190,9 @@ def test_a_file_size_limit_gives_one_line_and_no_partial_file(
         text=True,
         timeout=300,
         preexec_fn=_limit_file_size,
+        # Under the limit Python would write a module's bytecode cut at 20 kB (and rename it
+        # into place): every later import of that module then fails. Write none here.
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
