@@ -351,7 +351,10 @@ def interpolate_orientation(
     # A query exactly on a sample needs no bracket, even at the edge of a gap.
     on_sample = (i >= 0) & (t[np.clip(i, 0, t.shape[0] - 1)] == t_query)
     valid = (inside & (span <= max_gap_s + 1e-9)) | on_sample
-    if valid.any():
+    if valid.all():  # (the usual whole recording: no masked copies)
+        s = np.where(span > 0, (t_query - t[i_c]) / span, 0.0)
+        out = Q.slerp(quat[i_c], quat[i_c + 1], s, trig)
+    elif valid.any():
         iv = i_c[valid]
         s = np.where(span[valid] > 0, (t_query[valid] - t[iv]) / span[valid], 0.0)
         out[valid] = Q.slerp(quat[iv], quat[iv + 1], s, trig)

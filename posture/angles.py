@@ -183,6 +183,8 @@ class Geometry:
     def angles(self, delta: F64, where: NDArray[np.bool_]) -> tuple[F64, F64, F64]:
         """Flexion, lateral flexion, rotation (deg) at heading corrections ``delta`` (rad),
         NaN outside ``where``."""
+        if where.all():  # (a whole recording with both sensors throughout: no copies)
+            return spine_angles(at_heading(self.p, self.k, delta), self.trig)
         out = np.full((3, self.guess.shape[0]), np.nan)
         if where.any():
             r = at_heading(self.p[where], self.k[where], delta[where])
