@@ -3,8 +3,8 @@
 Wall time from process start to exit of the installed ``spinewatch`` command, bytecode cached
 (one untimed warm-up run first), 5 runs per repeat, 3 repeats: the median of each repeat, and
 the median and spread of those. ``--ref REV`` also measures a git revision (checked out into a
-temporary worktree and put first on PYTHONPATH) so that before and after share the machine's
-load. Writes docs/benchmarks/startup.md. Run:
+temporary worktree and put first on PYTHONPATH), its runs alternating with this tree's, so
+that before and after share the machine's load. Writes docs/benchmarks/startup.md. Run:
 
     uv run python -m benchmarks.bench_startup [--ref main] [--runs 5] [--repeats 3]
 """
@@ -51,18 +51,29 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]
 
 
 def measure(
-    cmd: list[str], env: dict[str, str], cwd: Path, runs: int, repeats: int
-) -> tuple[float, float, float, float]:
-    """Median of the repeats' median wall times, the smallest and largest repeat median, and
-    the median CPU time over all runs (s)."""
-    timed(cmd, env, cwd)  # warm-up: compiles and caches bytecode, fills the page cache
-    meds: list[float] = []
-    cpu: list[float] = []
+    cmd: list[str], envs: list[dict[str, str]], cwd: Path, runs: int, repeats: int
+) -> list[tuple[float, float, float, float]]:
+    """Per environment (code tree): the median of the repeats' median wall times, the smallest
+    and largest repeat median, and the median CPU time over all runs (s). The trees' runs
+    alternate, so that a machine whose load drifts weighs on all of them alike."""
+    for env in envs:
+        timed(cmd, env, cwd)  # warm-up: compiles and caches bytecode, fills the page cache
+    meds: list[list[float]] = [[] for _ in envs]
+    cpu: list[list[float]] = [[] for _ in envs]
     for _ in range(repeats):
-        runs_ = [timed(cmd, env, cwd) for _ in range(runs)]
-        meds.append(statistics.median(w for w, _ in runs_))
-        cpu.extend(c for _, c in runs_)
-    return statistics.median(meds), min(meds), max(meds), statistics.median(cpu)
+        walls: list[list[float]] = [[] for _ in envs]
+        for i in range(runs):
+            order = range(len(envs)) if i % 2 == 0 else reversed(range(len(envs)))
+            for k in order:
+                wall, c = timed(cmd, envs[k], cwd)
+                walls[k].append(wall)
+                cpu[k].append(c)
+        for k in range(len(envs)):
+            meds[k].append(statistics.median(walls[k]))
+    return [
+        (statistics.median(m), min(m), max(m), statistics.median(c))
+        for m, c in zip(meds, cpu, strict=True)
+    ]
 
 
 def main() -> None:
@@ -102,11 +113,14 @@ def main() -> None:
         ]
         rows = []
         load0 = os.getloadavg()[0]
-        for label, tree in trees:
+        envs = []
+        for _, tree in trees:
             env = dict(os.environ, PYTHONPATH=str(tree))
             env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode cached, as installed
-            for name, cmd in cases:
-                med, lo, hi, cpu = measure(cmd, env, tmp, args.runs, args.repeats)
+            envs.append(env)
+        for name, cmd in cases:
+            results = measure(cmd, envs, tmp, args.runs, args.repeats)
+            for (label, _), (med, lo, hi, cpu) in zip(trees, results, strict=True):
                 rows.append(f"| {label} | {name} | {med:.2f} | {lo:.2f}–{hi:.2f} | {cpu:.2f} |")
                 print(rows[-1], flush=True)
         load1 = os.getloadavg()[0]
@@ -137,9 +151,14 @@ def main() -> None:
             "",
             "Wall time of the installed `spinewatch` command from process start to exit, bytecode "
             f"cached, median of {args.runs} runs, {args.repeats} repeats (median of the repeat "
-            "medians, and their spread); CPU is user + system time of the process, which a busy "
-            "machine inflates far less than wall time. Targets: `--help` ≤ 0.3 s, "
-            "`analyze` ≤ 1.0 s.",
+            "medians, and their spread); CPU is user + system time of the process and its "
+            "children, which a busy machine inflates far less than wall time"
+            + (
+                "; the runs of the two code trees alternate, so both see the same load"
+                if args.ref
+                else ""
+            )
+            + ". Targets: `--help` ≤ 0.3 s, `analyze` ≤ 1.0 s.",
             "",
             "| code | command | wall, median (s) | spread of repeats (s) | CPU, median (s) |",
             "|---|---|---:|---:|---:|",
@@ -151,12 +170,19 @@ def main() -> None:
             "with scipy.signal's coefficients and applied as an FFT convolution giving "
             "scipy.signal's sosfiltfilt numbers to rounding (posture/iirfilter.py, "
             "tests/posture/test_iirfilter.py). What `analyze` spends its time on: importing numpy "
-            "and pyarrow, parsing and writing the CSVs (pyarrow, multithreaded), offline VQF "
-            "fusion of both sensors, the clock fit and the heading anchors. VQF holds the GIL, so "
-            "the two sensors are fused in two forked child processes while the parent fits the "
-            "clock (posture/forked.py; the same bytes as one process): wall time gains from the "
-            "second core, CPU time (which includes the children) does not. It imports no "
-            "numpy.ma either (np.median, np.percentile and pa.array would: posture/median.py).",
+            "and pyarrow, parsing the raw CSV (pyarrow, multithreaded), offline VQF fusion of "
+            "both sensors, the clock fit, the heading anchors and writing the angles (numbers "
+            "rounded to 4 decimals turned into pyarrow's text by table lookup, "
+            "posture/decimal_text.py). VQF holds the GIL, so the two sensors are fused in two "
+            "forked child processes (the lumbar one also works out its segment and step "
+            "bounce) while the parent fits the clock and then slerps the thoracic data onto the "
+            "lumbar stamps (posture/forked.py, posture/batch.py; the same bytes as one process; "
+            "results come back as raw array bytes, pickle protocol 5): wall time gains from "
+            "the second core, CPU time (which includes the children) does not. Only the analyze "
+            "command's parser is built, malloc keeps freed memory (fewer page faults) and the "
+            "process ends without the interpreter's teardown once its outputs are closed "
+            "(spinewatch/cli.py). It imports no numpy.ma either (np.median, np.percentile and "
+            "pa.array would: posture/median.py).",
         ]
     )
     print(write_fragment("startup", text))
