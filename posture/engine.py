@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import angles as A
+from posture import quat as Q
 from posture import scalar_math as S
 from posture.acc_correction import correct_block
 from posture.alignment import ClockMap, choose_clock
@@ -49,7 +50,7 @@ from posture.engine_state import (
     ThoracicLists,
 )
 from posture.errors import MissingSensorError, PostureError
-from posture.fusion import OrientationFilter
+from posture.fusion import LEVER_ARMS_M, OrientationFilter
 from posture.records import (
     ANGLE_COLUMNS,
     LUMBAR,
@@ -116,6 +117,10 @@ class PostureEngine:
                 return None
             # only the lumbar step-bounce RMS is read (walking anchors)
             f = OrientationFilter(rate, self.settings.fusion, role, gait=role == LUMBAR)
+            if self.model.calibrated:
+                # swing compensation needs the segment axes: only with a calibration
+                mount = self.model.mount_lumbar if role == LUMBAR else self.model.mount_thoracic
+                f.set_lever_arm(Q.rotate(Q.conj(mount), np.array(LEVER_ARMS_M[role])))
             self._filters[role] = f
         return f
 
@@ -245,9 +250,9 @@ class PostureEngine:
         f_l, f_t = self._filters[LUMBAR], self._filters[THORACIC]
         if self._acc:
             acc_l, acc_t = self._corrected(LUMBAR, acc_l), self._corrected(THORACIC, acc_t)
-        q_t = f_t.update(gyr_t, acc_t)
+        q_t = f_t.update(gyr_t, acc_t, t=t_t)
         f_t.remember(t_t, acc_t, gyr_t)
-        q_l = f_l.update(gyr_l, acc_l)
+        q_l = f_l.update(gyr_l, acc_l, t=t_l)
         f_l.remember(t_l, acc_l, gyr_l)
         tt = (t_t - self.clock.offset_s) / (1.0 + self.clock.drift)
         h = self._thoracic

@@ -25,9 +25,19 @@ from numpy.typing import NDArray
 
 from posture.anchors import GaitDetector
 from posture.errors import PostureError
-from posture.records import ImuBlock, OrientationBlock, unchecked
+from posture.records import LUMBAR, THORACIC, ImuBlock, OrientationBlock, unchecked
 
 F64 = NDArray[np.float64]
+
+#: Typical centre of a hip hinge to each sensor, m, in its segment's frame (ISB: X forward,
+#: Y up): strapped on the back ≈ 10 cm behind the hip joints, the lumbar sensor ≈ 10 cm and
+#: the thoracic one ≈ 40 cm above them. The live engine compensates the swing acceleration
+#: about this point (:meth:`OrientationFilter.set_lever_arm`); the result hardly depends on
+#: the exact figures (docs/load.md).
+LEVER_ARMS_M: dict[str, tuple[float, float, float]] = {
+    LUMBAR: (-0.10, 0.10, 0.0),
+    THORACIC: (-0.10, 0.40, 0.0),
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,8 @@ class FusionSettings:
         max_fill_s: longest gap bridged by interpolation, s.
         rest_bias_estimation: let VQF estimate gyro bias while the sensor is still.
         motion_bias_estimation: let VQF estimate gyro bias during motion.
+        swing_lp_s: time constant of the gyro low-pass used for the swing compensation, s
+            (:meth:`OrientationFilter.set_lever_arm`; live filter only).
     """
 
     use_mag: bool = False
@@ -47,6 +59,7 @@ class FusionSettings:
     max_fill_s: float = 0.1
     rest_bias_estimation: bool = True
     motion_bias_estimation: bool = True
+    swing_lp_s: float = 0.1
 
 
 class OrientationFilter:
@@ -82,16 +95,68 @@ class OrientationFilter:
         self._last_acc: F64 | None = None
         self._last_gyr: F64 | None = None
         self._last_mag: F64 | None = None
+        # Swing compensation (see :meth:`set_lever_arm`): lever arm in the sensor frame, m,
+        # and the last gyro sample fed to VQF (for the angular acceleration), explicit so
+        # any chunking gives the same numbers.
+        self._arm: tuple[float, float, float] | None = None
+        self._prev_w: tuple[float, float, float] | None = None
+        self._prev_wt: float = 0.0
+        self._lp_k = self.ts / (self.settings.swing_lp_s + self.ts)
+
+    def set_lever_arm(self, arm: F64 | None) -> None:
+        """Subtract the acceleration of swinging about a point ``arm`` (m, sensor frame,
+        ``(3,)``: from the centre of rotation to the sensor) before the tilt correction.
+
+        A sensor rotating at ω, α about a centre ``arm`` behind it feels α×r + ω×(ω×r) on
+        top of gravity; in a hip hinge that pulls the live tilt correction (docs/load.md).
+        """
+        if arm is None:
+            self._arm = None
+            return
+        x, y, z = np.asarray(arm, dtype=np.float64).tolist()
+        self._arm = (x, y, z)
+
+    def _swing(self, t: float, w: tuple[float, float, float]) -> tuple[float, float, float]:
+        """Swing acceleration (m/s², sensor frame) at gyro sample ``w``; advances the state.
+
+        From the low-passed gyro (``swing_lp_s``): the skin's own fast wobble is no rotation
+        about the hips, and its ω² and α would otherwise read as a steady pull.
+        """
+        assert self._arm is not None
+        rx, ry, rz = self._arm
+        p = self._prev_w
+        if p is None or not 0.0 < t - self._prev_wt <= 1.5 * self.ts:
+            wx, wy, wz = w  # restart the low-pass at the start and after a gap
+            ax = ay = az = 0.0
+        else:
+            k = self._lp_k
+            wx = p[0] + k * (w[0] - p[0])
+            wy = p[1] + k * (w[1] - p[1])
+            wz = p[2] + k * (w[2] - p[2])
+            q = self.rate_hz
+            ax, ay, az = (wx - p[0]) * q, (wy - p[1]) * q, (wz - p[2]) * q
+        self._prev_w, self._prev_wt = (wx, wy, wz), t
+        d = wx * rx + wy * ry + wz * rz
+        n = wx * wx + wy * wy + wz * wz
+        return (
+            ay * rz - az * ry + wx * d - rx * n,
+            az * rx - ax * rz + wy * d - ry * n,
+            ax * ry - ay * rx + wz * d - rz * n,
+        )
 
     # -- streaming, one sample -------------------------------------------------------------
-    def update(self, gyr: F64, acc: F64, mag: F64 | None = None) -> F64:
-        """Feed one sample (rad/s, m/s², µT) and return the orientation ``(4,)``.
+    def update(self, gyr: F64, acc: F64, mag: F64 | None = None, t: float = 0.0) -> F64:
+        """Feed one sample (rad/s, m/s², µT; time ``t``, s) and return the orientation ``(4,)``.
 
         No gap handling: use :meth:`process` when samples can be missing.
         """
+        a = acc.tolist() if isinstance(acc, np.ndarray) else list(acc)
         if self._gait is not None:
-            a = acc.tolist() if isinstance(acc, np.ndarray) else list(acc)
             self._gait.step(a[0], a[1], a[2])
+        if self._arm is not None:
+            w = gyr.tolist() if isinstance(gyr, np.ndarray) else list(gyr)
+            sx, sy, sz = self._swing(t, (w[0], w[1], w[2]))
+            acc = np.array((a[0] - sx, a[1] - sy, a[2] - sz))
         if mag is not None and self.settings.use_mag:
             self._vqf.update(gyr, acc, mag)
             return np.asarray(self._vqf.getQuat9D())
@@ -202,6 +267,14 @@ class OrientationFilter:
         filled = ~orig_idx
         return new_t[skip:], interp(acc)[skip:], interp(gyr)[skip:], out_mag, filled[skip:]
 
+    def _compensated(self, t: F64, gyr: F64, acc: F64) -> F64:
+        """``acc`` minus the swing acceleration (:meth:`set_lever_arm`), ``(N, 3)``."""
+        sw = [
+            self._swing(ti, (w[0], w[1], w[2]))
+            for ti, w in zip(t.tolist(), gyr.tolist(), strict=True)
+        ]
+        return acc - np.array(sw)
+
     def process(self, block: ImuBlock) -> OrientationBlock:
         """Fuse a block (streaming or batch) and return orientations on its time stamps.
 
@@ -218,11 +291,12 @@ class OrientationFilter:
         t, acc, gyr, mag, filled = self._bridge_gaps(block)
         gyr_c = np.ascontiguousarray(gyr)
         acc_c = np.ascontiguousarray(acc)
+        acc_f = acc_c if self._arm is None else self._compensated(t, gyr_c, acc_c)
         if mag is not None:
-            out = self._vqf.updateBatch(gyr_c, acc_c, np.ascontiguousarray(mag))
+            out = self._vqf.updateBatch(gyr_c, acc_f, np.ascontiguousarray(mag))
             quat = out["quat9D"]
         else:
-            out = self._vqf.updateBatch(gyr_c, acc_c)
+            out = self._vqf.updateBatch(gyr_c, acc_f)
             quat = out["quat6D"]
         self._last_t = float(block.t[-1])
         self._last_acc = block.acc[-1].copy()
