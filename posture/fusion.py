@@ -31,12 +31,12 @@ F64 = NDArray[np.float64]
 
 #: Typical centre of a hip hinge to each sensor, m, in its segment's frame (ISB: X forward,
 #: Y up): strapped on the back ≈ 10 cm behind the hip joints, the lumbar sensor ≈ 10 cm and
-#: the thoracic one ≈ 40 cm above them. The live engine compensates the swing acceleration
+#: the thoracic one ≈ 35 cm above them. The live engine compensates the swing acceleration
 #: about this point (:meth:`OrientationFilter.set_lever_arm`); the result hardly depends on
 #: the exact figures (docs/load.md).
 LEVER_ARMS_M: dict[str, tuple[float, float, float]] = {
     LUMBAR: (-0.10, 0.10, 0.0),
-    THORACIC: (-0.10, 0.40, 0.0),
+    THORACIC: (-0.10, 0.35, 0.0),
 }
 
 
@@ -52,6 +52,9 @@ class FusionSettings:
         motion_bias_estimation: let VQF estimate gyro bias during motion.
         swing_lp_s: time constant of the gyro low-pass used for the swing compensation, s
             (:meth:`OrientationFilter.set_lever_arm`; live filter only).
+        tau_acc_swing: ``tau_acc`` of a live filter whose swing acceleration is compensated,
+            s: with the swing's pull gone the accelerometer can be trusted sooner, which
+            shortens the tilt lag from the gyro bias (docs/load.md).
     """
 
     use_mag: bool = False
@@ -60,6 +63,7 @@ class FusionSettings:
     rest_bias_estimation: bool = True
     motion_bias_estimation: bool = True
     swing_lp_s: float = 0.1
+    tau_acc_swing: float = 2.0
 
 
 class OrientationFilter:
@@ -109,12 +113,16 @@ class OrientationFilter:
 
         A sensor rotating at ω, α about a centre ``arm`` behind it feels α×r + ω×(ω×r) on
         top of gravity; in a hip hinge that pulls the live tilt correction (docs/load.md).
+        With it compensated, VQF runs with ``tau_acc_swing`` (``None``: off, ``tau_acc``).
+        Call before the first sample.
         """
         if arm is None:
             self._arm = None
+            self._vqf.setTauAcc(self.settings.tau_acc)
             return
         x, y, z = np.asarray(arm, dtype=np.float64).tolist()
         self._arm = (x, y, z)
+        self._vqf.setTauAcc(self.settings.tau_acc_swing)
 
     def _swing(self, t: float, w: tuple[float, float, float]) -> tuple[float, float, float]:
         """Swing acceleration (m/s², sensor frame) at gyro sample ``w``; advances the state.
