@@ -124,33 +124,40 @@ class OrientationFilter:
         self._arm = (x, y, z)
         self._vqf.setTauAcc(self.settings.tau_acc_swing)
 
-    def _swing(self, t: float, w: tuple[float, float, float]) -> tuple[float, float, float]:
-        """Swing acceleration (m/s², sensor frame) at gyro sample ``w``; advances the state.
+    def _swing(self, t: list[float], gyr: list[list[float]]) -> list[tuple[float, float, float]]:
+        """Swing acceleration (m/s², sensor frame) at each gyro sample; advances the state.
 
         From the low-passed gyro (``swing_lp_s``): the skin's own fast wobble is no rotation
-        about the hips, and its ω² and α would otherwise read as a steady pull.
+        about the hips, and its ω² and α would otherwise read as a steady pull. Python floats:
+        a live block has a few samples, where numpy calls cost more than the arithmetic.
         """
         assert self._arm is not None
         rx, ry, rz = self._arm
-        p = self._prev_w
-        if p is None or not 0.0 < t - self._prev_wt <= 1.5 * self.ts:
-            wx, wy, wz = w  # restart the low-pass at the start and after a gap
-            ax = ay = az = 0.0
-        else:
-            k = self._lp_k
-            wx = p[0] + k * (w[0] - p[0])
-            wy = p[1] + k * (w[1] - p[1])
-            wz = p[2] + k * (w[2] - p[2])
-            q = self.rate_hz
-            ax, ay, az = (wx - p[0]) * q, (wy - p[1]) * q, (wz - p[2]) * q
-        self._prev_w, self._prev_wt = (wx, wy, wz), t
-        d = wx * rx + wy * ry + wz * rz
-        n = wx * wx + wy * wy + wz * wz
-        return (
-            ay * rz - az * ry + wx * d - rx * n,
-            az * rx - ax * rz + wy * d - ry * n,
-            ax * ry - ay * rx + wz * d - rz * n,
-        )
+        k, rate, max_dt = self._lp_k, self.rate_hz, 1.5 * self.ts
+        p, tp = self._prev_w, self._prev_wt
+        out = []
+        for ti, (gx, gy, gz) in zip(t, gyr, strict=True):
+            if p is None or not 0.0 < ti - tp <= max_dt:
+                wx, wy, wz = gx, gy, gz  # restart the low-pass at the start and after a gap
+                ax = ay = az = 0.0
+            else:
+                px, py, pz = p
+                wx = px + k * (gx - px)
+                wy = py + k * (gy - py)
+                wz = pz + k * (gz - pz)
+                ax, ay, az = (wx - px) * rate, (wy - py) * rate, (wz - pz) * rate
+            p, tp = (wx, wy, wz), ti
+            d = wx * rx + wy * ry + wz * rz
+            n = wx * wx + wy * wy + wz * wz
+            out.append(
+                (
+                    ay * rz - az * ry + wx * d - rx * n,
+                    az * rx - ax * rz + wy * d - ry * n,
+                    ax * ry - ay * rx + wz * d - rz * n,
+                )
+            )
+        self._prev_w, self._prev_wt = p, tp
+        return out
 
     # -- streaming, one sample -------------------------------------------------------------
     def update(self, gyr: F64, acc: F64, mag: F64 | None = None, t: float = 0.0) -> F64:
@@ -163,7 +170,7 @@ class OrientationFilter:
             self._gait.step(a[0], a[1], a[2])
         if self._arm is not None:
             w = gyr.tolist() if isinstance(gyr, np.ndarray) else list(gyr)
-            sx, sy, sz = self._swing(t, (w[0], w[1], w[2]))
+            ((sx, sy, sz),) = self._swing([float(t)], [w])
             acc = np.array((a[0] - sx, a[1] - sy, a[2] - sz))
         if mag is not None and self.settings.use_mag:
             self._vqf.update(gyr, acc, mag)
@@ -277,11 +284,10 @@ class OrientationFilter:
 
     def _compensated(self, t: F64, gyr: F64, acc: F64) -> F64:
         """``acc`` minus the swing acceleration (:meth:`set_lever_arm`), ``(N, 3)``."""
-        sw = [
-            self._swing(ti, (w[0], w[1], w[2]))
-            for ti, w in zip(t.tolist(), gyr.tolist(), strict=True)
-        ]
-        return acc - np.array(sw)
+        sw = self._swing(t.tolist(), gyr.tolist())
+        return np.array(
+            [(a - x, b - y, c - z) for (a, b, c), (x, y, z) in zip(acc.tolist(), sw, strict=True)]
+        )
 
     def process(self, block: ImuBlock) -> OrientationBlock:
         """Fuse a block (streaming or batch) and return orientations on its time stamps.
