@@ -47,6 +47,20 @@ ANCHOR_SIGMA_DEG = 0.6
 #: tuning seeds: the error variance grows by 2·τ·σ² per second).
 BIAS_CORR_S = 4.0
 _VAR_GAIN = 2.0 * BIAS_CORR_S * (180.0 / math.pi) ** 2
+#: Pause anchors (live): a lifter standing up between the reps of a set holds the trunk over
+#: the pelvis without twist (in the simulator the true rotation there is 0 ± 0.13°), so the
+#: mean heading correction over such a brief upright pause is a weak anchor. Trunk
+#: inclination that counts as a rep's hinge, deg; how long after one a pause may be, s.
+PAUSE_HINGE_DEG = 30.0
+PAUSE_WINDOW_S = 4.0
+#: Shortest pause that counts, s; largest spread (variance) of the correction over it, rad²
+#: (a twist is not a pause).
+PAUSE_MIN_S = 0.1
+PAUSE_MAX_VAR = math.radians(1.0) ** 2
+#: Error of one pause anchor (1σ, deg): weighed against the error since the last anchor.
+PAUSE_SIGMA_DEG = 1.0
+#: A pause whose correction is further than this many σ from the prediction is ignored.
+PAUSE_GATE = 3.0
 #: Reference error of the confidence mapping: confidence 0.5 at this E95, deg.
 CONF_REF_DEG = 2.0
 #: Rotation alerts are withheld while the expected error exceeds this share of the limit.

@@ -16,7 +16,13 @@ from numpy.typing import NDArray
 
 from posture import angles as A
 from posture import rezero
-from posture.anchors import GAIT_MIN_RMS, GaitAverager, heading_variance_rate
+from posture.anchors import (
+    GAIT_MIN_RMS,
+    PAUSE_HINGE_DEG,
+    PAUSE_WINDOW_S,
+    GaitAverager,
+    heading_variance_rate,
+)
 from posture.engine_state import (
     PREFUSED_SIGMA,
     EngineSettings,
@@ -50,7 +56,7 @@ def angle_block(
     h = heading
     # The heading state after each accepted anchor (NaN elsewhere): the correction, its time
     # and the drift rate; the correction in force is carried on from the last one.
-    delta, t_delta, rate = (np.full(t.size, np.nan) for _ in range(3))
+    delta, t_delta, rate, at_anch = (np.full(t.size, np.nan) for _ in range(4))
     if h.delta is None:
         first_valid = np.flatnonzero(th.valid)
         if first_valid.size:
@@ -62,7 +68,7 @@ def angle_block(
     drift = h.drift_sums(t, heading_variance_rate(lum.sigma, th.sigma))
     before = (h.delta, h.t_delta, h.rate)
     anchor_before = h.drift_at_anchor
-    anchor = _anchors(lum, th, geo, drift, (delta, t_delta, rate), h, gait, s)
+    anchor = _anchors(lum, th, geo, drift, (delta, t_delta, rate, at_anch), h, gait, s)
     d_ff = forward_fill(delta, before[0])
     t_ff = forward_fill(t_delta, before[1])
     r_ff = forward_fill(rate, before[2])
@@ -70,7 +76,7 @@ def angle_block(
         h.delta, h.t_delta, h.rate = float(d_ff[-1]), float(t_ff[-1]), float(r_ff[-1])
     # predicted(), elementwise in the same arithmetic
     delta_ff = d_ff + r_ff * np.minimum(t - t_ff, rezero.RATE_HORIZON_S)
-    at_anchor = forward_fill(np.where(anchor, drift, np.nan), anchor_before)
+    at_anchor = forward_fill(at_anch, anchor_before)
     if not np.isnan(at_anchor[-1]):
         h.drift_at_anchor = float(at_anchor[-1])
     ok = th.valid & ~np.isnan(delta_ff)
@@ -87,14 +93,15 @@ def _anchors(
     th: ThoracicAt,
     geo: A.Geometry,
     drift: F64,
-    state: tuple[F64, F64, F64],
+    state: tuple[F64, F64, F64, F64],
     heading: HeadingState,
     gait: GaitAverager,
     s: EngineSettings,
 ) -> B:
-    """Heading anchors of a block: quiet upright standing, else a settled walking average;
-    those within the guard of the predicted correction are accepted and the heading state
-    after each (correction, its time, drift rate) written into ``state``; returns their mask."""
+    """Heading anchors of a block: quiet upright standing, else a settled walking average,
+    else the end of a pause between reps (weighed in); those within the guard of the predicted
+    correction are accepted and the heading state after each (correction, its time, drift
+    rate, drift at the anchor) written into ``state``; returns their mask."""
     lim = s.rezero_max_inclination_deg
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
     standing = upright & lum.rest & th.rest
@@ -106,10 +113,11 @@ def _anchors(
         walk_anchor = _walking_anchors(
             lum, upright & (lum.gait > GAIT_MIN_RMS), standing, geo, needed, gait
         )
-    anchor = ~np.isnan(needed)
+    pause = _pause_ends(lum, th, geo, upright & ~standing, needed, heading)
+    anchor = ~np.isnan(needed) | ~np.isnan(pause)
     if anchor.any():
         cand = np.flatnonzero(anchor)
-        ok, d_c, t_c, r_c = accept_tracking(
+        ok, d_c, t_c, r_c, a_c = accept_tracking(
             needed[cand],
             lum.t[cand],
             heading.delta,
@@ -119,9 +127,10 @@ def _anchors(
             drift[cand],
             heading.drift_at_anchor,
             None if walk_anchor is None else np.where(walk_anchor[cand], gait.lag_s, 0.0),
+            pause[cand],
         )
         anchor[cand[~ok]] = False
-        for col, vals in zip(state, (d_c, t_c, r_c), strict=True):
+        for col, vals in zip(state, (d_c, t_c, r_c, a_c), strict=True):
             col[cand[ok]] = vals[ok]
     return anchor
 
@@ -145,4 +154,34 @@ def _walking_anchors(
         if res is not None and not si:
             needed[i] = res
             out[i] = True
+    return out
+
+
+def _pause_ends(
+    lum: LumbarQueue, th: ThoracicAt, geo: A.Geometry, moving_up: B, needed: F64, h: HeadingState
+) -> F64:
+    """Pauses between reps (upright, not standing still, not walking, within
+    :data:`~posture.anchors.PAUSE_WINDOW_S` of a hinge): summed sample by sample in
+    ``h`` (the per-sample path's steps); returns each qualifying pause's mean correction (rad)
+    at the sample where it ended, NaN elsewhere and where a full anchor candidate is."""
+    t = lum.t
+    out = np.full(t.size, np.nan)
+    hinge = th.valid & (geo.incl_t > PAUSE_HINGE_DEG)
+    t_hinge = forward_fill(np.where(hinge, t, np.nan), h.t_hinge)
+    if hinge.any():
+        h.t_hinge = float(t[hinge][-1])
+    is_pause = moving_up & (lum.gait <= GAIT_MIN_RMS) & (t - t_hinge <= PAUSE_WINDOW_S)
+    if not (is_pause.any() or h.p_n):
+        return out
+    d = np.zeros(t.size)
+    d[is_pause] = geo.rezero(is_pause)
+    # The pause samples and the first sample after each run of them.
+    ends = ~is_pause & np.concatenate(([h.p_n > 0], is_pause[:-1]))
+    for i in np.flatnonzero(is_pause | ends).tolist():
+        if is_pause[i]:
+            h.pause_add(float(t[i]), float(d[i]))
+        else:
+            m = h.pause_end()
+            if m is not None and np.isnan(needed[i]):
+                out[i] = m
     return out

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from posture import scalar_math as S
-from posture.anchors import GAIT_MIN_RMS, GaitAverager, heading_variance_rate
+from posture.anchors import (
+    GAIT_MIN_RMS,
+    PAUSE_HINGE_DEG,
+    PAUSE_WINDOW_S,
+    GaitAverager,
+    heading_variance_rate,
+)
 from posture.angles import SpineModel
 from posture.engine_state import HeadingState, LumbarQueue, ThoracicLists
 from posture.rezero import (
@@ -120,30 +126,32 @@ def _anchor(
     rest_t: bool,
     geo: tuple[float, S.Quat, S.Quat],
     drift: float,
+    pause: float | None,
 ) -> bool:
     """Re-zero at this sample if it is an anchor within the guard (as the array path).
 
     ``lum``: the lumbar sample's time (s), rest flag and gait RMS (m/s²); ``upright``:
     thoracic data valid and both segments within the inclination limit; ``rest_t``: the
-    thoracic rest flag; ``geo``: heading guess (rad), ``P``, ``K``.
+    thoracic rest flag; ``geo``: heading guess (rad), ``P``, ``K``; ``pause``: the mean
+    correction of a pause that ended here (rad; weighed in where no full anchor is).
     """
     gait = ctx.gait_anchors
-    if not (upright or (gait and ctx.gait.active)):
-        return False  # the common case in a bend: no anchor can start or run
     t, rest_l, gait_rms = lum
+    h = ctx.heading
+    if not (upright or (gait and ctx.gait.active)):  # no full anchor can start or run
+        return pause is not None and h.pause_apply(t, pause, drift)
     guess, p, k = geo
     d_walk = None
     walking = gait and upright and gait_rms > GAIT_MIN_RMS
     if walking or (gait and ctx.gait.active):
         d = S.rezero_from_basis(p, k, guess) if walking else 0.0
         d_walk = ctx.gait.step(t, walking, d)
-    h = ctx.heading
     if upright and rest_l and rest_t:  # quiet standing wins over walking
         needed: float | None = S.rezero_from_basis(p, k, guess)
     elif d_walk is not None:  # the stride average lags the drift (as accept_tracking)
         needed = lag_corrected(d_walk, ctx.gait.lag_s, h.rate)
     else:
-        return False
+        return pause is not None and h.pause_apply(t, pause, drift)
     if needed is None:
         return False
     drift_since = None if h.drift_at_anchor is None else drift - h.drift_at_anchor
@@ -200,9 +208,22 @@ def _rows(
             h.delta, h.t_delta, h.rate = guess, t, 0.0
         drift = h.drift_one(t, heading_variance_rate(sigma_l, sigma_t))
         upright = valid and abs(incl_l) < lim and abs(incl_t) < lim
+        # A pause between reps: upright, not standing still, not walking, soon after a hinge.
+        if valid and incl_t > PAUSE_HINGE_DEG:
+            h.t_hinge = t
+        pause = None
+        if (
+            upright
+            and not (rest_l and rest_t)
+            and gait_l <= GAIT_MIN_RMS
+            and t - h.t_hinge <= PAUSE_WINDOW_S
+        ):
+            h.pause_add(t, S.rezero_from_basis(p, k, guess))
+        elif h.p_n:
+            pause = h.pause_end()
         # _anchor's first test here, so the common case in a bend makes no call
-        anchor = (upright or (gait_anchors and gait_avg.active)) and _anchor(
-            ctx, (t, rest_l, gait_l), upright, rest_t, (guess, p, k), drift
+        anchor = (upright or (gait_anchors and gait_avg.active) or pause is not None) and _anchor(
+            ctx, (t, rest_l, gait_l), upright, rest_t, (guess, p, k), drift, pause
         )
         delta = h.at(t)
         ok = valid and delta is not None

@@ -18,9 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture.alignment import ClockMap, interpolate_orientation
+from posture.anchors import PAUSE_MAX_VAR, PAUSE_MIN_S
 from posture.fusion import FusionSettings
 from posture.libm import NUMPY, Trig
-from posture.rezero import predicted
+from posture.rezero import pause_update, predicted
 
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -232,6 +233,11 @@ class HeadingState:
         drift_at_anchor: ``drift`` at the last accepted anchor (``None``: no anchor yet); the
             expected rotation error follows from ``drift − drift_at_anchor``.
         t_prev: time of the last sample added to ``drift``, s.
+        t_hinge: time of the last sample with the trunk in a hinge, s
+            (:data:`posture.anchors.PAUSE_HINGE_DEG`).
+        p_n, p_t0, p_t1, p_ref, p_s1, p_s2: the pause being summed (:meth:`pause_add`):
+            samples, first and last time (s), first correction (rad), sums of the corrections
+            relative to it and of their squares (rad, rad²).
     """
 
     delta: float | None = None
@@ -240,6 +246,49 @@ class HeadingState:
     drift: float = 0.0
     drift_at_anchor: float | None = None
     t_prev: float | None = None
+    t_hinge: float = -math.inf
+    p_n: int = 0
+    p_t0: float = 0.0
+    p_t1: float = 0.0
+    p_ref: float = 0.0
+    p_s1: float = 0.0
+    p_s2: float = 0.0
+
+    def pause_add(self, t: float, d: float) -> None:
+        """Add a pause sample at time ``t`` (s) that needs correction ``d`` (rad)."""
+        if self.p_n == 0:
+            self.p_t0, self.p_ref, self.p_s1, self.p_s2 = t, d, 0.0, 0.0
+        x = (d - self.p_ref + math.pi) % (2 * math.pi) - math.pi
+        self.p_n += 1
+        self.p_s1 += x
+        self.p_s2 += x * x
+        self.p_t1 = t
+
+    def pause_end(self) -> float | None:
+        """End the pause being summed: its mean correction (rad) if it lasted and held still
+        enough to be an anchor, else ``None``."""
+        n = self.p_n
+        if n == 0:
+            return None
+        self.p_n = 0
+        if self.p_t1 - self.p_t0 < PAUSE_MIN_S:
+            return None
+        m = self.p_s1 / n
+        if self.p_s2 / n - m * m > PAUSE_MAX_VAR:
+            return None
+        return self.p_ref + m
+
+    def pause_apply(self, t: float, d: float, drift: float) -> bool:
+        """Weigh in a pause anchor ``d`` (rad) at time ``t`` (s) and running drift ``drift``
+        (deg²) (:func:`posture.rezero.pause_update`, as the array path); whether it was taken."""
+        a = self.drift_at_anchor
+        if self.delta is None or a is None:
+            return False
+        upd = pause_update(d, predicted(self.delta, self.t_delta, self.rate, t), drift - a)
+        if upd is None:
+            return False
+        self.delta, self.drift_at_anchor = self.delta + upd[0], drift - upd[1]
+        return True
 
     def at(self, t: float) -> float | None:
         """The heading correction in force at time ``t``, rad (``None`` before any)."""

@@ -28,6 +28,8 @@ from numpy.typing import NDArray
 from posture.anchors import (
     ANCHOR_SIGMA_DEG,
     CONF_REF_DEG,
+    PAUSE_GATE,
+    PAUSE_SIGMA_DEG,
     confidence_from_error,
     error_from_variance,
     heading_variance_rate,
@@ -47,6 +49,7 @@ __all__ = [
     "forward_fill",
     "guard_rad",
     "heading_variance_rate",
+    "pause_update",
     "predicted",
     "track_rate",
     "within_guard",
@@ -122,6 +125,28 @@ def track_rate(needed: float, pred: float, dt: float, rate: float) -> float:
     return min(max(r, -MAX_RATE), MAX_RATE)
 
 
+def pause_update(d: float, pred: float, drift_since: float) -> tuple[float, float] | None:
+    """A pause anchor (:data:`posture.anchors.PAUSE_SIGMA_DEG`) weighed against the error since
+    the last anchor, as a Kalman update of the relative heading.
+
+    Args:
+        d: the pause's mean heading correction, rad; pred: the correction in force, rad;
+        drift_since: heading error variance since the last anchor, deg².
+
+    Returns:
+        ``(shift of the correction, rad; variance since the anchor afterwards, deg²)``, or
+        ``None`` when the pause disagrees with the prediction by more than the gate.
+    """
+    p = ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG + max(drift_since, 0.0)
+    r = PAUSE_SIGMA_DEG * PAUSE_SIGMA_DEG
+    nu = (d - pred + math.pi) % (2 * math.pi) - math.pi
+    nu_deg = nu * (180.0 / math.pi)
+    if nu_deg * nu_deg > PAUSE_GATE * PAUSE_GATE * (p + r):
+        return None
+    post = p * r / (p + r)
+    return nu * (p / (p + r)), max(post - ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG, 0.0)
+
+
 def accept_tracking(
     needed: F64,
     t: F64,
@@ -132,7 +157,8 @@ def accept_tracking(
     drift_at: F64,
     drift_at_anchor: float | None,
     lag: F64 | None = None,
-) -> tuple[B, F64, F64, F64]:
+    pause: F64 | None = None,
+) -> tuple[B, F64, F64, F64, F64]:
     """Live anchors: accept candidate corrections (rad) within the guard of the predicted one
     (:func:`predicted`), tracking the drift rate (:func:`track_rate`), one candidate at a time
     in Python floats (the per-sample path does the same steps).
@@ -145,19 +171,33 @@ def accept_tracking(
             before the first anchor).
         lag: how old each candidate's value is, s ``(M,)`` (a walking anchor is a running
             average; :func:`lag_corrected`); ``None``: all current.
+        pause: a pause anchor's mean correction, rad ``(M,)`` (:func:`pause_update`; NaN
+            where the candidate is a full anchor); ``None``: none.
 
     Returns:
-        ``(accepted (M,), delta, t_delta, rate (M,))``: the heading state after each
-        candidate (NaN where it was not accepted).
+        ``(accepted (M,), delta, t_delta, rate, drift_at_anchor (M,))``: the heading state
+        after each candidate (NaN where it was not accepted).
     """
     m = needed.size
     out = np.zeros(m, dtype=bool)
     d_out = np.full(m, np.nan)
     t_out = np.full(m, np.nan)
     r_out = np.full(m, np.nan)
+    a_out = np.full(m, np.nan)
     lags = np.zeros(m).tolist() if lag is None else lag.tolist()
-    cols = zip(needed.tolist(), t.tolist(), drift_at.tolist(), lags, strict=True)
-    for i, (d0, ti, h, lg) in enumerate(cols):
+    pz = np.full(m, np.nan).tolist() if pause is None else pause.tolist()
+    cols = zip(needed.tolist(), t.tolist(), drift_at.tolist(), lags, pz, strict=True)
+    for i, (d0, ti, h, lg, pi) in enumerate(cols):
+        if pi == pi:  # a pause anchor (not NaN): a weighed shift, rate and t_delta kept
+            if cur is None or drift_at_anchor is None:
+                continue
+            upd = pause_update(pi, predicted(cur, t_cur, rate, ti), h - drift_at_anchor)
+            if upd is None:
+                continue
+            cur, drift_at_anchor = cur + upd[0], h - upd[1]
+            out[i] = True
+            d_out[i], t_out[i], r_out[i], a_out[i] = cur, t_cur, rate, drift_at_anchor
+            continue
         d = lag_corrected(d0, lg, rate)
         pred = None if cur is None else predicted(cur, t_cur, rate, ti)
         g = math.inf if drift_at_anchor is None else guard_rad(guard_deg, h - drift_at_anchor)
@@ -167,8 +207,8 @@ def accept_tracking(
             rate = track_rate(d, pred, ti - t_cur, rate)
         cur, t_cur, drift_at_anchor = d, ti, h
         out[i] = True
-        d_out[i], t_out[i], r_out[i] = d, ti, rate
-    return out, d_out, t_out, r_out
+        d_out[i], t_out[i], r_out[i], a_out[i] = d, ti, rate, h
+    return out, d_out, t_out, r_out, a_out
 
 
 def accept_within_guard(

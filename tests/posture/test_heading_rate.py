@@ -31,7 +31,7 @@ def test_rate_converges_to_a_steady_drift_and_predicts_the_gap():
     rate = math.radians(0.2)
     t = np.arange(0.0, 90.0, 0.01)  # 90 s of anchors at 100 Hz (a walking bout)
     noise = np.random.default_rng(1).normal(0.0, math.radians(0.05), t.size)  # averaged
-    ok, d, td, r = _anchors(t, rate * t + noise)
+    ok, d, td, r, _ = _anchors(t, rate * t + noise)
     assert ok.all()
     assert abs(r[-1] - rate) < math.radians(0.02)
     # 30 s later (a set without anchors) the prediction is still within half a degree.
@@ -49,7 +49,7 @@ def test_an_anchor_after_a_long_gap_corrects_part_of_the_rate_error():
 
 def test_the_start_guess_is_not_taken_for_drift():
     t = np.array([5.0, 5.01])
-    ok, _, _, r = accept_tracking(np.array([1.0, 1.0]), t, 0.0, 0.0, 0.0, 10.0, t, None)
+    ok, _, _, r, _ = accept_tracking(np.array([1.0, 1.0]), t, 0.0, 0.0, 0.0, 10.0, t, None)
     assert ok.all() and r[0] == 0.0 and r[1] == 0.0
 
 
@@ -57,7 +57,7 @@ def test_walking_anchor_lag_is_carried_to_now():
     rate = math.radians(0.2)
     t = np.arange(0.0, 120.0, 0.01)
     lag = np.full(t.size, 3.0)  # a running average 3 s old
-    _, d, _, r = _anchors(t, rate * (t - 3.0), lag)
+    _, d, _, r, _ = _anchors(t, rate * (t - 3.0), lag)
     assert abs(d[-1] - rate * t[-1]) < math.radians(0.1)
     assert abs(r[-1] - rate) < math.radians(0.01)
 
