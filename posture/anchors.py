@@ -220,6 +220,41 @@ def gait_anchor_deltas(
     return anchor, out
 
 
+def pause_anchor_deltas(
+    t: F64, geo: A.Geometry, valid: NDArray[np.bool_], moving_up: NDArray[np.bool_]
+) -> F64:
+    """Pause anchors (batch): the mean heading correction (rad) over each upright pause between
+    two hinges of a set, at the pause's middle sample; NaN elsewhere.
+
+    Args:
+        t: times, s ``(N,)``; geo: the samples' geometry; valid: thoracic data ``(N,)``;
+        moving_up: upright but not standing still ``(N,)``. A pause lies within
+        :data:`PAUSE_WINDOW_S` of a hinge on both sides (so not in a walking bout), lasts
+        :data:`PAUSE_MIN_S` and holds its correction within :data:`PAUSE_MAX_VAR`.
+    """
+    out = np.full(t.size, np.nan)
+    th = t[valid & (geo.incl_t > PAUSE_HINGE_DEG)]
+    if not th.size:
+        return out
+    k = np.searchsorted(th, t)
+    before = t - th[np.maximum(k - 1, 0)]
+    after = th[np.minimum(k, th.size - 1)] - t
+    pause = moving_up & (k > 0) & (k < th.size) & (before <= PAUSE_WINDOW_S)
+    pause &= after <= PAUSE_WINDOW_S
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], pause.astype(np.int8), [0]))))
+    if not edges.size:
+        return out
+    d = np.zeros(t.size)
+    d[pause] = geo.rezero(pause)
+    for a, b in zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True):
+        if t[b - 1] - t[a] < PAUSE_MIN_S:
+            continue
+        x = np.angle(np.exp(1j * (d[a:b] - d[a])))
+        if x.var() <= PAUSE_MAX_VAR:
+            out[(a + b) // 2] = d[a] + x.mean()
+    return out
+
+
 #: Step-bounce RMS of the lumbar specific force that counts as walking, m/s².
 GAIT_MIN_RMS = 1.0
 

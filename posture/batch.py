@@ -33,6 +33,7 @@ from posture.anchors import (
     gait_anchor_deltas,
     gait_bounce,
     heading_variance_rate,
+    pause_anchor_deltas,
     rotation_error_deg,
 )
 from posture.engine import EngineSettings
@@ -229,6 +230,8 @@ def _heading(
         walk, d_walk = gait_anchor_deltas(t, bounce, geo, upright)
         use = walk & ~standing
         d_anchor[use] = d_walk[use]
+    pause = pause_anchor_deltas(t, geo, valid, upright & ~standing)  # between reps
+    d_anchor = np.where(np.isnan(d_anchor), pause, d_anchor)
     cand = np.flatnonzero(~np.isnan(d_anchor))
     first_valid = np.flatnonzero(valid)
     start = float(geo.guess[first_valid[0]]) if first_valid.size else 0.0

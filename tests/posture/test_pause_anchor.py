@@ -98,3 +98,17 @@ def test_pause_anchors_are_the_same_on_both_paths(monkeypatch, sim_profile, chun
     scalar, array = run(10**9), run(0)
     for name in ("lateral_flexion", "rotation", "rotation_confidence", "flags"):
         np.testing.assert_array_equal(getattr(scalar, name), getattr(array, name), err_msg=name)
+
+
+def test_batch_takes_the_pauses_between_reps_as_anchors(sim_profile):
+    from posture.batch import analyze_offline
+
+    cfg, sess, raw = _set_with_a_fresh_bias()
+    ang = analyze_offline(raw, sim_profile(cfg).spine_model)
+    tr = sess.truth
+    a, b = tr.sets[0]
+    m = (ang.t >= a) & (ang.t <= b)
+    ti = np.clip(np.searchsorted(tr.t, ang.t[m]), 0, tr.t.size - 1)
+    assert (ang.flags[m] & FLAG_REZERO).sum() >= 5  # one per pause
+    assert np.nanmax(np.abs(ang.rotation[m] - tr.rotation[ti])) < 1.5
+    assert np.nanmax(np.abs(ang.lateral_flexion[m] - tr.lateral_flexion[ti])) < 1.0
