@@ -8,7 +8,10 @@ where the true axial rotation is known:
 * walking: over each stride the thorax counter-rotates against the pelvis and back, so the
   rotation averaged over a few strides is neutral (0). Walking is recognised by the pelvis's
   vertical bounce at step frequency (band 1–3 Hz of the lumbar specific force) while both
-  segments stay upright.
+  segments stay upright;
+* the upright pause between two reps of a set: the lifter stands up square, so the mean
+  rotation over the pause is neutral (a weak anchor: weighed against the error since the
+  last one live, :func:`posture.rezero.pause_update`; :func:`pause_anchor_deltas` in batch).
 
 Between anchors the error grows with the two filters' gyro-bias uncertainties (VQF's σ, rad/s).
 Live, the heading error is modelled as a random walk: the residual bias about the vertical
