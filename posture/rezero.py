@@ -147,6 +147,17 @@ def pause_update(d: float, pred: float, drift_since: float) -> tuple[float, floa
     return nu * (p / (p + r)), max(post - ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG, 0.0)
 
 
+def _pause_step(
+    d: float, t: float, drift: float, cur: float | None, t_cur: float, rate: float, a: float | None
+) -> tuple[float, float] | None:
+    """A pause anchor ``d`` (rad) at time ``t`` (s), running drift ``drift`` (deg²) against the
+    heading state: the correction and drift at the anchor after it, or ``None`` (not taken)."""
+    if cur is None or a is None:
+        return None
+    upd = pause_update(d, predicted(cur, t_cur, rate, t), drift - a)
+    return None if upd is None else (cur + upd[0], drift - upd[1])
+
+
 def accept_tracking(
     needed: F64,
     t: F64,
@@ -189,12 +200,10 @@ def accept_tracking(
     cols = zip(needed.tolist(), t.tolist(), drift_at.tolist(), lags, pz, strict=True)
     for i, (d0, ti, h, lg, pi) in enumerate(cols):
         if pi == pi:  # a pause anchor (not NaN): a weighed shift, rate and t_delta kept
-            if cur is None or drift_at_anchor is None:
-                continue
-            upd = pause_update(pi, predicted(cur, t_cur, rate, ti), h - drift_at_anchor)
+            upd = _pause_step(pi, ti, h, cur, t_cur, rate, drift_at_anchor)
             if upd is None:
                 continue
-            cur, drift_at_anchor = cur + upd[0], h - upd[1]
+            cur, drift_at_anchor = upd
             out[i] = True
             d_out[i], t_out[i], r_out[i], a_out[i] = cur, t_cur, rate, drift_at_anchor
             continue
