@@ -66,10 +66,9 @@ def _session():
     return prof.spine_model, simulate("lifting-session", cfg, duration_s=60.0).raw
 
 
-@pytest.mark.parametrize("chunk_s", [0.02, 0.3])
-def test_scalar_and_array_paths_agree_on_a_session(monkeypatch, chunk_s):
-    model, raw = _session()
-    settings = E.EngineSettings(lumbar_rate_hz=200.0, thoracic_rate_hz=200.0)
+def scalar_and_array(monkeypatch, model, settings, raw, chunk_s) -> tuple[AngleBlock, AngleBlock]:
+    """A recording streamed in ``chunk_s`` chunks through the engine's scalar path (every block
+    small) and through its array path (every block large)."""
 
     def run(small_block: int) -> AngleBlock:
         monkeypatch.setattr(E, "SMALL_BLOCK", small_block)
@@ -77,7 +76,14 @@ def test_scalar_and_array_paths_agree_on_a_session(monkeypatch, chunk_s):
         parts = [a for _, a in E.stream_in_chunks(eng, raw["lumbar"], raw["thoracic"], chunk_s)]
         return AngleBlock.concat(parts)
 
-    scalar, array = run(10**9), run(0)
+    return run(10**9), run(0)
+
+
+@pytest.mark.parametrize("chunk_s", [0.02, 0.3])
+def test_scalar_and_array_paths_agree_on_a_session(monkeypatch, chunk_s):
+    model, raw = _session()
+    settings = E.EngineSettings(lumbar_rate_hz=200.0, thoracic_rate_hz=200.0)
+    scalar, array = scalar_and_array(monkeypatch, model, settings, raw, chunk_s)
     assert len(scalar) > 10_000
     assert (scalar.flags & 4).sum() > 100  # re-zeros happened (standing and walking anchors)
     for name in (

@@ -13,10 +13,11 @@ import pytest
 from posture import engine as E
 from posture.anchors import ANCHOR_SIGMA_DEG, PAUSE_GATE, PAUSE_MIN_S, PAUSE_SIGMA_DEG
 from posture.engine_state import HeadingState
-from posture.records import FLAG_REZERO, AngleBlock
+from posture.records import FLAG_REZERO
 from posture.rezero import pause_update
 from sim.movement import Script, add_deadlift_set, add_stand, add_walk
 from sim.wearer import SimConfig, Wearer, simulate
+from tests.posture.test_engine_paths import scalar_and_array
 
 
 def test_a_pause_is_weighed_against_the_error_since_the_anchor():
@@ -88,14 +89,7 @@ def test_pause_anchors_are_the_same_on_both_paths(monkeypatch, sim_profile, chun
     cfg, _, raw = _set_with_a_fresh_bias()
     model = sim_profile(cfg).spine_model
     settings = E.EngineSettings(lumbar_rate_hz=100.0, thoracic_rate_hz=100.0)
-
-    def run(small_block: int) -> AngleBlock:
-        monkeypatch.setattr(E, "SMALL_BLOCK", small_block)
-        eng = E.PostureEngine(model, settings)
-        parts = [a for _, a in E.stream_in_chunks(eng, raw["lumbar"], raw["thoracic"], chunk_s)]
-        return AngleBlock.concat(parts)
-
-    scalar, array = run(10**9), run(0)
+    scalar, array = scalar_and_array(monkeypatch, model, settings, raw, chunk_s)
     for name in ("lateral_flexion", "rotation", "rotation_confidence", "flags"):
         np.testing.assert_array_equal(getattr(scalar, name), getattr(array, name), err_msg=name)
 
