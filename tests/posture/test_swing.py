@@ -124,3 +124,28 @@ def test_engine_with_swing_compensation_is_chunk_proof(monkeypatch):
     monkeypatch.setattr(E, "LEVER_ARMS_M", {r: (0.0, 0.0, 0.0) for r in ("lumbar", "thoracic")})
     plain = analyze(raw, model, settings)
     assert not np.array_equal(plain.planes(), comp.planes())
+
+
+def test_lever_arm_off_again_is_the_plain_filter():
+    blk, _ = _hinges(n_reps=2)
+    f = OrientationFilter(100.0)
+    f.set_lever_arm(ARM)
+    f.set_lever_arm(None)
+    np.testing.assert_array_equal(f.process(blk).quat, OrientationFilter(100.0).process(blk).quat)
+
+
+def test_per_sample_9d_update_equals_the_block():
+    from dataclasses import replace
+
+    from posture.fusion import FusionSettings
+
+    blk, _ = _hinges(n_reps=1)
+    mag = np.tile([20.0, -40.0, 5.0], (len(blk), 1))
+    blk = replace(blk, mag=mag)
+    s = FusionSettings(use_mag=True)
+    want = OrientationFilter(100.0, s).process(blk).quat
+    f = OrientationFilter(100.0, s)
+    got = np.array(
+        [f.update(blk.gyr[i], blk.acc[i], blk.mag[i], t=blk.t[i]) for i in range(len(blk))]
+    )
+    np.testing.assert_array_equal(got, want)

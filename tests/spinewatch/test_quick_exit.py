@@ -46,3 +46,32 @@ def test_analyze_prints_runs_exit_handlers_and_keeps_the_code(
     assert failed.returncode == 2
     assert "file not found" in failed.stderr
     assert failed.stdout.strip() == "exit handler ran"
+
+
+def test_exit_now_joins_threads_runs_handlers_flushes_and_keeps_the_code(monkeypatch) -> None:
+    """In-process, with ``os._exit`` and the exit handlers stood in for: what runs, in order."""
+    import atexit
+    import os
+    import threading
+    import time
+
+    from spinewatch import cli
+
+    seen: list[object] = []
+
+    class Exited(Exception):
+        pass
+
+    def fake_exit(code: int) -> None:
+        seen.append(("exit", code))
+        raise Exited
+
+    worker = threading.Thread(target=lambda: (time.sleep(0.05), seen.append("thread done")))
+    worker.start()
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: seen.append("handlers"))
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    try:
+        cli._exit_now(3)
+    except Exited:
+        pass
+    assert seen == ["thread done", "handlers", ("exit", 3)]
