@@ -39,3 +39,34 @@ def test_halves_give_the_bytes_of_one_pass(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(anglescsv, "SPLIT_ROWS", 10**9)
     write_angles_csv(tmp_path / "one.csv", a)
     assert (tmp_path / "two.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "file not found"),
+        (b"\xff\xfe\x00garbage\n\x00\x01,\n1,2,3\n", "not an angles CSV"),
+        (b"time_s,a,b\n1,2,3\n", "unexpected header"),
+    ],
+)
+def test_a_file_that_is_not_an_angles_csv_is_refused_with_what_is_wrong(
+    tmp_path: Path, content: bytes | None, says: str
+) -> None:
+    from posture.errors import DataFormatError
+
+    p = tmp_path / "a.csv"
+    if content is not None:
+        p.write_bytes(content)
+    with pytest.raises(DataFormatError, match=says) as err:
+        read_angles_csv(p)
+    assert err.value.path == str(p)
+
+
+def test_a_column_with_values_of_1000_or_more_round_trips_with_its_gaps(tmp_path: Path) -> None:
+    """Such a column is formatted by pyarrow (not decimal_text); gaps stay empty cells."""
+    a = block(50)
+    a.lateral_flexion[3], a.lateral_flexion[7] = 1234.56789, np.nan
+    write_angles_csv(tmp_path / "a.csv", a)
+    assert ",1234.5679," in (tmp_path / "a.csv").read_text()
+    b = read_angles_csv(tmp_path / "a.csv")
+    np.testing.assert_array_equal(b.lateral_flexion, np.round(a.lateral_flexion, 4))
