@@ -257,13 +257,7 @@ class PostureEngine:
         tt = (t_t - self.clock.offset_s) / (1.0 + self.clock.drift)
         h = self._thoracic
         h.keep_from(max(0, len(h) - 3))
-        h.append(
-            np.array([tt]),
-            q_t[None],
-            np.array([f_t.rest]),
-            np.zeros(1, bool),
-            np.array([f_t.bias_sigma]),
-        )
+        h.append_one(tt, S.as_quat(q_t), f_t.rest, False, f_t.bias_sigma)
         self._lumbar_last = t_l
         lum = LumbarSample(t_l, S.as_quat(q_l), f_l.rest, f_l.bias_sigma, f_l.gait_rms)
         return tt, lum

@@ -197,6 +197,21 @@ class ThoracicLists:
         self.filled += filled.tolist()
         self.sigma += sigma.tolist()
 
+    def append_one(
+        self,
+        t: float,
+        quat: tuple[float, float, float, float],
+        rest: bool,
+        filled: bool,
+        sigma: float,
+    ) -> None:
+        """Add one sample (the per-pair path: no arrays to make and list again)."""
+        self.t.append(t)
+        self.quat.append(quat)
+        self.rest.append(rest)
+        self.filled.append(filled)
+        self.sigma.append(sigma)
+
     def keep_from(self, k: int) -> None:
         """Forget the samples before index ``k``."""
         if k > 0:
