@@ -25,18 +25,22 @@ def _noisy(raw, seed=0, drop=0.0):
     return out
 
 
-def test_filter_chunked_equals_batch():
-    raw, _ = two_sensor_move(zxy_deg(flex=40, lat=10, rot=5))
-    b = _noisy(raw, drop=0.05)["thoracic"]
-    whole = OrientationFilter(200.0).process(b)
-    f = OrientationFilter(200.0)
-    rng = np.random.default_rng(1)
+def process_in_random_chunks(f: OrientationFilter, b: ImuBlock, seed: int = 1) -> OrientationBlock:
+    """``b`` fed to ``f`` in chunks of 1–29 samples (random, seeded), the outputs joined."""
+    rng = np.random.default_rng(seed)
     parts, i = [], 0
     while i < len(b):
         k = int(rng.integers(1, 30))
         parts.append(f.process(b.take(slice(i, i + k))))
         i += k
-    chunked = OrientationBlock.concat(parts)
+    return OrientationBlock.concat(parts)
+
+
+def test_filter_chunked_equals_batch():
+    raw, _ = two_sensor_move(zxy_deg(flex=40, lat=10, rot=5))
+    b = _noisy(raw, drop=0.05)["thoracic"]
+    whole = OrientationFilter(200.0).process(b)
+    chunked = process_in_random_chunks(OrientationFilter(200.0), b)
     np.testing.assert_array_equal(chunked.t, whole.t)
     np.testing.assert_array_equal(chunked.quat, whole.quat)
     np.testing.assert_array_equal(chunked.filled, whole.filled)

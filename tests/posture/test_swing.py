@@ -10,8 +10,9 @@ from posture import quat as Q
 from posture.angles import SpineModel
 from posture.engine import EngineSettings, PostureEngine, analyze, stream_in_chunks
 from posture.fusion import OrientationFilter
-from posture.records import AngleBlock, ImuBlock, OrientationBlock
+from posture.records import AngleBlock, ImuBlock
 from tests.poses import two_sensor_move, zxy_deg
+from tests.posture.test_engine import process_in_random_chunks
 
 G = 9.81
 ARM = np.array([0.0, 0.0, 0.4])  # sensor 40 cm above the pivot (hips), sensor frame
@@ -72,13 +73,7 @@ def test_compensated_filter_chunked_and_per_sample_equal_whole():
     whole = f.process(blk_d)
     f = OrientationFilter(100.0)
     f.set_lever_arm(ARM)
-    rng = np.random.default_rng(1)
-    parts, i = [], 0
-    while i < len(blk_d):
-        k = int(rng.integers(1, 30))
-        parts.append(f.process(blk_d.take(slice(i, i + k))))
-        i += k
-    chunked = OrientationBlock.concat(parts)
+    chunked = process_in_random_chunks(f, blk_d)
     np.testing.assert_array_equal(chunked.quat, whole.quat)
 
     g = OrientationFilter(100.0)
