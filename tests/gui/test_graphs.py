@@ -135,3 +135,48 @@ def test_load_fill_is_the_translucent_colour_over_white() -> None:
     a = LOAD_ALPHA / 255
     for c, f in zip(LOAD_COLOR, LOAD_FILL, strict=True):
         assert abs(f - (a * c + (1 - a) * 255)) <= 0.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2, 64),
+    nan_share=st.sampled_from([0.0, 0.0, 0.2]),
+)
+def test_few_point_curve_rasterises_as_pyqtgraphs_path(
+    qapp, seed: int, n: int, nan_share: float
+) -> None:
+    """A frame's few new points are drawn without pyqtgraph's path builder: same pixels."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage, QPainter, QPen
+
+    from gui.strip_chart import BACKGROUND, _draw_few
+
+    rng = np.random.default_rng(seed)
+    xs = np.sort(rng.uniform(-2.0, W + 2.0, n))
+    ys = rng.uniform(-3.0, H + 3.0, n)
+    ys[rng.random(n) < nan_share] = np.nan
+    images = []
+    for ours in (True, False):
+        img = QImage(W, H, QImage.Format.Format_RGB32)
+        img.fill(BACKGROUND)
+        p = QPainter(img)
+        pen = QPen(BACKGROUND.darker(300), 1)
+        pen.setCosmetic(True)
+        p.setPen(pen)
+        if not (ours and _draw_few(p, xs.tolist(), ys.tolist())):
+            p.drawPath(pg.arrayToQPath(xs, ys, connect="finite"))
+        p.end()
+        images.append(np.frombuffer(img.constBits(), np.uint32).copy())
+    assert np.array_equal(images[0], images[1])
+
+
+def test_scroll_moves_every_row_by_whole_pixels(qapp) -> None:
+    c = StripChart(Y_RANGE)
+    c.configure(W, H, WINDOW, BAND)
+    rng = np.random.default_rng(5)
+    px = np.frombuffer(c.image.bits(), np.uint32).reshape(H, -1)
+    px[:] = rng.integers(0, 2**24, px.shape, dtype=np.uint32)
+    before = rgb(c).copy()
+    c._scroll(7)
+    assert np.array_equal(rgb(c)[:, : W - 7], before[:, 7:])
