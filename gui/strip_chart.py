@@ -151,7 +151,10 @@ class StripChart:
         try:
             p.setClipRect(first, 0, w - first, h)
             p.fillRect(first, 0, w - first, h, BACKGROUND)
-            if lo.any():  # (most frames have no load in view: no run finding)
+            # A frame's few new samples are mostly all loaded or all not: no run finding then.
+            if lo.all():
+                p.fillRect(QRectF(px[0], 0.0, px[-1] - px[0], h), _LOAD_FILL)
+            elif lo.any():
                 d = np.diff(lo, prepend=False, append=False).nonzero()[0]
                 for s, e in zip(d[::2].tolist(), (d[1::2] - 1).tolist(), strict=True):
                     p.fillRect(QRectF(px[s], 0.0, px[e] - px[s], h), _LOAD_FILL)
