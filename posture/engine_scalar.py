@@ -87,6 +87,14 @@ def thoracic_at(h: ThoracicLists, t: float, max_gap_s: float, prefused: float) -
     if n == 0:
         return (_NOT_A_QUAT, False, False, prefused, False)
     i = bisect.bisect_right(ts, t) - 1
+    if 0 <= i < n - 1:  # the live case, inside the history: the general rules below, shortened
+        t0 = ts[i]
+        span = ts[i + 1] - t0  # > 0: ts[i] <= t < ts[i + 1]
+        fl = h.filled
+        if span <= max_gap_s + 1e-9 or t0 == t:
+            q = S.slerp(h.quat[i], h.quat[i + 1], (t - t0) / span)
+            return (q, True, h.rest[i], h.sigma[i], fl[i] or fl[i + 1])
+        return (_NOT_A_QUAT, False, h.rest[i], h.sigma[i], fl[i] or fl[i + 1])
     idx = min(max(i, 0), n - 1)
     rest, sigma = h.rest[idx], h.sigma[idx]
     filled = h.filled[idx] or h.filled[min(idx + 1, n - 1)]

@@ -128,3 +128,31 @@ def test_written_out_confidence_equals_the_array_formula():
     var = np.concatenate(([0.0], np.geomspace(1e-9, 1e4, 300)))
     want = confidence_since_anchor(var)
     assert [confidence_since_anchor_one(v) for v in var.tolist()] == want.tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_thoracic_lookup_equals_the_array_history(seed):
+    """``engine_scalar.thoracic_at`` (per sample, lists) against ``ThoracicHistory.at`` (arrays):
+    inside the history, on its samples, across a gap too long to slerp, before and after it."""
+    from posture.engine_scalar import thoracic_at
+    from posture.engine_state import ThoracicLists
+
+    rng = np.random.default_rng(seed)
+    n = 12
+    t = 100.0 + np.cumsum(rng.choice([0.005, 0.005, 0.02, 0.3], n))
+    quat = _quats(n, seed)
+    rest, filled = rng.random(n) < 0.5, rng.random(n) < 0.3
+    sigma = rng.uniform(0.001, 0.01, n)
+    lists = ThoracicLists()
+    lists.append(t, quat, rest, filled, sigma)
+    hist = lists.arrays()
+    probes = np.concatenate((t, rng.uniform(t[0] - 0.05, t[-1] + 0.05, 40), [t[0] - 1, t[-1] + 1]))
+    want = hist.at(probes, 0.1, 0.004, LIBM)
+    for j, x in enumerate(probes.tolist()):
+        q, valid, r, s, f = thoracic_at(lists, x, 0.1, 0.004)
+        assert (
+            valid == bool(want.valid[j]) and r == bool(want.rest[j]) and f == bool(want.filled[j])
+        )
+        assert s == want.sigma[j]
+        if valid:  # (where not, each path has its own stand-in)
+            np.testing.assert_array_equal(np.array(q), want.quat[j])
