@@ -167,6 +167,7 @@ def decompose(seed: int, rate: float, clock: str) -> list[str]:
     * ``acc cal``: the calibration recording calibrated with its exact accelerometer errors
       (the turn-on part the table cannot know), the session with the table correction;
     * ``acc both``: the session corrected exactly too;
+    * ``acc sess``: the session corrected exactly, the calibration with the table only;
     * ``gyro``: the simulator's true gyro bias (turn-on + walk) removed from the session;
     * ``acc+gyro``: both of the last two;
     * ``ideal``: the simulator without any sensor fault (what is left is the fusion's own
@@ -184,14 +185,16 @@ def decompose(seed: int, rate: float, clock: str) -> list[str]:
         f"sets, bent (trunk > 45°) in sets; peak at the loaded excursions "
         + ", ".join(f"t {a.start_s - tr.t[0]:.0f} s (true {a.peak_deg:.2f})" for a in exc)
     ]
-    for label in ("as is", "acc cal", "acc both", "gyro", "acc+gyro", "ideal"):
+    for label in ("as is", "acc cal", "acc both", "acc sess", "gyro", "acc+gyro", "ideal"):
         c = replace(cfg, ideal=True) if label == "ideal" else cfg
         sess = simulate("varied-session", c, duration_s=600.0)
         cal = simulate("calibration", c).raw
         table = fit_table(table_recording(c))
-        prof = calibrate(cal, acc_correction=_exact_acc(c, cal) if "acc" in label else table)
+        exact_cal = label in ("acc cal", "acc both", "acc+gyro")
+        prof = calibrate(cal, acc_correction=_exact_acc(c, cal) if exact_cal else table)
         m = prof.spine_model
-        corr = _exact_acc(c, sess.raw) if label in ("acc both", "acc+gyro") else table
+        exact_sess = label in ("acc both", "acc sess", "acc+gyro")
+        corr = _exact_acc(c, sess.raw) if exact_sess else table
         model = SpineModel(m.mount_thoracic, m.mount_lumbar, m.neutral, True, corr)
         raw = _without_gyr_bias(c, sess.raw) if "gyro" in label else sess.raw
         cells = []
