@@ -14,6 +14,11 @@ near it, the live error of each angle at the true peak, the auto load flag there
 ``--load always`` on the live angles shows it at all, and the live rotation confidence. Also
 the thoracic clock map the engine used against the simulator's true offset and drift.
 
+``--decompose``: instead, the live and batch flexion error with one error source at a time
+made known to the pipeline (accelerometer turn-on errors of the calibration recording and
+of the session, the gyro bias, all faults off): what each costs (:func:`decompose`; results
+in docs/load.md).
+
 ``--bias``: instead, the signed error (measured − true, deg) of flexion and of each segment's
 forward inclination during lift and swing sets, by hinge phase (upright; descent, bottom and
 ascent by the true trunk speed), live (engine) and batch (``analyze``): the live flexion reads
@@ -30,12 +35,15 @@ import numpy as np
 from benchmarks.bench_alerts import HELD_OUT, TUNING
 from benchmarks.bench_engine import realistic
 from benchmarks.varied_eval import TH, match, truth_alerts
+from posture.acc_correction import AccCorrection
 from posture.alerts import AlertEngine, LoadContext, LoadSettings, detect_alerts
 from posture.alignment import choose_clock
+from posture.angles import SpineModel
 from posture.batch import analyze_offline
 from posture.engine import analyze
-from posture.records import AngleBlock
-from sim.wearer import PHASES, calibrated_profile, simulate
+from posture.records import THORACIC, AngleBlock, ImuBlock
+from sim.sensors import acc_fault_truth, gyr_bias_truth
+from sim.wearer import PHASES, SimConfig, calibrated_profile, simulate
 
 
 def _at(blk: AngleBlock, col: str, t: float) -> float:
@@ -128,6 +136,81 @@ def flexion_bias(seed: int, rate: float, clock: str, table: bool = True) -> list
     return out
 
 
+def _exact_acc(cfg: SimConfig, raw: dict[str, ImuBlock]) -> dict[str, AccCorrection]:
+    """The accelerometer correction that removes exactly the errors the simulator drew for
+    this recording (sensor part and turn-on part)."""
+    out = {}
+    for role, b in raw.items():
+        assert b.seq is not None
+        rate = cfg.thoracic_rate_hz if role == THORACIC and cfg.thoracic_rate_hz else cfg.rate_hz
+        scale, bias = acc_fault_truth(cfg, role, int(b.seq[-1]) + 1, rate)
+        out[role] = AccCorrection(bias, scale)
+    return out
+
+
+def _without_gyr_bias(cfg: SimConfig, raw: dict[str, ImuBlock]) -> dict[str, ImuBlock]:
+    out = {}
+    for role, b in raw.items():
+        assert b.seq is not None
+        rate = cfg.thoracic_rate_hz if role == THORACIC and cfg.thoracic_rate_hz else cfg.rate_hz
+        bias = gyr_bias_truth(cfg, role, int(b.seq[-1]) + 1, rate)[b.seq]
+        out[role] = ImuBlock(role, b.t, b.acc, b.gyr - bias, b.mag, b.seq)
+    return out
+
+
+def decompose(seed: int, rate: float, clock: str) -> list[str]:
+    """Signed flexion error (deg) upright and bent in lift/swing sets, and the peak read at
+    each loaded flexion excursion within 1° of the limit, live and batch, with one error
+    source at a time made known to the pipeline (table calibration otherwise):
+
+    * ``as is``: table accelerometer calibration, gyro bias estimated by the filters;
+    * ``acc cal``: the calibration recording calibrated with its exact accelerometer errors
+      (the turn-on part the table cannot know), the session with the table correction;
+    * ``acc both``: the session corrected exactly too;
+    * ``acc sess``: the session corrected exactly, the calibration with the table only;
+    * ``gyro``: the simulator's true gyro bias (turn-on + walk) removed from the session;
+    * ``acc+gyro``: both of the last two;
+    * ``ideal``: the simulator without any sensor fault (what is left is the fusion's own
+      error from the movement: the sensors' linear acceleration).
+    """
+    from calibration import calibrate
+    from calibration.sensor_table import fit_table
+    from sim.table import table_recording
+
+    cfg = replace(realistic(seed, rate), clock=clock)
+    tr = simulate("varied-session", cfg, duration_s=600.0).truth
+    exc = [a for a in truth_alerts(tr, "sets") if a.plane == "flexion" and a.peak_deg < 21.0]
+    out = [
+        f"seed {seed} ({rate:g} Hz, {clock}): flexion error, deg — live / batch: upright in "
+        f"sets, bent (trunk > 45°) in sets; peak at the loaded excursions "
+        + ", ".join(f"t {a.start_s - tr.t[0]:.0f} s (true {a.peak_deg:.2f})" for a in exc)
+    ]
+    for label in ("as is", "acc cal", "acc both", "acc sess", "gyro", "acc+gyro", "ideal"):
+        c = replace(cfg, ideal=True) if label == "ideal" else cfg
+        sess = simulate("varied-session", c, duration_s=600.0)
+        cal = simulate("calibration", c).raw
+        table = fit_table(table_recording(c))
+        exact_cal = label in ("acc cal", "acc both", "acc+gyro")
+        prof = calibrate(cal, acc_correction=_exact_acc(c, cal) if exact_cal else table)
+        m = prof.spine_model
+        exact_sess = label in ("acc both", "acc sess", "acc+gyro")
+        corr = _exact_acc(c, sess.raw) if exact_sess else table
+        model = SpineModel(m.mount_thoracic, m.mount_lumbar, m.neutral, True, corr)
+        raw = _without_gyr_bias(c, sess.raw) if "gyro" in label else sess.raw
+        cells = []
+        for ang in (analyze(raw, model), analyze_offline(raw, model)):
+            i = np.clip(np.searchsorted(tr.t, ang.t), 0, tr.t.size - 1)
+            sets = np.isin(tr.phase[i], [PHASES.index("lift"), PHASES.index("swing")])
+            trunk = tr.thoracic_inclination[i]
+            err = ang.flexion - tr.flexion[i]
+            up = float(np.nanmean(err[sets & (trunk < 20)]))
+            bent = float(np.nanmean(err[sets & (trunk > 45)]))
+            peaks = " ".join(f"{_peak(ang, 'flexion', 1, a.start_s, a.end_s):.2f}" for a in exc)
+            cells.append(f"{up:+.2f} {bent:+.2f} [{peaks}]")
+        out.append(f"  {label:8s}: live {cells[0]}; batch {cells[1]}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--tune", action="store_true", help="the tuning seeds instead")
@@ -138,14 +221,20 @@ def main() -> None:
         help="calibrate each accelerometer on a (simulated) table first, as bench_alerts does",
     )
     ap.add_argument("--bias", action="store_true", help="signed errors by hinge phase instead")
+    ap.add_argument(
+        "--decompose",
+        action="store_true",
+        help="flexion error with each error source made known in turn (table calibration)",
+    )
     args = ap.parse_args()
     table = args.sensor_cal == "table"
     for seed, rate, clock in TUNING if args.tune else HELD_OUT:
-        lines = (
-            flexion_bias(seed, rate, clock, table)
-            if args.bias
-            else misses(seed, rate, clock, table=table)
-        )
+        if args.decompose:
+            lines = decompose(seed, rate, clock)
+        elif args.bias:
+            lines = flexion_bias(seed, rate, clock, table)
+        else:
+            lines = misses(seed, rate, clock, table=table)
         print("\n".join(lines), flush=True)
 
 

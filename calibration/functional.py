@@ -36,7 +36,7 @@ from posture.acc_correction import AccCorrection, correct_raw
 from posture.alignment import ClockMap, choose_clock, interpolate_orientation
 from posture.constants import G
 from posture.errors import MissingSensorError
-from posture.fusion import fuse_offline
+from posture.fusion import LEVER_ARMS_M, fuse_offline
 from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
 
 F64 = NDArray[np.float64]
@@ -331,8 +331,12 @@ def _mounting(
     mean_dir = (acc_after / np.linalg.norm(acc_after, axis=1, keepdims=True)).mean(axis=0)
     mount, lean = _axis_frame(up, axis, up / np.linalg.norm(up) - mean_dir)
     # Offline VQF: gyro bias from the standing at both ends, so the cat-cow extremes (and
-    # the neutral halfway between them) carry less heading drift between the filters.
-    ob = fuse_offline(b, rate)
+    # the neutral halfway between them) carry less heading drift between the filters. The
+    # swing of each sensor in the cat-cow is compensated as in the live engine (about the
+    # hinge centre of LEVER_ARMS_M, in this mounting's sensor axes): uncompensated, it
+    # pulled the fullest flexion ≈ 0.09° up and the neutral with it (docs/load.md).
+    arm = Q.rotate(Q.conj(mount), np.array(LEVER_ARMS_M[role]))
+    ob = fuse_offline(b, rate, lever_arm=arm)
     return _Mounting(mount, lean, ob.t, ob.quat)
 
 

@@ -332,20 +332,31 @@ class OrientationFilter:
 
 
 def fuse_offline(
-    block: ImuBlock, rate_hz: float, settings: FusionSettings | None = None
+    block: ImuBlock,
+    rate_hz: float,
+    settings: FusionSettings | None = None,
+    lever_arm: F64 | None = None,
 ) -> OrientationBlock:
-    """Fuse a whole recording with VQF's offline variant (batch analysis only).
+    """Fuse a whole recording with VQF's offline variant (batch analysis, calibration).
 
     ``vqf.offlineVQF`` runs the filter forward and backward over the data, so the gyro bias
     (and with it the heading drift) is estimated from the whole recording instead of only
     from the past. Gaps are bridged as in :meth:`OrientationFilter.process`; the recording is
     split at longer gaps and each piece is fused on its own (offline VQF needs a fixed
     sampling interval). Pieces under 2 s use the online filter. Output as ``process``.
+
+    ``lever_arm`` (m, sensor frame, ``(3,)``): subtract the swing acceleration about that
+    centre first (:meth:`OrientationFilter.set_lever_arm`; ``tau_acc`` stays as set). The
+    calibration uses it for the cat-cow, whose swing otherwise pulls the fullest flexion
+    and with it the neutral (docs/load.md); batch analysis does not.
     """
     f = OrientationFilter(rate_hz, settings, block.sensor)
     if len(block) == 0:
         return f.process(block)
     t, acc, gyr, mag, filled = f._bridge_gaps(block)
+    if lever_arm is not None:
+        f.set_lever_arm(lever_arm)
+        acc = f._compensated(t, np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
     brk = np.flatnonzero(np.diff(t) > f.settings.max_fill_s + 0.5 * f.ts) + 1
     bounds = np.concatenate(([0], brk, [t.size]))
     quat = np.empty((t.size, 4))

@@ -154,6 +154,15 @@ def acc_fault_truth(cfg: SimConfig, role: str, n: int, rate: float) -> tuple[F64
     return _acc_errors(cfg, role, r)
 
 
+def gyr_bias_truth(cfg: SimConfig, role: str, n: int, rate: float) -> F64:
+    """The gyro bias (turn-on bias plus random walk, rad/s, ``(n, 3)``) that
+    :func:`sensor_faults` drew for a recording of ``n`` samples (before drops) of ``role``
+    at ``rate`` (diagnostics remove it to see what the bias estimate costs)."""
+    r = np.random.default_rng([cfg.seed, 6, len(role)])
+    bias = r.uniform(-cfg.gyr_bias, cfg.gyr_bias, 3)  # the same draws as sensor_faults
+    return bias + np.cumsum(r.normal(0, cfg.gyr_bias_drift * np.sqrt(1.0 / rate), (n, 3)), 0)
+
+
 def render(sc: Script, cfg: SimConfig, wearer: Wearer) -> SimResult:
     """Both sensors' raw data and the ground truth of a built :class:`Script`."""
     t0_true = 1000.0 + 10.0 * cfg.seed
