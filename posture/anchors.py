@@ -49,7 +49,8 @@ ANCHOR_SIGMA_DEG = 0.6
 #: Correlation time of the residual gyro bias about the vertical while moving, s (fitted on the
 #: tuning seeds: the error variance grows by 2·τ·σ² per second).
 BIAS_CORR_S = 4.0
-_VAR_GAIN = 2.0 * BIAS_CORR_S * (180.0 / math.pi) ** 2
+#: deg²/s of heading error variance per (rad/s)² of gyro-bias variance (heading_variance_rate).
+HEADING_VAR_GAIN = 2.0 * BIAS_CORR_S * (180.0 / math.pi) ** 2
 #: Pause anchors (live): a lifter standing up between the reps of a set holds the trunk over
 #: the pelvis without twist (in the simulator the true rotation there is 0 ± 0.13°), so the
 #: mean heading correction over such a brief upright pause is a weak anchor. Trunk
@@ -78,7 +79,7 @@ def heading_variance_rate(sigma_l: F64 | float, sigma_t: F64 | float) -> F64 | f
     """Growth of the relative-heading error variance, deg²/s: ``2·τ·(σL² + σT²)`` from the two
     filters' gyro-bias uncertainties ``sigma_l``, ``sigma_t`` (rad/s). Floats or arrays, in the
     same arithmetic (the per-pair and block paths give identical numbers)."""
-    return (sigma_l * sigma_l + sigma_t * sigma_t) * _VAR_GAIN
+    return (sigma_l * sigma_l + sigma_t * sigma_t) * HEADING_VAR_GAIN
 
 
 def error_from_variance(var_deg2: F64 | float) -> F64 | float:

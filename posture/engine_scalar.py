@@ -19,17 +19,19 @@ from typing import NamedTuple
 
 from posture import scalar_math as S
 from posture.anchors import (
+    ANCHOR_SIGMA_DEG,
+    CONF_REF_DEG,
     GAIT_MIN_RMS,
+    HEADING_VAR_GAIN,
     PAUSE_HINGE_DEG,
     PAUSE_WINDOW_S,
     GaitAverager,
-    heading_variance_rate,
 )
 from posture.angles import SpineModel
 from posture.engine_state import HeadingState, LumbarQueue, ThoracicLists
+from posture.records import FLAG_FILLED, FLAG_GAP, FLAG_REZERO, FLAG_UNCALIBRATED
 from posture.rezero import (
-    angle_flags_one,
-    confidence_since_anchor_one,
+    RATE_HORIZON_S,
     guard_rad,
     lag_corrected,
     track_rate,
@@ -207,14 +209,25 @@ def _rows(
     )
     max_gap, prefused, lim = ctx.max_gap_s, ctx.prefused_sigma, ctx.max_inclination_deg
     gait_anchors, gait_avg, h = ctx.gait_anchors, ctx.gait, ctx.heading
-    geometry, angles, at_heading = S.segment_geometry, S.spine_angles, S.at_heading
+    geometry = S.segment_geometry
+    atan2, asin, sqrt, cos, sin = math.atan2, math.asin, math.sqrt, math.cos, math.sin
+    var_gain, anchor_var = HEADING_VAR_GAIN, ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG
+    base_flags = 0 if calibrated else FLAG_UNCALIBRATED
     out: list[tuple[float, ...]] = []
+    # Written out below, in the same operations and order (so the same bits; the path twin
+    # tests hold it to the array path): HeadingState.drift_one with heading_variance_rate,
+    # HeadingState.at, scalar_math.at_heading and spine_angles, confidence_since_anchor_one
+    # and angle_flags_one. Their calls cost as much as their arithmetic, 200 times a second.
     for t, q_l, rest_l, sigma_l, gait_l in zip(ts, quats, rests, sigmas, gaits, strict=True):
         q_t, valid, rest_t, sigma_t, filled = thoracic_at(hist, t, max_gap, prefused)
         incl_l, incl_t, guess, p, k = geometry(q_l, q_t, mount_l, mount_t, neutral_c)
         if h.delta is None and valid:
             h.delta, h.t_delta, h.rate = guess, t, 0.0
-        drift = h.drift_one(t, heading_variance_rate(sigma_l, sigma_t))
+        t_prev = h.t_prev
+        h.t_prev = t
+        drift = h.drift = h.drift + (sigma_l * sigma_l + sigma_t * sigma_t) * var_gain * (
+            0.0 if t_prev is None else t - t_prev
+        )
         upright = valid and abs(incl_l) < lim and abs(incl_t) < lim
         # A pause between reps: upright, not standing still, not walking, soon after a hinge.
         if valid and incl_t > PAUSE_HINGE_DEG:
@@ -233,15 +246,29 @@ def _rows(
         anchor = (upright or (gait_anchors and gait_avg.active) or pause is not None) and _anchor(
             ctx, (t, rest_l, gait_l), upright, rest_t, (guess, p, k), drift, pause
         )
-        delta = h.at(t)
-        ok = valid and delta is not None
-        if valid and delta is not None:  # (== ok, spelt out so the type checker narrows delta)
-            flex, lat, rot = angles(at_heading(p, k, delta))
+        hd = h.delta
+        if valid and hd is not None:
+            since = t - h.t_delta
+            delta = hd + h.rate * (RATE_HORIZON_S if RATE_HORIZON_S < since else since)
+            c, s = cos(0.5 * delta), sin(0.5 * delta)
+            w, x = c * p[0] + s * k[0], c * p[1] + s * k[1]
+            y, z = c * p[2] + s * k[2], c * p[3] + s * k[3]
+            r21 = 2.0 * (y * z + w * x)
+            flex = -RAD2DEG * atan2(-2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z))
+            lat = RAD2DEG * asin(max(-1.0, min(1.0, r21)))
+            rot = RAD2DEG * atan2(-2.0 * (x * z - w * y), 1.0 - 2.0 * (x * x + y * y))
             a = h.drift_at_anchor
-            conf = 0.0 if a is None else confidence_since_anchor_one(drift - a)
+            if a is None:
+                conf = 0.0
+            else:
+                cr = 2.0 * sqrt(anchor_var + (drift - a)) / CONF_REF_DEG
+                conf = 1.0 / (1.0 + cr * cr)
+            flags = base_flags | (FLAG_FILLED if filled else 0)
         else:
             flex = lat = rot = incl_t = math.nan
             conf = 0.0
-        flags = angle_flags_one(ok, filled, anchor, calibrated)
+            flags = base_flags | FLAG_GAP
+        if anchor:
+            flags |= FLAG_REZERO
         out.append((t, flex, lat, rot, incl_t, incl_l, incl_l, conf, float(flags)))
     return out

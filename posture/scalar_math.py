@@ -121,11 +121,19 @@ def at_heading(p: Quat, k: Quat, delta: float) -> Quat:
 
 
 def rezero_from_basis(p: Quat, k: Quat, delta: float, iterations: int = 3) -> float:
-    """:func:`posture.angles.rezero_from_basis` for one sample (rad)."""
+    """:func:`posture.angles.rezero_from_basis` for one sample (rad).
+
+    :func:`at_heading` and :func:`_axial` written out (same expressions, same order): the
+    live engine re-zeroes most upright samples."""
+    pw, px, py, pz = p
+    kw, kx, ky, kz = k
+    cos, sin, atan2 = math.cos, math.sin, math.atan2
     d = delta
     for _ in range(iterations):
-        d = d - _axial(*at_heading(p, k, d))
-    return math.atan2(math.sin(d), math.cos(d))  # wrapped as angles.rezero_from_basis
+        c, s = cos(0.5 * d), sin(0.5 * d)
+        w, x, y, z = c * pw + s * kw, c * px + s * kx, c * py + s * ky, c * pz + s * kz
+        d = d - atan2(-2.0 * (x * z - w * y), 1.0 - 2.0 * (x * x + y * y))
+    return atan2(sin(d), cos(d))  # wrapped as angles.rezero_from_basis
 
 
 def segment_geometry(
