@@ -86,20 +86,32 @@ def vqf_once(blocks: list[ImuBlock], prof: CalibrationProfile) -> int:
     return 0
 
 
+Runner = Callable[[list[ImuBlock], CalibrationProfile], int]
+
+
 def timed(
-    fn: Callable[[list[ImuBlock], CalibrationProfile], int],
-    blocks: list[ImuBlock],
-    prof: CalibrationProfile,
-    runs: int,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Wall and process-CPU seconds of ``runs`` runs, and the sample count."""
-    walls, cpus, n = [], [], 0
+    fns: list[Runner], blocks: list[ImuBlock], prof: CalibrationProfile, runs: int
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+    """Wall and process-CPU seconds of ``runs`` runs of each of ``fns``, and the first one's
+    sample count.
+
+    Each function first runs once on a short piece (not timed: first-call costs such as lazy
+    imports are no part of streaming), then the runs go round-robin, one of each per round,
+    so a stretch of slower host (this machine's speed drifts by a quarter over seconds)
+    falls on all of them alike instead of on one measure's three consecutive runs."""
+    for fn in fns:
+        fn(blocks[:500], prof)
+    walls: list[list[float]] = [[] for _ in fns]
+    cpus: list[list[float]] = [[] for _ in fns]
+    n = 0
     for _ in range(runs):
-        w0, c0 = time.perf_counter(), time.process_time()
-        n = fn(blocks, prof)
-        cpus.append(time.process_time() - c0)
-        walls.append(time.perf_counter() - w0)
-    return np.array(walls), np.array(cpus), n
+        for j, fn in enumerate(fns):
+            w0, c0 = time.perf_counter(), time.process_time()
+            m = fn(blocks, prof)
+            cpus[j].append(time.process_time() - c0)
+            walls[j].append(time.perf_counter() - w0)
+            n = m if j == 0 else n
+    return [(np.array(w), np.array(c)) for w, c in zip(walls, cpus, strict=True)], n
 
 
 def main() -> None:
@@ -122,10 +134,8 @@ def main() -> None:
         pr.disable()
         pstats.Stats(pr).sort_stats("tottime").print_stats(30)
         return
-    walls, cpus, n = timed(run_once, blocks, prof, args.runs)
-    print(f"live: {span / np.median(walls):.0f}× real time (wall), {n} angle samples", flush=True)
-    e_walls, e_cpus, _ = timed(engine_once, blocks, prof, args.runs)
-    v_walls, v_cpus, _ = timed(vqf_once, blocks, prof, args.runs)
+    (live, eng, vq), n = timed([run_once, engine_once, vqf_once], blocks, prof, args.runs)
+    print(f"live: {span / np.median(live[0]):.0f}× real time (wall), {n} angle samples", flush=True)
     cmd = "uv run python -m benchmarks.bench_live" + (" --quick" if args.quick else "")
     lines = _report(
         cmd,
@@ -133,9 +143,9 @@ def main() -> None:
         len(blocks),
         span,
         args.runs,
-        (walls, cpus),
-        (e_walls, e_cpus),
-        (v_walls, v_cpus),
+        live,
+        eng,
+        vq,
         args.note,
     )
     write_fragment("live", "\n".join(lines))
@@ -169,6 +179,8 @@ def _report(
         f"simulated lifting session (2 sensors × 200 Hz) as {n_blocks} blocks of 20 ms, as a",
         "live bridge delivers them. Speed = stream time / time to push all blocks and flush;",
         "the engine alone and the two VQF filters alone on the same blocks show where it goes.",
+        "Each measure first runs once untimed on a short piece; then the runs go round-robin",
+        "(live, engine, VQF; again), so a slower stretch of the host falls on all of them alike.",
         "",
         f"| measure | median (min–max of {runs} runs), wall | process CPU | per block (CPU) | target |",
         "| --- | --- | --- | --- | --- |",
