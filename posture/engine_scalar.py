@@ -201,28 +201,18 @@ def _rows(
     gyro-bias σ (rad/s), gait RMS (m/s²). One loop with the settings in locals: the per-row
     calls and attribute look-ups cost as much as the arithmetic."""
     m = ctx.model
-    mount_l, mount_t, neutral_c, calibrated = (
-        m.mount_lumbar_c,
-        m.mount_thoracic_c,
-        m.neutral_c,
-        m.calibrated,
-    )
+    mount_l, mount_t, neutral_c = m.mount_lumbar_c, m.mount_thoracic_c, m.neutral_c
     max_gap, prefused, lim = ctx.max_gap_s, ctx.prefused_sigma, ctx.max_inclination_deg
     gait_anchors, gait_avg, h = ctx.gait_anchors, ctx.gait, ctx.heading
-    geometry = S.segment_geometry
-    atan2, asin, sqrt, cos, sin = math.atan2, math.asin, math.sqrt, math.cos, math.sin
-    var_gain, anchor_var = HEADING_VAR_GAIN, ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG
-    base_flags = 0 if calibrated else FLAG_UNCALIBRATED
+    geometry, var_gain = S.segment_geometry, HEADING_VAR_GAIN
+    base_flags = 0 if m.calibrated else FLAG_UNCALIBRATED
     out: list[tuple[float, ...]] = []
-    # Written out below, in the same operations and order (so the same bits; the path twin
-    # tests hold it to the array path): HeadingState.drift_one with heading_variance_rate,
-    # HeadingState.at, scalar_math.at_heading and spine_angles, confidence_since_anchor_one
-    # and angle_flags_one. Their calls cost as much as their arithmetic, 200 times a second.
     for t, q_l, rest_l, sigma_l, gait_l in zip(ts, quats, rests, sigmas, gaits, strict=True):
         q_t, valid, rest_t, sigma_t, filled = thoracic_at(hist, t, max_gap, prefused)
         incl_l, incl_t, guess, p, k = geometry(q_l, q_t, mount_l, mount_t, neutral_c)
         if h.delta is None and valid:
             h.delta, h.t_delta, h.rate = guess, t, 0.0
+        # HeadingState.drift_one with heading_variance_rate, written out (same arithmetic)
         t_prev = h.t_prev
         h.t_prev = t
         drift = h.drift = h.drift + (sigma_l * sigma_l + sigma_t * sigma_t) * var_gain * (
@@ -246,29 +236,48 @@ def _rows(
         anchor = (upright or (gait_anchors and gait_avg.active) or pause is not None) and _anchor(
             ctx, (t, rest_l, gait_l), upright, rest_t, (guess, p, k), drift, pause
         )
-        hd = h.delta
-        if valid and hd is not None:
-            since = t - h.t_delta
-            delta = hd + h.rate * (RATE_HORIZON_S if RATE_HORIZON_S < since else since)
-            c, s = cos(0.5 * delta), sin(0.5 * delta)
-            w, x = c * p[0] + s * k[0], c * p[1] + s * k[1]
-            y, z = c * p[2] + s * k[2], c * p[3] + s * k[3]
-            r21 = 2.0 * (y * z + w * x)
-            flex = -RAD2DEG * atan2(-2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z))
-            lat = RAD2DEG * asin(max(-1.0, min(1.0, r21)))
-            rot = RAD2DEG * atan2(-2.0 * (x * z - w * y), 1.0 - 2.0 * (x * x + y * y))
-            a = h.drift_at_anchor
-            if a is None:
-                conf = 0.0
-            else:
-                cr = 2.0 * sqrt(anchor_var + (drift - a)) / CONF_REF_DEG
-                conf = 1.0 / (1.0 + cr * cr)
-            flags = base_flags | (FLAG_FILLED if filled else 0)
+        flags = base_flags | FLAG_REZERO if anchor else base_flags
+        if valid and h.delta is not None:
+            out.append(_row(h, t, p, k, drift, incl_t, incl_l, flags | (FLAG_FILLED * filled)))
         else:
-            flex = lat = rot = incl_t = math.nan
-            conf = 0.0
-            flags = base_flags | FLAG_GAP
-        if anchor:
-            flags |= FLAG_REZERO
-        out.append((t, flex, lat, rot, incl_t, incl_l, incl_l, conf, float(flags)))
+            nan = math.nan
+            out.append((t, nan, nan, nan, nan, incl_l, incl_l, 0.0, float(flags | FLAG_GAP)))
     return out
+
+
+_ANCHOR_VAR = ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG
+
+
+def _row(
+    h: HeadingState,
+    t: float,
+    p: S.Quat,
+    k: S.Quat,
+    drift: float,
+    incl_t: float,
+    incl_l: float,
+    flags: int,
+) -> tuple[float, ...]:
+    """The angle row of a sample with thoracic data and a heading correction.
+
+    :meth:`HeadingState.at`, :func:`scalar_math.at_heading` and ``spine_angles`` and
+    :func:`confidence_since_anchor_one` written out in one body, in the same operations and
+    order (so the same bits; the path twin tests hold it to the array path): their calls
+    cost as much as their arithmetic, 200 times a second."""
+    since = t - h.t_delta
+    assert h.delta is not None
+    delta = h.delta + h.rate * (RATE_HORIZON_S if RATE_HORIZON_S < since else since)
+    c, s = math.cos(0.5 * delta), math.sin(0.5 * delta)
+    w, x = c * p[0] + s * k[0], c * p[1] + s * k[1]
+    y, z = c * p[2] + s * k[2], c * p[3] + s * k[3]
+    r21 = 2.0 * (y * z + w * x)
+    flex = -RAD2DEG * math.atan2(-2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z))
+    lat = RAD2DEG * math.asin(max(-1.0, min(1.0, r21)))
+    rot = RAD2DEG * math.atan2(-2.0 * (x * z - w * y), 1.0 - 2.0 * (x * x + y * y))
+    a = h.drift_at_anchor
+    if a is None:
+        conf = 0.0
+    else:
+        cr = 2.0 * math.sqrt(_ANCHOR_VAR + (drift - a)) / CONF_REF_DEG
+        conf = 1.0 / (1.0 + cr * cr)
+    return (t, flex, lat, rot, incl_t, incl_l, incl_l, conf, float(flags))
