@@ -146,18 +146,3 @@ class AngleGraphs(pg.GraphicsLayoutWidget):
             first = self.strips[plane].show(t, y, loaded, t_edge)
             self.items[plane].changed(first)
         self.scrolls += first is None
-
-    def load_spans(self) -> list[tuple[float, float]]:
-        """The under-load stretches now shown, (start, end) in s before the right edge."""
-        if self._last is None:
-            return []
-        t, _, under_load, t_edge = self._last
-        return [(float(a), float(b)) for a, b in load_spans(t - t_edge, under_load > 0.5)]
-
-
-def load_spans(x: F64, loaded: NDArray[np.bool_]) -> F64:
-    """Start and end ``x`` of each run of ``loaded`` samples, shape ``(K, 2)``."""
-    d = np.diff(np.concatenate(([0], loaded.astype(np.int8), [0])))
-    starts = np.flatnonzero(d == 1)
-    stops = np.flatnonzero(d == -1) - 1
-    return np.column_stack((x[starts], x[stops]))

@@ -180,3 +180,22 @@ def test_scroll_moves_every_row_by_whole_pixels(qapp) -> None:
     before = rgb(c).copy()
     c._scroll(7)
     assert np.array_equal(rgb(c)[:, : W - 7], before[:, 7:])
+
+
+def test_graphs_show_nothing_after_no_data(qapp) -> None:
+    """Empty data (a new source, nothing yet) blanks every strip instead of keeping the old
+    picture."""
+    from gui.graphs import AngleGraphs
+
+    g = AngleGraphs(window_s=6.0)
+    g.resize(600, 500)
+    g.show()
+    qapp.processEvents()
+    t = 100.0 + np.arange(1200) / 200.0
+    planes = np.column_stack([30 * np.sin(t), 10 * np.cos(t), 5 * np.sin(2 * t)])
+    g.show_data(t, planes, (t > 102.0).astype(float))
+    assert all((rgb(s) != 0xFFFFFF).any() for s in g.strips.values())
+    g.show_data(np.zeros(0), np.zeros((0, 3)), np.zeros(0))
+    assert all((rgb(s) == 0xFFFFFF).all() for s in g.strips.values())
+    assert all(x.size == 0 for x, _ in g.shown.values())
+    g.close()

@@ -100,3 +100,21 @@ def test_calibrated_profile_is_the_wearers_own_calibration():
     assert content(calibrated_profile(2, 100.0)) == want
     with pytest.raises(ValueError, match="rate_hz"):
         calibrated_profile(cfg, 100.0)
+
+
+def test_fault_truths_are_the_draws_of_sensor_faults():
+    """``acc_fault_truth`` and ``gyr_bias_truth`` (what diagnostics subtract) repeat exactly the
+    draws ``sensor_faults`` makes for a session recording (key seed, 6, role)."""
+    from dataclasses import replace
+
+    from sim.sensors import acc_fault_truth, gyr_bias_truth, sensor_faults
+
+    cfg = replace(SimConfig(seed=4), gyr_noise=0.0, acc_noise=0.0)
+    n, rate = 400, 100.0
+    for role in ("lumbar", "thoracic"):
+        still = np.zeros((n, 3))
+        gyr, acc = sensor_faults(cfg, role, still, still + 1.0, rate, [cfg.seed, 6, len(role)])
+        np.testing.assert_array_equal(gyr, gyr_bias_truth(cfg, role, n, rate))
+        assert np.ptp(gyr, axis=0).max() > 0  # the bias walks
+        scale, bias = acc_fault_truth(cfg, role, n, rate)
+        np.testing.assert_array_equal(acc, np.broadcast_to(scale + bias, (n, 3)))
