@@ -312,16 +312,10 @@ class HeadingState:
     def drift_sums(self, t: F64, rate_deg_s: F64) -> F64:
         """Add samples at times ``t`` with variance rates ``rate_deg_s`` (deg²/s); return the
         running drift at each. A sequential ``cumsum`` seeded with the previous sum, in the
-        same arithmetic as :meth:`drift_one`, so any chunking gives the same numbers."""
+        same arithmetic as the per-sample loop of :func:`posture.engine_scalar._rows`, so any
+        chunking gives the same numbers."""
         prev = np.concatenate(([self.t_prev if self.t_prev is not None else t[0]], t[:-1]))
         sums = np.cumsum(np.concatenate(([self.drift], rate_deg_s * (t - prev))))[1:]
         self.t_prev = float(t[-1])
         self.drift = float(sums[-1])
         return sums
-
-    def drift_one(self, t: float, rate_deg_s: float) -> float:
-        """:meth:`drift_sums` for one sample."""
-        dt = 0.0 if self.t_prev is None else t - self.t_prev
-        self.t_prev = t
-        self.drift = self.drift + rate_deg_s * dt
-        return self.drift

@@ -44,7 +44,6 @@ __all__ = [
     "accept_tracking",
     "accept_within_guard",
     "angle_flags",
-    "angle_flags_one",
     "confidence_since_anchor",
     "forward_fill",
     "guard_rad",
@@ -279,16 +278,6 @@ def angle_flags(ok: B, filled: B, anchor: B, calibrated: bool) -> NDArray[np.uin
     accepted anchors, uncalibrated everywhere without a profile."""
     flags = np.where(ok, np.where(filled, FLAG_FILLED, 0), FLAG_GAP).astype(np.uint8)
     flags[anchor] |= FLAG_REZERO
-    if not calibrated:
-        flags |= FLAG_UNCALIBRATED
-    return flags
-
-
-def angle_flags_one(ok: bool, filled: bool, anchor: bool, calibrated: bool) -> int:
-    """:func:`angle_flags` for one sample (the per-pair path)."""
-    flags = (FLAG_FILLED if filled else 0) if ok else FLAG_GAP
-    if anchor:
-        flags |= FLAG_REZERO
     if not calibrated:
         flags |= FLAG_UNCALIBRATED
     return flags

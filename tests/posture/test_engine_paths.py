@@ -156,3 +156,26 @@ def test_thoracic_lookup_equals_the_array_history(seed):
         assert s == want.sigma[j]
         if valid:  # (where not, each path has its own stand-in)
             np.testing.assert_array_equal(np.array(q), want.quat[j])
+
+
+def test_written_out_row_equals_the_composed_functions():
+    """``engine_scalar._row`` against the scalar twins it writes out: ``HeadingState.at``,
+    ``at_heading``, ``spine_angles`` and ``confidence_since_anchor_one``."""
+    from posture.engine_scalar import _row
+    from posture.engine_state import HeadingState
+    from posture.rezero import confidence_since_anchor_one
+
+    rng = np.random.default_rng(21)
+    ps, ks = _quats(100, 22), _quats(100, 23)
+    for p, k in zip(ps.tolist(), ks.tolist(), strict=True):
+        h = HeadingState()
+        h.delta, h.t_delta, h.rate = rng.uniform(-3, 3), 10.0, rng.uniform(-0.01, 0.01)
+        t = 10.0 + rng.choice([1.0, 100.0])  # inside and past the drift-rate horizon
+        anchored = rng.random() < 0.8
+        h.drift_at_anchor = rng.uniform(0, 5) if anchored else None
+        drift = 5.0 + rng.uniform(0, 50)
+        p, k = tuple(p), tuple(k)
+        got = _row(h, t, p, k, drift, 31.0, 12.0, 6)
+        flex, lat, rot = S.spine_angles(S.at_heading(p, k, h.at(t)))
+        conf = confidence_since_anchor_one(drift - h.drift_at_anchor) if anchored else 0.0
+        assert got == (t, flex, lat, rot, 31.0, 12.0, 12.0, conf, 6.0)
