@@ -74,6 +74,7 @@ def clean(seconds: float) -> dict[str, Any]:
         got += len(b)
         sent += int(per.sent.sum())
         lost += src.status()[role].dropped
+        assert per.block.seq is not None  # simulated peripherals number every sample
         for t_arr, seq in seen[role]:
             s2b.append(t_arr - per.truth_t[np.searchsorted(per.block.seq, seq)])
     lat, bridge_cpu = src.latency_cpu()
@@ -99,6 +100,7 @@ def faulty(seconds: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for role, per in src.peripherals.items():
         b = ImuBlock.concat([x for x in blocks if x.sensor == role])
+        assert b.seq is not None and per.block.seq is not None  # the bridge numbers samples
         i0, i1 = np.searchsorted(per.block.seq, [b.seq[0], b.seq[-1]])
         missing = int((~np.isin(per.block.seq[i0 : i1 + 1], b.seq)).sum())
         err = np.abs(b.t - src.truth_host_time(role, b.seq)) * 1e3
@@ -122,6 +124,7 @@ def killed() -> dict[str, Any]:
     per = src.peripherals["lumbar"]
     lost_at, back_at = src.links["lumbar"].gaps[0]
     b = ImuBlock.concat([x for x in blocks if x.sensor == "lumbar"])
+    assert b.seq is not None and per.block.seq is not None  # the bridge numbers samples
     i0, i1 = np.searchsorted(per.block.seq, [b.seq[0], b.seq[-1]])
     span = per.block.seq[i0 : i1 + 1]
     miss = ~np.isin(span, b.seq)
