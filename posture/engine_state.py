@@ -21,7 +21,7 @@ from posture.alignment import ClockMap, interpolate_orientation
 from posture.anchors import PAUSE_MAX_VAR, PAUSE_MIN_S
 from posture.fusion import FusionSettings
 from posture.libm import NUMPY, Trig
-from posture.rezero import pause_update, predicted
+from posture.rezero import pause_step, predicted
 
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -295,14 +295,11 @@ class HeadingState:
 
     def pause_apply(self, t: float, d: float, drift: float) -> bool:
         """Weigh in a pause anchor ``d`` (rad) at time ``t`` (s) and running drift ``drift``
-        (deg²) (:func:`posture.rezero.pause_update`, as the array path); whether it was taken."""
-        a = self.drift_at_anchor
-        if self.delta is None or a is None:
-            return False
-        upd = pause_update(d, predicted(self.delta, self.t_delta, self.rate, t), drift - a)
+        (deg²) (:func:`posture.rezero.pause_step`, as the array path); whether it was taken."""
+        upd = pause_step(d, t, drift, self.delta, self.t_delta, self.rate, self.drift_at_anchor)
         if upd is None:
             return False
-        self.delta, self.drift_at_anchor = self.delta + upd[0], drift - upd[1]
+        self.delta, self.drift_at_anchor = upd
         return True
 
     def at(self, t: float) -> float | None:

@@ -48,6 +48,7 @@ __all__ = [
     "forward_fill",
     "guard_rad",
     "heading_variance_rate",
+    "pause_step",
     "pause_update",
     "predicted",
     "track_rate",
@@ -146,7 +147,7 @@ def pause_update(d: float, pred: float, drift_since: float) -> tuple[float, floa
     return nu * (p / (p + r)), max(post - ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG, 0.0)
 
 
-def _pause_step(
+def pause_step(
     d: float, t: float, drift: float, cur: float | None, t_cur: float, rate: float, a: float | None
 ) -> tuple[float, float] | None:
     """A pause anchor ``d`` (rad) at time ``t`` (s), running drift ``drift`` (deg²) against the
@@ -199,7 +200,7 @@ def accept_tracking(
     cols = zip(needed.tolist(), t.tolist(), drift_at.tolist(), lags, pz, strict=True)
     for i, (d0, ti, h, lg, pi) in enumerate(cols):
         if pi == pi:  # a pause anchor (not NaN): a weighed shift, rate and t_delta kept
-            upd = _pause_step(pi, ti, h, cur, t_cur, rate, drift_at_anchor)
+            upd = pause_step(pi, ti, h, cur, t_cur, rate, drift_at_anchor)
             if upd is None:
                 continue
             cur, drift_at_anchor = upd
