@@ -36,7 +36,7 @@ from posture.acc_correction import AccCorrection, correct_raw
 from posture.alignment import ClockMap, choose_clock, interpolate_orientation
 from posture.constants import G
 from posture.errors import MissingSensorError
-from posture.fusion import LEVER_ARMS_M, fuse_offline
+from posture.fusion import fuse_offline, sensor_lever_arm
 from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
 
 F64 = NDArray[np.float64]
@@ -333,10 +333,9 @@ def _mounting(
     # Offline VQF: gyro bias from the standing at both ends, so the cat-cow extremes (and
     # the neutral halfway between them) carry less heading drift between the filters. The
     # swing of each sensor in the cat-cow is compensated as in the live engine (about the
-    # hinge centre of LEVER_ARMS_M, in this mounting's sensor axes): uncompensated, it
+    # hinge centre of fusion.LEVER_ARMS_M, in this mounting's sensor axes): uncompensated, it
     # pulled the fullest flexion ≈ 0.09° up and the neutral with it (docs/load.md).
-    arm = Q.rotate(Q.conj(mount), np.array(LEVER_ARMS_M[role]))
-    ob = fuse_offline(b, rate, lever_arm=arm)
+    ob = fuse_offline(b, rate, lever_arm=sensor_lever_arm(role, mount))
     return _Mounting(mount, lean, ob.t, ob.quat)
 
 

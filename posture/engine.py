@@ -29,7 +29,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import angles as A
-from posture import quat as Q
 from posture import scalar_math as S
 from posture.acc_correction import correct_block
 from posture.alignment import ClockMap, choose_clock
@@ -50,7 +49,7 @@ from posture.engine_state import (
     ThoracicLists,
 )
 from posture.errors import MissingSensorError, PostureError
-from posture.fusion import LEVER_ARMS_M, OrientationFilter
+from posture.fusion import OrientationFilter, sensor_lever_arm
 from posture.records import (
     ANGLE_COLUMNS,
     LUMBAR,
@@ -120,7 +119,7 @@ class PostureEngine:
             if self.model.calibrated:
                 # swing compensation needs the segment axes: only with a calibration
                 mount = self.model.mount_lumbar if role == LUMBAR else self.model.mount_thoracic
-                f.set_lever_arm(Q.rotate(Q.conj(mount), np.array(LEVER_ARMS_M[role])))
+                f.set_lever_arm(sensor_lever_arm(role, mount))
             self._filters[role] = f
         return f
 

@@ -23,6 +23,7 @@ import numpy as np
 import vqf
 from numpy.typing import NDArray
 
+from posture import quat as Q
 from posture.anchors import GaitDetector
 from posture.errors import PostureError
 from posture.records import LUMBAR, THORACIC, ImuBlock, OrientationBlock, unchecked
@@ -38,6 +39,13 @@ LEVER_ARMS_M: dict[str, tuple[float, float, float]] = {
     LUMBAR: (-0.10, 0.10, 0.0),
     THORACIC: (-0.10, 0.35, 0.0),
 }
+
+
+def sensor_lever_arm(role: str, mount: F64) -> F64:
+    """:data:`LEVER_ARMS_M` of ``role`` in its sensor's frame, m ``(3,)``, from the sensor's
+    calibrated mounting ``mount`` (``SpineModel.mount_lumbar`` / ``mount_thoracic``): what
+    :meth:`OrientationFilter.set_lever_arm` and :func:`fuse_offline` take."""
+    return Q.rotate(Q.conj(mount), np.array(LEVER_ARMS_M[role]))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from posture import engine as E
+from posture import fusion as F
 from posture import quat as Q
 from posture.angles import SpineModel
 from posture.engine import EngineSettings, PostureEngine, analyze, stream_in_chunks
@@ -116,7 +116,7 @@ def test_engine_with_swing_compensation_is_chunk_proof(monkeypatch):
     )
     np.testing.assert_array_equal(got.planes(), want.planes())
     # and the compensation is on in the engine: zero lever arms give other numbers
-    monkeypatch.setattr(E, "LEVER_ARMS_M", {r: (0.0, 0.0, 0.0) for r in ("lumbar", "thoracic")})
+    monkeypatch.setattr(F, "LEVER_ARMS_M", {r: (0.0, 0.0, 0.0) for r in ("lumbar", "thoracic")})
     plain = analyze(raw, model, settings)
     assert not np.array_equal(plain.planes(), comp.planes())
 
