@@ -41,7 +41,7 @@ from posture.alignment import choose_clock
 from posture.angles import SpineModel
 from posture.batch import analyze_offline
 from posture.engine import analyze
-from posture.records import THORACIC, AngleBlock, ImuBlock
+from posture.records import AngleBlock, ImuBlock
 from sim.sensors import acc_fault_truth, gyr_bias_truth
 from sim.wearer import PHASES, SimConfig, calibrated_profile, simulate
 
@@ -142,8 +142,7 @@ def _exact_acc(cfg: SimConfig, raw: dict[str, ImuBlock]) -> dict[str, AccCorrect
     out = {}
     for role, b in raw.items():
         assert b.seq is not None
-        rate = cfg.thoracic_rate_hz if role == THORACIC and cfg.thoracic_rate_hz else cfg.rate_hz
-        scale, bias = acc_fault_truth(cfg, role, int(b.seq[-1]) + 1, rate)
+        scale, bias = acc_fault_truth(cfg, role, int(b.seq[-1]) + 1, cfg.rate_of(role))
         out[role] = AccCorrection(bias, scale)
     return out
 
@@ -152,8 +151,7 @@ def _without_gyr_bias(cfg: SimConfig, raw: dict[str, ImuBlock]) -> dict[str, Imu
     out = {}
     for role, b in raw.items():
         assert b.seq is not None
-        rate = cfg.thoracic_rate_hz if role == THORACIC and cfg.thoracic_rate_hz else cfg.rate_hz
-        bias = gyr_bias_truth(cfg, role, int(b.seq[-1]) + 1, rate)[b.seq]
+        bias = gyr_bias_truth(cfg, role, int(b.seq[-1]) + 1, cfg.rate_of(role))[b.seq]
         out[role] = ImuBlock(role, b.t, b.acc, b.gyr - bias, b.mag, b.seq)
     return out
 

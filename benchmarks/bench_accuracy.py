@@ -67,8 +67,7 @@ def _field_errors(cfg: SimConfig, sess: SimResult, prof: CalibrationProfile) -> 
     for role in (LUMBAR, THORACIC):
         b = sess.raw[role]
         assert b.seq is not None  # the simulator numbers every sample
-        rate = cfg.thoracic_rate_hz if role == THORACIC and cfg.thoracic_rate_hz else cfg.rate_hz
-        scale, bias = acc_fault_truth(cfg, role, int(b.seq[-1]) + 1, rate)
+        scale, bias = acc_fault_truth(cfg, role, int(b.seq[-1]) + 1, cfg.rate_of(role))
         c = (prof.acc_correction or {}).get(role) or AccCorrection()
         out["bias_true"] += list(bias)
         out["bias_left"] += list(bias - c.bias)

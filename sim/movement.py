@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import quat as Q
+from posture.records import THORACIC
 
 F64 = NDArray[np.float64]
 G = 9.81  # the simulated world's gravity (not posture.constants.G): every simulated figure uses it
@@ -83,6 +84,12 @@ class SimConfig:
     def __post_init__(self) -> None:
         if self.clock not in ("separate", "shared"):
             raise ValueError(f"clock must be 'separate' or 'shared', not {self.clock!r}")
+
+    def rate_of(self, role: str) -> float:
+        """Sampling rate of ``role``'s sensor, Hz (``thoracic_rate_hz`` where it is set)."""
+        if role == THORACIC and self.thoracic_rate_hz:
+            return self.thoracic_rate_hz
+        return self.rate_hz
 
 
 @dataclass(frozen=True)

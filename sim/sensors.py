@@ -213,7 +213,7 @@ def render(sc: Script, cfg: SimConfig, wearer: Wearer) -> SimResult:
         q_s = Q.normalize(Q.multiply(Q.multiply(q_seg, mounts[role]), wob))
         gyr_f = _omega_body(q_s, dtf)
         acc_f = Q.rotate(Q.conj(q_s), a_world + np.array([0.0, 0.0, G]))
-        rate = cfg.thoracic_rate_hz if (role == THORACIC and cfg.thoracic_rate_hz) else cfg.rate_hz
+        rate = cfg.rate_of(role)
         n = int((dur - 0.01) * rate)
         k = np.arange(n)
         if role == THORACIC:

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import quat as Q
-from posture.records import ROLES, THORACIC, ImuBlock
+from posture.records import ROLES, ImuBlock
 from sim.movement import G, SimConfig, min_jerk
 from sim.sensors import sensor_faults
 
@@ -56,9 +56,7 @@ def table_recording(
             )
             for i in order
         ]
-        rate = cfg.rate_hz
-        if role == THORACIC and cfg.thoracic_rate_hz:
-            rate = cfg.thoracic_rate_hz
+        rate = cfg.rate_of(role)
         period = hold_s + turn_s
         dur = turn_s + period * len(quats)
         t = np.arange(int(dur * rate)) / rate
