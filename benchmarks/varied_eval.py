@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings, detect_alerts
+from posture.load import WholeRecordingLoad
 from posture.records import AngleBlock
 from posture.reps import RepMetrics, segment_reps
 from posture.thresholds import Thresholds
@@ -56,9 +57,11 @@ def phase_at(truth, t_s: float) -> str:
     return PHASES[truth.phase[i]]
 
 
-def score_load(ang: AngleBlock, truth) -> dict[str, list[float]]:
-    """``--load auto``: alerts in unloaded activities, loaded excursions flagged, samples."""
-    ctx = LoadContext(LoadSettings(mode="auto"))
+def score_load(ang: AngleBlock, truth, whole: bool = False) -> dict[str, list[float]]:
+    """``--load auto``: alerts in unloaded activities, loaded excursions flagged, samples.
+
+    ``whole``: load from the whole recording (what ``analyze`` saves), not causally (live)."""
+    ctx = (WholeRecordingLoad if whole else LoadContext)(LoadSettings(mode="auto"))
     eng = AlertEngine(TH, ctx)
     _, pred = eng.process(ang)
     pred += eng.flush(float(ang.t[-1]))
@@ -136,9 +139,9 @@ def score_reps(reps: list[RepMetrics], truth) -> dict[str, list[float]]:
     return out
 
 
-def score_all(ang: AngleBlock, truth) -> dict[str, list[float]]:
+def score_all(ang: AngleBlock, truth, whole: bool = False) -> dict[str, list[float]]:
     acc: dict[str, list[float]] = {}
-    for part in (score_load(ang, truth), score_always(ang, truth),
+    for part in (score_load(ang, truth, whole), score_always(ang, truth),
                  score_reps(segment_reps(ang), truth)):  # fmt: skip
         for k, v in part.items():
             acc.setdefault(k, []).extend(v)

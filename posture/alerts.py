@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture.anchors import UNCERTAIN_FRACTION, error_from_confidence_one, rotation_uncertain
-from posture.load import LoadContext, LoadSettings, hysteresis
+from posture.load import LoadContext, LoadSettings, WholeRecordingLoad, hysteresis
 from posture.records import AngleBlock
 from posture.thresholds import PLANES, Thresholds
 
@@ -202,10 +202,18 @@ class AlertEngine:
 
 
 def detect_alerts(
-    a: AngleBlock, thresholds: Thresholds, load: LoadSettings | None = None
+    a: AngleBlock,
+    thresholds: Thresholds,
+    load: LoadSettings | None = None,
+    whole_recording: bool = False,
 ) -> list[Alert]:
-    """Batch: every alert in an angle block, ordered by start time."""
-    eng = AlertEngine(thresholds, LoadContext(load))
+    """Batch: every alert in an angle block, ordered by start time.
+
+    ``whole_recording``: load from the whole block (:class:`posture.load.WholeRecordingLoad`,
+    what ``analyze`` saves) instead of causally (what live raises).
+    """
+    ctx = WholeRecordingLoad(load) if whole_recording else LoadContext(load)
+    eng = AlertEngine(thresholds, ctx)
     _, ended = eng.process(a)
     ended += eng.flush(float(a.t[-1]) if len(a) else np.nan)
     return sorted(ended, key=lambda al: (al.start_s, al.plane, al.side))

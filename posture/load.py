@@ -181,6 +181,63 @@ class LoadContext:
         return lift
 
 
+class WholeRecordingLoad(LoadContext):
+    """Load of a whole recording (batch): the causal detector, plus a set's first rep.
+
+    Live cannot tell a set's first rep, when it is already rounded with little hip, from
+    picking something up with a rounded back (docs/load.md). The rest of the recording can:
+    a hinge of at most ``max_rep_s`` that ends within ``set_gap_s`` of the start of a set's
+    first recognised lift rep is that set's first rep. So, over the whole recording, every
+    hinge of a set — the reps the causal detector loads, that first rep before them, and the
+    first recognised rep itself (live: loaded only while lift-like) — is loaded from its start
+    to its end, with ``hold_s`` after it, as the causal detector loads a set's later reps.
+
+    :meth:`update` takes the whole recording in one call (a second call raises).
+    """
+
+    def __init__(self, settings: LoadSettings | None = None):
+        super().__init__(settings)
+        self._used = False
+
+    def update(self, a: AngleBlock) -> NDArray[np.bool_]:
+        """Load flag per sample of the whole recording ``a``, shape ``(N,)``."""
+        if self._used:
+            raise ValueError("WholeRecordingLoad.update takes the whole recording in one call")
+        self._used = True
+        load = super().update(a)
+        if self.settings.mode == "always" or len(a) == 0:
+            return load
+        return set_hinges(a, load, self.settings)
+
+
+def set_hinges(a: AngleBlock, load: NDArray[np.bool_], cfg: LoadSettings) -> NDArray[np.bool_]:
+    """``load`` with every hinge of a set loaded whole (see :class:`WholeRecordingLoad`)."""
+    trunk = a.thoracic_inclination
+    on, off = trunk > cfg.trunk_on_deg, trunk < cfg.trunk_off_deg
+    hinge = hysteresis(on[:, None], off[:, None], np.zeros(1, bool))[:, 0]
+    d = np.diff(np.concatenate(([False], hinge, [False])).astype(np.int8))
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)  # ends: first sample after
+    t = a.t
+    t_end = np.append(t, np.inf)[ends]  # a hinge still open at the end lasts "for ever"
+    is_rep = t_end - t[starts] <= cfg.max_rep_s
+    n_loaded = np.concatenate(([0], np.cumsum(load)))
+    lift_rep = is_rep & (n_loaded[ends] > n_loaded[starts])
+    gap_ok = t[starts[1:]] - t_end[:-1] <= cfg.set_gap_s  # hinge k+1 close after hinge k
+    in_set = lift_rep.copy()
+    for k in np.flatnonzero(lift_rep).tolist():
+        if k > 0 and lift_rep[k - 1] and gap_ok[k - 1]:
+            continue  # a later rep of a set: the causal detector loaded it whole
+        before = k > 0 and is_rep[k - 1] and gap_ok[k - 1]
+        after = k + 1 < len(starts) and lift_rep[k + 1] and gap_ok[k]
+        in_set[k - 1] |= before  # (k = 0: before is False)
+        in_set[k] = before or after  # a lone lift-like hinge keeps its causal flags
+    out = load.copy()
+    for k in np.flatnonzero(in_set).tolist():
+        out[starts[k] : ends[k]] = True
+        out[ends[k] : np.searchsorted(t, t_end[k] + cfg.hold_s, "right")] = True
+    return out
+
+
 UNCALIBRATED_AUTO = (
     "--load auto needs a calibration profile (without one, angles are in sensor axes and a "
     "hinge cannot be recognised): no automatic load; pass --profile, mark sets by hand or "

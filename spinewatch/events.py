@@ -24,7 +24,7 @@ def events_for(
 
     th = thresholds_for(profile, spec)
     load, warning = effective_load(LoadSettings(mode=load_mode), profile is not None)
-    alerts = detect_alerts(angles, th, load)
+    alerts = detect_alerts(angles, th, load, whole_recording=True)
     reps = segment_reps(angles)
     return {
         "schema_version": 1,

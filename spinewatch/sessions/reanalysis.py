@@ -111,9 +111,9 @@ def reanalyze_session(
     """
     from dataclasses import replace
 
-    from posture.alerts import AlertEngine, LoadContext
+    from posture.alerts import AlertEngine
     from posture.batch import analyze_offline
-    from posture.load import effective_load
+    from posture.load import WholeRecordingLoad, effective_load
     from posture.reps import segment_reps
 
     prof = sf.profile() if profile is STORED_PROFILE else profile
@@ -131,7 +131,7 @@ def reanalyze_session(
     )
     base = sf.load_settings()
     load, _ = effective_load(replace(base, mode=load_mode) if load_mode else base, prof is not None)
-    ctx = LoadContext(load)
+    ctx = WholeRecordingLoad(load)
     for start, end in manual_sets(sf.markers()):
         ctx.add_set(start, end)
     eng = AlertEngine(thresholds or sf.thresholds(), ctx)

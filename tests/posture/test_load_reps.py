@@ -176,3 +176,45 @@ def test_auto_without_profile_falls_back_to_never():
     assert s.mode == "never" and warn and "profile" in warn
     s, warn = effective_load(LoadSettings(mode="always"), calibrated=False)
     assert s.mode == "always" and warn is None
+
+
+def _stooped_first_rep_set() -> tuple[Script, float]:
+    """A stooped pick-up alone, walking, then a deadlift set whose first rep is a stoop
+    (returns the script and the set's start, s)."""
+    rng, w = np.random.default_rng(11), Wearer.from_seed(11)
+    s = Script()
+    t = add_stand(s, 0.0, 4.0)
+    t = act.pick_up(s, t, w, rng)
+    t = act.walk_bout(s, t, 30.0, rng)
+    t0 = add_stand(s, t, 2.0)
+    t = add_deadlift_set(s, t0, w, rng, 0, 4, set(), None, None, frozenset({0}))
+    s.duration = add_stand(s, t, 3.0)
+    return s, t0
+
+
+def test_whole_recording_load_flags_a_stooped_first_rep():
+    from posture.load import WholeRecordingLoad
+
+    script, t0 = _stooped_first_rep_set()
+    tr = simulate(script, SimConfig(seed=11, rate_hz=50, ideal=True)).truth
+    a = tr.angle_block()
+    t0 += float(tr.t[0])  # the script's times are from the start of the recording
+    first = (tr.t >= t0) & (tr.t < t0 + 4.0)  # the first rep: up by 4 s (down ≤ 1.8 s)
+    live = detect_alerts(a, TH, LoadSettings(mode="auto"))
+    whole = detect_alerts(a, TH, LoadSettings(mode="auto"), whole_recording=True)
+    in_first = lambda als: [x for x in als if t0 <= x.start_s < t0 + 4.0]  # noqa: E731
+    assert in_first(live) == []  # live: a stoop from standing is not a lift (docs/load.md)
+    assert [(x.plane, x.side) for x in in_first(whole)] == [("flexion", "positive")]
+    # Everything live loads stays loaded; the first rep is now loaded whole; the pick-up and
+    # the walk before the set keep their live flags (a lone hinge, no set after it).
+    causal = LoadContext(LoadSettings(mode="auto")).update(a)
+    flags = WholeRecordingLoad(LoadSettings(mode="auto")).update(a)
+    assert not (causal & ~flags).any()
+    hinge = first & (a.thoracic_inclination > 30.0)
+    assert flags[hinge].all() and not causal[hinge].all()
+    before = tr.t < t0 - 1.0
+    assert (flags[before] == causal[before]).all()
+    with pytest.raises(ValueError, match="whole recording"):
+        ctx = WholeRecordingLoad(LoadSettings(mode="auto"))
+        ctx.update(a.take(slice(0, 10)))
+        ctx.update(a.take(slice(10, 20)))
