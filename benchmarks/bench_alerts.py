@@ -85,6 +85,13 @@ def column(acc: dict) -> dict[str, str]:
         "auto_other": f"{S('alerts_other'):g}",
         "auto_exc": _frac(S("exc_flagged"), S("exc_truth")),
         "auto_exc_vis": _frac(S("exc_visible_flagged"), S("exc_visible")),
+        "reviews": f"{S('reviews'):g}"
+        + (
+            f" (raised {min(acc['review_delay']):.1f}–{max(acc['review_delay']):.1f} s after "
+            "the excursion started)"
+            if acc.get("review_delay")
+            else ""
+        ),
         "auto_loaded": _frac(S("loaded_hit"), S("loaded_n")),
         "auto_samples": ", ".join(
             f"{n} {100 * S(f'fl_{n}') / S(f'n_{n}'):.1f} %"
@@ -110,6 +117,12 @@ ROWS = [
     ("auto_other", "`auto`: alerts during a pick-up, sitting, standing", "—"),
     ("auto_exc", "`auto`: loaded excursions flagged under load (all)", "≥ 0.95"),
     ("auto_exc_vis", "`auto`: ... of those the angles show (found with `always`)", "≥ 0.95"),
+    (
+        "reviews",
+        "`auto`: of the alerts, live reviews of a set's first rep (raised when the set is "
+        "recognised; batch: alerts of that rep as any other)",
+        "—",
+    ),  # fmt: skip
     ("auto_loaded", "`auto`: loaded samples flagged loaded", "—"),
     ("auto_samples", "`auto`: unloaded samples flagged loaded, by activity", "—"),
     ("recall", "`always`: recall of excursions", "≥ 0.95"),

@@ -10,6 +10,7 @@ import numpy as np
 from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings, detect_alerts
 from posture.load import WholeRecordingLoad
 from posture.records import AngleBlock
+from posture.rep_review import FirstRepReview
 from posture.reps import RepMetrics, segment_reps
 from posture.thresholds import Thresholds
 from sim.wearer import PHASES
@@ -64,6 +65,8 @@ def score_load(ang: AngleBlock, truth, whole: bool = False) -> dict[str, list[fl
     ctx = (WholeRecordingLoad if whole else LoadContext)(LoadSettings(mode="auto"))
     eng = AlertEngine(TH, ctx)
     _, pred = eng.process(ang)
+    if not whole:  # live also reviews a set's first rep once the set is recognised
+        pred += FirstRepReview(TH, ctx).push(ang)
     pred += eng.flush(float(ang.t[-1]))
     flags = eng.last_load
     tru = truth_alerts(truth, "sets")
@@ -79,6 +82,8 @@ def score_load(ang: AngleBlock, truth, whole: bool = False) -> dict[str, list[fl
         "exc_visible_flagged": [match(visible, pred)[0]],
         "alerts_unloaded": [sum(phase_at(truth, p.start_s) in UNLOADED for p in pred)],
         "alerts_other": [sum(phase_at(truth, p.start_s) in OTHER for p in pred)],
+        "reviews": [sum(p.is_review for p in pred)],
+        "review_delay": [p.alert_s - p.start_s for p in pred if p.is_review],
     }
     ti = np.clip(np.searchsorted(truth.t, ang.t), 0, truth.t.size - 1)
     ph = truth.phase[ti]

@@ -313,14 +313,16 @@ class LiveController(QObject):
             if self.t_first != self.t_first:  # NaN: first data
                 self.t_first = float(a.t[0])
         for al in up.raised:
-            self.active[(al.plane, al.side)] = al
+            if not al.is_review:  # a review has ended already: shown, never active
+                self.active[(al.plane, al.side)] = al
             self.alerts.append(al)
             self.last_raise_wall = t_in
             self.alert_raised.emit(al)
             self._runner(self._buzz())
         for al in up.ended:
-            self.active.pop((al.plane, al.side), None)
-            self.alert_ended.emit(al)
+            if not al.is_review:
+                self.active.pop((al.plane, al.side), None)
+                self.alert_ended.emit(al)
         for rep in up.reps:
             if self.set_reps and rep.start_s - self.set_reps[-1].end_s > 30.0:
                 self.set_reps = []  # a long pause: a new set

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self._status_tick = 0
         self._shown_states: tuple[object, ...] = ()
         self._raised_wall = -math.inf
+        self._review_shown = False  # the banner shows a first-rep review (not active)
 
         central = QWidget()
         self.setCentralWidget(central)
@@ -224,12 +225,15 @@ class MainWindow(QMainWindow):
 
     def _on_alert(self, alert: Alert) -> None:
         self._raised_wall = self._clock()
-        self.banner.show_alerts(list(self.controller.active.values()))
+        active = list(self.controller.active.values())
+        # A review (not active) is shown on its own for the hold time.
+        self._review_shown = alert.is_review
+        self.banner.show_alerts([alert] if alert.is_review else active)
         if self.sound.isChecked():
             QApplication.beep()
 
     def _on_alert_end(self, alert: Alert) -> None:
-        if self.controller.active:
+        if self.controller.active and not self._review_shown:
             self.banner.show_alerts(list(self.controller.active.values()))
 
     # -- the frame -----------------------------------------------------------------------------
@@ -252,10 +256,11 @@ class MainWindow(QMainWindow):
             self.sensors.show_status(c.status)
         if (
             self.banner.alerting
-            and not c.active
+            and (self._review_shown or not c.active)
             and self._clock() - self._raised_wall > BANNER_HOLD_S
         ):
-            self.banner.show_ok()
+            self._review_shown = False
+            self.banner.show_alerts(list(c.active.values()))  # idle when none
         last = c.buffer.last()
         if last is None:
             return

@@ -75,6 +75,8 @@ class AlertBanner(QLabel):
             return
         newest = active[-1]
         text = ALERT_TEXT.get((newest.plane, newest.side), newest.plane.upper())
+        if newest.is_review:  # a set's first rep, reviewed once the set was recognised
+            text = f"FIRST REP: {text} {abs(newest.peak_deg):.0f}°"
         if len(active) > 1:
             text += f"  +{len(active) - 1}"
         if not self.alerting:

@@ -42,6 +42,12 @@ class Alert:
     def duration_s(self) -> float:
         return self.end_s - self.start_s
 
+    @property
+    def is_review(self) -> bool:
+        """Raised after it ended: a set's first rep, reviewed once the set was recognised
+        (:mod:`posture.rep_review`), not a warning in the moment."""
+        return self.alert_s > self.end_s
+
     def to_json_dict(self) -> dict[str, object]:
         return {
             "start_s": self.start_s,

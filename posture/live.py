@@ -25,6 +25,7 @@ from posture.engine import EngineSettings, PostureEngine
 from posture.fusion import FusionSettings
 from posture.load import any_beyond, effective_load
 from posture.records import LUMBAR, THORACIC, AngleBlock, ImuBlock, OrientationBlock
+from posture.rep_review import FirstRepReview
 from posture.reps import RepMetrics, RepSettings, segment_reps
 from posture.thresholds import Thresholds
 
@@ -194,6 +195,7 @@ class LivePipeline:
         load_settings, self.load_warning = effective_load(load or LoadSettings(), model is not None)
         self.load = LoadContext(load_settings)
         self.alerts = AlertEngine(thresholds or Thresholds(), self.load)
+        self.review = FirstRepReview(self.alerts.thresholds, self.load)
         self.reps = RepTracker(reps)
         self.in_set = False
         self.t_last = np.nan
@@ -264,6 +266,9 @@ class LivePipeline:
         self.t_last = float(ang.t[-1])
         # The alert engine updates the load context itself; read the flag back for display.
         raised, ended = self.alerts.process(ang)
+        late = self.review.push(ang)  # a set's first rep, reviewed when the set is recognised
+        if late:
+            raised, ended = raised + late, ended + late
         loaded = self._load_flags(ang)
         return LiveUpdate(ang, loaded, raised, ended, self.reps.push(ang))
 

@@ -100,6 +100,12 @@ class LoadContext:
         self._lift = False  # the current hinge has been lift-like
         self._last_lift_end = -np.inf
         self._sets: list[tuple[float, float]] = []
+        # The last hinge if it was rep-long but not a lift (start, first sample after), s: a
+        # set's first rep, if a lift rep follows within set_gap_s (posture.rep_review).
+        self._maybe_first: tuple[float, float] | None = None
+        self.first_reps: list[tuple[float, float, float, float]] = []
+        """Set first reps found since the reader last cleared the list: (start, first sample
+        after, start and end of the set's first recognised rep), s. Appended at that end."""
 
     def add_set(self, start_s: float, end_s: float = np.inf) -> None:
         """A set started by the user (button, key, CLI) from ``start_s`` to ``end_s``."""
@@ -148,9 +154,7 @@ class LoadContext:
                 j = int(e_next[0]) if e_next.size else len(a)
                 out[i:j] = self._in_hinge(a, slice(i, j))
                 if j < len(a):  # the hinge ended at sample j
-                    if (self._armed or self._lift) and t[j] - self._start <= cfg.max_rep_s:
-                        self._last_lift_end = float(t[j])
-                    self._hinge[0] = False
+                    self._hinge_ended(float(t[j]))
                 i = j
             else:
                 s_next = starts[starts >= i]
@@ -163,6 +167,20 @@ class LoadContext:
                     self._lift = False
                 i = j
         return out
+
+    def _hinge_ended(self, t_end: float) -> None:
+        """Book-keeping at the end of a hinge (``t_end``: its first sample after, s)."""
+        cfg = self.settings
+        rep = t_end - self._start <= cfg.max_rep_s
+        if (self._armed or self._lift) and rep:
+            first = self._maybe_first
+            if not self._armed and first is not None and self._start - first[1] <= cfg.set_gap_s:
+                self.first_reps.append((first[0], first[1], self._start, t_end))
+            self._last_lift_end = t_end
+            self._maybe_first = None
+        else:
+            self._maybe_first = (self._start, t_end) if rep else None
+        self._hinge[0] = False
 
     def _in_hinge(self, a: AngleBlock, seg: slice) -> NDArray[np.bool_]:
         """Load flags of samples ``seg`` inside the current hinge (updates ``_lift``)."""

@@ -76,7 +76,13 @@ class LiveLines:
     def alert(self, al: Alert) -> str:
         """The line of an alert as it is raised."""
         bell = "\a" if self.bell else ""
-        return f"{self.at(al.alert_s)}  ALERT  {al.plane.replace('_', ' ')} ({al.side}){bell}"
+        what = f"{al.plane.replace('_', ' ')} ({al.side})"
+        if al.is_review:  # a set's first rep, reviewed once the set was recognised
+            return (
+                f"{self.at(al.alert_s)}  ALERT  first rep of the set at {self.at(al.start_s)}: "
+                f"{what}, peak {al.peak_deg:+.0f}° for {al.duration_s:.1f} s{bell}"
+            )
+        return f"{self.at(al.alert_s)}  ALERT  {what}{bell}"
 
     def __call__(self, up: LiveUpdate) -> list[str]:
         """The lines of one update, in this order: raised alerts, ended alerts, reps."""
@@ -86,6 +92,7 @@ class LiveLines:
                 f"{self.at(al.end_s)}  back in range after {al.duration_s:.1f} s "
                 f"(peak {al.peak_deg:+.0f}°)"
                 for al in up.ended
+                if not al.is_review  # said in its ALERT line
             ]
         if self.reps:
             for rep in up.reps:

@@ -232,3 +232,32 @@ def test_strip_charts_follow_resize_and_window(qtbot, coros) -> None:
         mask = curve_mask(strip)
         # 8 s of data fill the whole width: the curve starts at the left edge, ends at the right.
         assert mask[:, :3].any() and mask[:, -3:].any()
+
+
+def test_a_first_rep_review_is_shown_without_ending_an_active_alert(qtbot, coros) -> None:
+    from dataclasses import replace
+
+    from posture.alerts import Alert
+    from posture.live import LiveUpdate
+
+    clock = FakeClock()
+    src = SimulatedSource("standing", 5.0, SimConfig(seed=7), speed=0)
+    win, ctl = build(qtbot, src, coros, clock=clock)
+    empty = AngleBlock.empty()
+    live = Alert(20.0, 20.1, float("nan"), "flexion", "positive", 22.0)
+    ctl._consume(LiveUpdate(empty, np.zeros(0, bool), [live], []), 1.0)
+    # A review of the same plane and side: raised after it ended, never active.
+    review = Alert(10.0, 21.0, 11.5, "flexion", "positive", 27.4)
+    assert review.is_review and not live.is_review
+    ctl._consume(LiveUpdate(empty, np.zeros(0, bool), [review], [review]), 1.0)
+    assert ctl.active == {("flexion", "positive"): live}  # the live alert still runs
+    assert ctl.alerts == [live, review]
+    assert win.banner.alerting and win.banner.text() == "⚠ FIRST REP: BACK ROUNDING 27°"
+    assert len(coros) == 2  # buzzed for both
+    clock.t += 2.0  # after the hold, back to what is active
+    win.draw_frame()
+    assert win.banner.alerting and win.banner.text() == "⚠ BACK ROUNDING"
+    ctl._consume(LiveUpdate(empty, np.zeros(0, bool), [], [replace(live, end_s=21.0)]), 1.0)
+    clock.t += 2.0
+    win.draw_frame()
+    assert not win.banner.alerting

@@ -77,10 +77,14 @@ def test_live_reps_equal_batch(run: dict) -> None:
 def test_live_alerts_equal_batch(run: dict) -> None:
     batch = detect_alerts(run["batch"], run["th"], LoadSettings())
     assert len(batch) >= 1
-    assert [(a.start_s, a.plane, a.side) for a in run["ended"]] == [
-        (a.start_s, a.plane, a.side) for a in batch
-    ]
-    assert len(run["raised"]) == len(batch)
+    key = lambda als: [(a.start_s, a.plane, a.side) for a in als]  # noqa: E731
+    # In the moment: the causal batch alerts. Reviews of a set's first rep (raised when the
+    # set is recognised): alerts only the whole recording's load adds.
+    assert key(a for a in run["ended"] if not a.is_review) == key(batch)
+    reviews = key(a for a in run["ended"] if a.is_review)
+    whole = detect_alerts(run["batch"], run["th"], LoadSettings(), whole_recording=True)
+    assert set(reviews) <= set(key(whole)) - set(key(batch))
+    assert len(run["raised"]) == len(run["ended"])
 
 
 def test_load_flag_marks_hinges(run: dict) -> None:

@@ -218,3 +218,43 @@ def test_whole_recording_load_flags_a_stooped_first_rep():
         ctx = WholeRecordingLoad(LoadSettings(mode="auto"))
         ctx.update(a.take(slice(0, 10)))
         ctx.update(a.take(slice(10, 20)))
+
+
+def _live_alerts(a: AngleBlock, chunks: np.random.Generator | None) -> list:
+    """Live alerts (raised in the moment and reviews) of angles fed in random chunks."""
+    from posture.rep_review import FirstRepReview
+
+    ctx = LoadContext(LoadSettings(mode="auto"))
+    eng, review = AlertEngine(TH, ctx), FirstRepReview(TH, ctx)
+    out, i = [], 0
+    while i < len(a):
+        k = len(a) if chunks is None else int(chunks.integers(1, 40))
+        b = a.take(slice(i, i + k))
+        out += eng.process(b)[1] + review.push(b)
+        i += k
+    out += eng.flush(float(a.t[-1]))
+    return sorted(out, key=lambda x: (x.start_s, x.plane, x.side))
+
+
+def test_live_reviews_a_stooped_first_rep_as_the_saved_record_flags_it():
+    script, t0 = _stooped_first_rep_set()
+    tr = simulate(script, SimConfig(seed=11, rate_hz=50, ideal=True)).truth
+    a = tr.angle_block()
+    t0 += float(tr.t[0])
+    whole = detect_alerts(a, TH, LoadSettings(mode="auto"), whole_recording=True)
+    live = _live_alerts(a, None)
+    key = lambda als: [(x.start_s, x.end_s, x.plane, x.side, x.peak_deg) for x in als]  # noqa: E731
+    assert key(live) == key(whole)
+    reviews = [x for x in live if x.is_review]
+    assert [(x.plane, x.side) for x in reviews] == [("flexion", "positive")]
+    # Raised when the set's second rep (the first lift-like one) ends, seconds after the
+    # first rep's excursion ended; in the moment alerts are not reviews.
+    assert t0 < reviews[0].start_s < reviews[0].end_s < reviews[0].alert_s < t0 + 12.0
+    assert not any(x.is_review for x in detect_alerts(a, TH, LoadSettings(mode="always")))
+    for seed in (1, 2, 3):
+        assert _live_alerts(a, np.random.default_rng(seed)) == live
+
+
+def test_no_review_without_a_set_after_the_hinge(sim):
+    a = sim.truth.angle_block()  # warm-ups, a pick-up; sets that start with a normal rep
+    assert not any(x.is_review for x in _live_alerts(a, np.random.default_rng(4)))

@@ -75,3 +75,9 @@ def test_live_lines_format_alerts_ends_reps_and_taps() -> None:
     quiet = LiveLines(origin=0.0, width=10, ended=False, reps=False)
     assert quiet(_update([al], [al], [rep])) == ["     10.20 s  ALERT  flexion (positive)"]
     assert LiveLines().at(5.0) == "   0.00 s"  # nothing streamed yet
+    # A set's first rep, reviewed when the set was recognised: one line, no "back in range".
+    review = Alert(10.0, 16.0, 11.5, "flexion", "positive", 27.4)
+    assert LiveLines(origin=1.0)(_update([review], [review], [])) == [
+        "  15.00 s  ALERT  first rep of the set at    9.00 s: flexion (positive), peak +27° "
+        "for 1.5 s"
+    ]
