@@ -72,6 +72,10 @@ class LoadSettings:
         max_rep_s: longer hinges are not reps (cat-cow, quadruped, bending over to tidy up).
         first_rep_s: how long the first hinge of a set may count as lift-like.
         set_gap_s: a hinge starting this soon after a lift rep belongs to the same set.
+        first_rep_gap_s: a rep-long hinge ending this soon before a set's first recognised
+            lift rep was the set's first rep (reviewed live, loaded in the saved record).
+            Tighter than ``set_gap_s``: before a set come preparations (a stretch, stepping
+            up to the bar); inside one, reps follow after a short pause at the top.
         hold_s: load kept on after a lift rep ends (standing between reps).
     """
 
@@ -84,6 +88,7 @@ class LoadSettings:
     max_rep_s: float = 6.0
     first_rep_s: float = 4.0
     set_gap_s: float = 6.0
+    first_rep_gap_s: float = 3.0
     hold_s: float = 1.0
 
 
@@ -101,7 +106,7 @@ class LoadContext:
         self._last_lift_end = -np.inf
         self._sets: list[tuple[float, float]] = []
         # The last hinge if it was rep-long but not a lift (start, first sample after), s: a
-        # set's first rep, if a lift rep follows within set_gap_s (posture.rep_review).
+        # set's first rep, if a lift rep follows within first_rep_gap_s (posture.rep_review).
         self._maybe_first: tuple[float, float] | None = None
         self.first_reps: list[tuple[float, float, float, float]] = []
         """Set first reps found since the reader last cleared the list: (start, first sample
@@ -174,7 +179,8 @@ class LoadContext:
         rep = t_end - self._start <= cfg.max_rep_s
         if (self._armed or self._lift) and rep:
             first = self._maybe_first
-            if not self._armed and first is not None and self._start - first[1] <= cfg.set_gap_s:
+            gap = cfg.first_rep_gap_s
+            if not self._armed and first is not None and self._start - first[1] <= gap:
                 self.first_reps.append((first[0], first[1], self._start, t_end))
             self._last_lift_end = t_end
             self._maybe_first = None
@@ -204,7 +210,7 @@ class WholeRecordingLoad(LoadContext):
 
     Live cannot tell a set's first rep, when it is already rounded with little hip, from
     picking something up with a rounded back (docs/load.md). The rest of the recording can:
-    a hinge of at most ``max_rep_s`` that ends within ``set_gap_s`` of the start of a set's
+    a hinge of at most ``max_rep_s`` that ends within ``first_rep_gap_s`` of the start of a set's
     first recognised lift rep is that set's first rep. So, over the whole recording, every
     hinge of a set — the reps the causal detector loads, that first rep before them, and the
     first recognised rep itself (live: loaded only while lift-like) — is loaded from its start
@@ -240,12 +246,13 @@ def set_hinges(a: AngleBlock, load: NDArray[np.bool_], cfg: LoadSettings) -> NDA
     is_rep = t_end - t[starts] <= cfg.max_rep_s
     n_loaded = np.concatenate(([0], np.cumsum(load)))
     lift_rep = is_rep & (n_loaded[ends] > n_loaded[starts])
-    gap_ok = t[starts[1:]] - t_end[:-1] <= cfg.set_gap_s  # hinge k+1 close after hinge k
+    gap = t[starts[1:]] - t_end[:-1]  # from the end of hinge k to the start of hinge k+1
+    gap_ok, first_ok = gap <= cfg.set_gap_s, gap <= cfg.first_rep_gap_s
     in_set = lift_rep.copy()
     for k in np.flatnonzero(lift_rep).tolist():
         if k > 0 and lift_rep[k - 1] and gap_ok[k - 1]:
             continue  # a later rep of a set: the causal detector loaded it whole
-        before = k > 0 and is_rep[k - 1] and gap_ok[k - 1]
+        before = k > 0 and is_rep[k - 1] and first_ok[k - 1]
         after = k + 1 < len(starts) and lift_rep[k + 1] and gap_ok[k]
         in_set[k - 1] |= before  # (k = 0: before is False)
         in_set[k] = before or after  # a lone lift-like hinge keeps its causal flags

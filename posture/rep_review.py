@@ -3,7 +3,7 @@
 Live, ``--load auto`` cannot tell a set's first rep, when it is already rounded with little
 hip, from picking something up with a rounded back (docs/load.md): that rep is not under load
 while it happens. The next rep tells: when a lift rep ends that follows, within
-``set_gap_s``, a rep-long hinge that was not a lift, that hinge was the set's first rep
+``first_rep_gap_s``, a rep-long hinge that was not a lift, that hinge was the set's first rep
 (:attr:`posture.load.LoadContext.first_reps`). :class:`FirstRepReview` then runs the alert
 rules on it as if it had been under load — what the saved record does
 (:class:`posture.load.WholeRecordingLoad`) — and returns its excursions as alerts raised
@@ -42,9 +42,9 @@ class FirstRepReview:
         self.thresholds = thresholds
         self.load = load
         cfg = load.settings
-        # The first rep (≤ max_rep_s), the gap before the next (≤ set_gap_s) and that rep
+        # The first rep (≤ max_rep_s), the gap before the next (≤ first_rep_gap_s) and that rep
         # (≤ max_rep_s) must still be in the history when that rep ends.
-        self.keep_s = 2.0 * cfg.max_rep_s + cfg.set_gap_s + cfg.hold_s + 1.0
+        self.keep_s = 2.0 * cfg.max_rep_s + cfg.first_rep_gap_s + cfg.hold_s + 1.0
         self._parts: list[AngleBlock] = []
 
     def push(self, a: AngleBlock) -> list[Alert]:

@@ -258,3 +258,20 @@ def test_live_reviews_a_stooped_first_rep_as_the_saved_record_flags_it():
 def test_no_review_without_a_set_after_the_hinge(sim):
     a = sim.truth.angle_block()  # warm-ups, a pick-up; sets that start with a normal rep
     assert not any(x.is_review for x in _live_alerts(a, np.random.default_rng(4)))
+
+
+def test_a_warm_up_just_before_a_set_is_not_its_first_rep():
+    """Toe touches, 2 s standing, then a set: the last toe touch ends more than
+    ``first_rep_gap_s`` before the set's first hinge, so it is no rep of the set."""
+    rng, w = np.random.default_rng(31), Wearer.from_seed(31)
+    s = Script()
+    t = act.toe_touches(s, add_stand(s, 0.0, 4.0), w, rng)
+    t0 = add_stand(s, t, 2.0)
+    s.duration = add_stand(s, add_deadlift_set(s, t0, w, rng, 0, 4, set(), None, None), 3.0)
+    a = simulate(s, SimConfig(seed=31, rate_hz=50, ideal=True)).truth.angle_block()
+    t0 += float(a.t[0])
+    always = detect_alerts(a, TH, LoadSettings(mode="always"))
+    assert any(x.start_s < t0 for x in always)  # the toe touches go past the flexion limit
+    live = _live_alerts(a, np.random.default_rng(5))
+    whole = detect_alerts(a, TH, LoadSettings(mode="auto"), whole_recording=True)
+    assert [x for x in live + whole if x.start_s < t0] == []
