@@ -45,9 +45,10 @@ from benchmarks.collect import machine, write_fragment  # noqa: E402
 from gui.app import qt_app, run_in_qt, thresholds_for  # noqa: E402
 from gui.controller import LiveController  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
-from posture.alerts import LoadSettings, detect_alerts  # noqa: E402
+from posture.alerts import AlertEngine, LoadContext, LoadSettings, detect_alerts  # noqa: E402
 from posture.engine import analyze  # noqa: E402
 from posture.live import LivePipeline  # noqa: E402
+from posture.rep_review import FirstRepReview  # noqa: E402
 from sim.source import SimulatedSource  # noqa: E402
 from sim.wearer import SimConfig, calibrated_profile, simulate  # noqa: E402
 
@@ -160,8 +161,13 @@ def alert_latencies(seed: int, minutes: float) -> tuple[list[float], int]:
     cfg = SimConfig(seed=seed)
     prof = calibrated_profile(cfg)
     sess = simulate("lifting-session", cfg, duration_s=minutes * 60)
-    expected = detect_alerts(
-        analyze(sess.raw, prof.spine_model), thresholds_for(prof), LoadSettings()
+    ang, th = analyze(sess.raw, prof.spine_model), thresholds_for(prof)
+    # What the window raises: alerts in the moment and reviews of a set's first rep.
+    ctx = LoadContext(LoadSettings())
+    AlertEngine(th, ctx).process(ang)
+    expected = sorted(
+        detect_alerts(ang, th, LoadSettings()) + FirstRepReview(th, ctx).push(ang),
+        key=lambda al: al.alert_s,
     )
     clock = JumpClock()
     src, win = _window(seed, minutes * 60, clock)
@@ -173,7 +179,7 @@ def alert_latencies(seed: int, minutes: float) -> tuple[list[float], int]:
         for al in expected:
             # Skip ahead to 3 s before the alert, let the window digest the skipped data with
             # the clock held, then run in real time until it is shown.
-            target_lead = (al.start_s - 3.0) - src.t0
+            target_lead = (al.alert_s - 3.1) - src.t0
             current = time.monotonic() + clock.offset - wall0
             if target_lead > current:
                 clock.offset += target_lead - current
