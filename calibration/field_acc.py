@@ -30,6 +30,7 @@ from posture.acc_correction import AccCorrection
 from posture.constants import G
 from posture.errors import PostureError
 from posture.records import ImuBlock
+from posture.runs import true_runs
 
 F64 = NDArray[np.float64]
 
@@ -107,8 +108,7 @@ def rest_poses(block: ImuBlock, s: FieldSettings | None = None) -> F64:
     m = (c[w:] - c[:-w]) / (w * k)  # window means, window j = bins j .. j + w − 1
     spread = np.sqrt(np.maximum(m[:, 4:] - m[:, 1:4] ** 2, 0.0).sum(axis=1))
     still = (m[:, 0] < s.still_gyr) & (spread < s.still_acc_std)
-    d = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
-    lo, hi = np.flatnonzero(d == 1), np.flatnonzero(d == -1)  # windows [lo, hi)
+    lo, hi = true_runs(still)  # windows [lo, hi)
     # The pose: the bins at the centres of the run's still windows (not their edges, which
     # may reach into the movement before and after).
     b0, b1 = lo + w // 2, hi + w // 2

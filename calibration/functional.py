@@ -38,6 +38,7 @@ from posture.constants import G
 from posture.errors import MissingSensorError
 from posture.fusion import fuse_offline, sensor_lever_arm
 from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
+from posture.runs import true_runs
 
 F64 = NDArray[np.float64]
 
@@ -74,8 +75,7 @@ class CalibrationSettings:
 
 def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     """Start/stop (exclusive) index pairs of True runs."""
-    d = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
+    return list(zip(*true_runs(mask), strict=True))
 
 
 def _still(block: ImuBlock, rate: float, s: CalibrationSettings) -> NDArray[np.bool_]:

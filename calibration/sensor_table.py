@@ -35,6 +35,7 @@ from posture.constants import G
 from posture.errors import PostureError
 from posture.jsonsafe import dumps_json
 from posture.records import ImuBlock
+from posture.runs import true_runs
 
 F64 = NDArray[np.float64]
 SENSOR_SCHEMA_VERSION = 1
@@ -88,10 +89,9 @@ def resting_poses(block: ImuBlock, s: TableSettings | None = None) -> F64:
     mean = _moving(block.acc, n)
     spread = np.sqrt(np.maximum(_moving(block.acc**2, n) - mean**2, 0.0).sum(axis=1))
     still = (gyr < s.still_gyr) & (spread < s.still_acc_std)
-    d = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
     trim = int(0.25 * rate)
     poses = []
-    for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
+    for a, b in zip(*true_runs(still), strict=True):
         if block.t[b - 1] - block.t[a] >= s.min_pose_s:
             poses.append(block.acc[a + trim : b - trim].mean(axis=0))
     return np.array(poses).reshape(-1, 3)

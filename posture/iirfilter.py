@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from posture.runs import true_runs
+
 F64 = NDArray[np.float64]
 C128 = NDArray[np.complex128]
 SosKey = tuple[tuple[float, ...], ...]
@@ -83,8 +85,7 @@ def _cplxreal(z: C128) -> C128:
         raise ValueError("a complex root has no conjugate")
     # Within runs of (nearly) equal real parts, order by imaginary magnitude.
     same = np.diff(zp.real) <= tol * abs(zp[:-1])
-    d = np.diff(np.concatenate(([0], same.astype(int), [0])))
-    for a, b in zip(np.flatnonzero(d > 0).tolist(), np.flatnonzero(d < 0).tolist(), strict=True):
+    for a, b in zip(*(r.tolist() for r in true_runs(same)), strict=True):
         for chunk in (zp[a : b + 1], zn[a : b + 1]):
             chunk[...] = chunk[np.lexsort([abs(chunk.imag)])]
     if np.any(abs(zp - zn.conj()) > tol * abs(zn)):

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture.records import AngleBlock
+from posture.runs import true_runs
 
 MODES = ("auto", "always", "never")
 
@@ -239,8 +240,7 @@ def set_hinges(a: AngleBlock, load: NDArray[np.bool_], cfg: LoadSettings) -> NDA
     trunk = a.thoracic_inclination
     on, off = trunk > cfg.trunk_on_deg, trunk < cfg.trunk_off_deg
     hinge = hysteresis(on[:, None], off[:, None], np.zeros(1, bool))[:, 0]
-    d = np.diff(np.concatenate(([False], hinge, [False])).astype(np.int8))
-    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)  # ends: first sample after
+    starts, ends = true_runs(hinge)  # ends: first sample after
     t = a.t
     t_end = np.append(t, np.inf)[ends]  # a hinge still open at the end lasts "for ever"
     is_rep = t_end - t[starts] <= cfg.max_rep_s

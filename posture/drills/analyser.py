@@ -31,6 +31,7 @@ from posture.drills.base import (
     RepResult,
 )
 from posture.drills.segment import HoldSegmenter, RepSegmenter, RepWindow
+from posture.runs import true_runs
 
 F64 = NDArray[np.float64]
 PERSIST_S = 0.1  # a deviation must last this long to count as a fault (not a noise spike)
@@ -41,9 +42,8 @@ def _persisted(mask: NDArray[np.bool_], t: F64, min_s: float) -> bool:
     """Whether ``mask`` holds for a run lasting at least ``min_s``."""
     if not mask.any():
         return False
-    d = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    a, b = np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
-    return bool((t[b] - t[a] >= min_s - 1e-9).any())
+    a, stop = true_runs(mask)
+    return bool((t[stop - 1] - t[a] >= min_s - 1e-9).any())
 
 
 def _signed_peak(x: F64) -> float:
@@ -254,9 +254,8 @@ class HoldDrill:
         for name, m in masks.items():
             if not m.any():
                 continue
-            dd = np.diff(np.concatenate(([0], m.astype(np.int8), [0])))
-            a, b = np.flatnonzero(dd == 1), np.flatnonzero(dd == -1) - 1
-            long = np.flatnonzero(f.t[b] - f.t[a] >= need)
+            a, stop = true_runs(m)
+            long = np.flatnonzero(f.t[stop - 1] - f.t[a] >= need)
             if long.size:
                 faults.append(name)
                 t_b = float(f.t[a[long[0]]] - f.t[0])

@@ -14,6 +14,8 @@ from html import escape
 import numpy as np
 from numpy.typing import NDArray
 
+from posture.runs import true_runs
+
 W, H = 900, 170  # plot area in px
 ML, MR, MT, MB = 48, 10, 8, 22  # margins
 
@@ -40,12 +42,9 @@ class Envelope:
 
     def runs(self, name: str) -> list[tuple[float, float]]:
         """Time intervals where the series' bucket maximum is > 0.5 (for 0/1 flags)."""
-        on = self.hi[name] > 0.5
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], on.astype(int), [0]))))
+        starts, stops = true_runs(self.hi[name] > 0.5)
         w = (self.t1 - self.t0) / self.n
-        return [
-            (self.t0 + a * w, self.t0 + b * w) for a, b in zip(edges[::2], edges[1::2], strict=True)
-        ]
+        return [(self.t0 + a * w, self.t0 + b * w) for a, b in zip(starts, stops, strict=True)]
 
 
 @dataclass(frozen=True)
