@@ -293,12 +293,16 @@ class GaitDetector:
         return self.rms
 
     def process(self, acc: F64) -> F64:
-        """Bounce RMS after each sample of ``acc`` ``(N, 3)``, m/s² ``(N,)``: :meth:`step`'s
-        arithmetic with the state in locals (the method call cost more than the sample)."""
+        """Bounce RMS after each sample of ``acc`` ``(N, 3)``, m/s² ``(N,)``."""
+        return self.process_rows(acc.tolist())
+
+    def process_rows(self, acc: list[list[float]]) -> F64:
+        """:meth:`process` of ``acc.tolist()``: :meth:`step`'s arithmetic with the state in
+        locals (the method call cost more than the sample)."""
         a_g, a_lp, a_e, sqrt = self._a_g, self._a_lp, self._a_e, math.sqrt
         g, lp, e = self._g, self._lp, self._e
         out = []
-        for ax, ay, az in acc.tolist():
+        for ax, ay, az in acc:
             m = sqrt(ax * ax + ay * ay + az * az)
             if g is None:
                 g = m

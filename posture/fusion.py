@@ -17,6 +17,7 @@ flags them, and the accelerometer correction brings the inclination back afterwa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,19 +144,22 @@ class OrientationFilter:
         assert self._arm is not None
         rx, ry, rz = self._arm
         k, rate, max_dt = self._lp_k, self.rate_hz, 1.5 * self.ts
-        p, tp = self._prev_w, self._prev_wt
+        tp = self._prev_wt
+        started = self._prev_w is not None
+        wx, wy, wz = self._prev_w or (0.0, 0.0, 0.0)  # (the previous low-passed gyro)
         out: list[float] = []
         for ti, (gx, gy, gz), (cx, cy, cz) in zip(t, gyr, acc, strict=True):
-            if p is None or not 0.0 < ti - tp <= max_dt:
-                wx, wy, wz = gx, gy, gz  # restart the low-pass at the start and after a gap
-                ax = ay = az = 0.0
-            else:
-                px, py, pz = p
+            if started and 0.0 < ti - tp <= max_dt:
+                px, py, pz = wx, wy, wz
                 wx = px + k * (gx - px)
                 wy = py + k * (gy - py)
                 wz = pz + k * (gz - pz)
                 ax, ay, az = (wx - px) * rate, (wy - py) * rate, (wz - pz) * rate
-            p, tp = (wx, wy, wz), ti
+            else:
+                wx, wy, wz = gx, gy, gz  # restart the low-pass at the start and after a gap
+                ax = ay = az = 0.0
+                started = True
+            tp = ti
             d = wx * rx + wy * ry + wz * rz
             n = wx * wx + wy * wy + wz * wz
             out += (
@@ -163,7 +167,8 @@ class OrientationFilter:
                 cy - (az * rx - ax * rz + wy * d - ry * n),
                 cz - (ax * ry - ay * rx + wz * d - rz * n),
             )
-        self._prev_w, self._prev_wt = p, tp
+        if started:
+            self._prev_w, self._prev_wt = (wx, wy, wz), tp
         return out
 
     # -- streaming, one sample -------------------------------------------------------------
@@ -239,7 +244,7 @@ class OrientationFilter:
         # Fast path (the live case): clearly no gap to fill (a superset of the fill test
         # below), so no joined copies of the arrays.
         if not self._may_need_fill(t):
-            return t, acc, gyr, (block.mag if use_mag else None), np.zeros(t.shape[0], bool)
+            return t, acc, gyr, (block.mag if use_mag else None), _no_fill(t.shape[0])
         mag: F64 = block.mag if block.mag is not None else np.zeros_like(acc)
         if self._last_t is not None:
             assert self._last_acc is not None and self._last_gyr is not None
@@ -288,9 +293,13 @@ class OrientationFilter:
         filled = ~orig_idx
         return new_t[skip:], interp(acc)[skip:], interp(gyr)[skip:], out_mag, filled[skip:]
 
-    def _compensated(self, t: F64, gyr: F64, acc: F64) -> F64:
-        """``acc`` minus the swing acceleration (:meth:`set_lever_arm`), ``(N, 3)``."""
-        return np.array(self._swing(t.tolist(), gyr.tolist(), acc.tolist())).reshape(-1, 3)
+    def _compensated(
+        self, t: F64, gyr: F64, acc: F64, acc_rows: list[list[float]] | None = None
+    ) -> F64:
+        """``acc`` minus the swing acceleration (:meth:`set_lever_arm`), ``(N, 3)``
+        (``acc_rows``: ``acc.tolist()`` if the caller has it)."""
+        rows = acc.tolist() if acc_rows is None else acc_rows
+        return np.array(self._swing(t.tolist(), gyr.tolist(), rows)).reshape(-1, 3)
 
     def process(self, block: ImuBlock) -> OrientationBlock:
         """Fuse a block (streaming or batch) and return orientations on its time stamps.
@@ -308,7 +317,9 @@ class OrientationFilter:
         t, acc, gyr, mag, filled = self._bridge_gaps(block)
         gyr_c = np.ascontiguousarray(gyr)
         acc_c = np.ascontiguousarray(acc)
-        acc_f = acc_c if self._arm is None else self._compensated(t, gyr_c, acc_c)
+        # the swing compensation and the gait detector both read the samples as lists
+        rows = None if self._arm is None and self._gait is None else acc_c.tolist()
+        acc_f = acc_c if self._arm is None else self._compensated(t, gyr_c, acc_c, rows)
         if mag is not None:
             out = self._vqf.updateBatch(gyr_c, acc_f, np.ascontiguousarray(mag))
             quat = out["quat9D"]
@@ -316,18 +327,19 @@ class OrientationFilter:
             out = self._vqf.updateBatch(gyr_c, acc_f)
             quat = out["quat6D"]
         self._last_t = float(block.t[-1])
-        self._last_acc = block.acc[-1].copy()
-        self._last_gyr = block.gyr[-1].copy()
-        self._last_mag = None if block.mag is None else block.mag[-1].copy()
-        return unchecked(  # every array below is fresh, contiguous and of its dtype
+        # views, not copies: blocks are read-only (only a gap bridged later reads them)
+        self._last_acc = block.acc[-1]
+        self._last_gyr = block.gyr[-1]
+        self._last_mag = None if block.mag is None else block.mag[-1]
+        return unchecked(  # VQF's outputs are fresh contiguous float64/bool arrays
             OrientationBlock,
             self.sensor or block.sensor,
             t,
-            np.ascontiguousarray(quat, np.float64),
-            np.ascontiguousarray(out["restDetected"], bool),
+            quat,
+            out["restDetected"],
             filled,
-            np.ascontiguousarray(out["biasSigma"], np.float64),
-            None if self._gait is None else self._gait.process(acc_c),
+            out["biasSigma"],
+            None if self._gait is None or rows is None else self._gait.process_rows(rows),
         )
 
     def params(self) -> dict[str, float | bool]:
@@ -337,6 +349,14 @@ class OrientationFilter:
             "restBiasEstEnabled": self.settings.rest_bias_estimation,
             "motionBiasEstEnabled": self.settings.motion_bias_estimation,
         }
+
+
+@functools.cache
+def _no_fill(n: int) -> NDArray[np.bool_]:
+    """``filled`` of a block of ``n`` samples without bridged gaps (shared, read-only)."""
+    z = np.zeros(n, bool)
+    z.setflags(write=False)
+    return z
 
 
 def fuse_offline(
