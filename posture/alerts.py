@@ -10,6 +10,7 @@ across blocks, so streaming in any chunking gives the same alerts as one batch c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,10 +71,12 @@ class AlertEngine:
         self._limit = np.array(
             [abs(thresholds.limits[p][0 if s == "negative" else 1]) for p, s in CHANNELS]
         )
-        self._state = np.zeros(len(CHANNELS), dtype=bool)
-        self._start = np.full(len(CHANNELS), np.nan)
-        self._peak = np.full(len(CHANNELS), np.nan)
-        self._raised = np.zeros(len(CHANNELS), dtype=bool)
+        # Per channel, Python lists (live blocks read and write single channels): in an
+        # excursion, since when (s), its peak (deg), alert raised.
+        self._state = [False] * len(CHANNELS)
+        self._start = [math.nan] * len(CHANNELS)
+        self._peak = [math.nan] * len(CHANNELS)
+        self._raised = [False] * len(CHANNELS)
         # The expected rotation error beyond which rotation alerts are withheld (either side).
         self._unsure_from = float((UNCERTAIN_FRACTION * self._limit[4:]).min())
         self.active: dict[tuple[str, str], Alert] = {}
@@ -92,13 +95,21 @@ class AlertEngine:
         # On a live block of a few samples the common cases are tested in Python floats
         # (numpy's per-call overhead costs more than the samples).
         small = n <= 32
-        if True not in self._state.tolist():
+        if True not in self._state:
             err = error_from_confidence_one(a.rotation_confidence[-1])
             self.rotation_uncertain = bool(err > self._unsure_from)
             if (True not in load.tolist()) if small else not load.any():
                 return [], []  # the common case off load: nothing can start or run
             if small and not self._any_beyond(a, load):
                 return [], []  # the common case under load: every plane inside its limits
+        if small:
+            return self._walk(a, load)
+        return self._process_array(a, load)
+
+    def _process_array(
+        self, a: AngleBlock, load: NDArray[np.bool_]
+    ) -> tuple[list[Alert], list[Alert]]:
+        """:meth:`process` with numpy (large blocks): all channels and samples at once."""
         x = np.empty((len(a), 6))
         x[:, 0::2] = np.vstack((a.flexion, a.lateral_flexion, a.rotation)).T
         np.negative(x[:, 0::2], out=x[:, 1::2])
@@ -106,15 +117,16 @@ class AlertEngine:
         unsure = rotation_uncertain(a.rotation_confidence, self._limit[4:])
         beyond[:, 4:] &= ~unsure
         self.rotation_uncertain = bool(unsure[-1].any())
-        if not self._state.any() and not beyond.any():
+        state0 = np.array(self._state)
+        if not state0.any() and not beyond.any():
             return [], []  # the common case under load: every plane inside its limits
         inside = (x < self._limit - self.thresholds.hysteresis_deg) | ~load[:, None]
         inside[:, 4:] |= unsure
-        state = hysteresis(beyond, inside, self._state)
-        prev = np.vstack((self._state[None, :], state[:-1]))
+        state = hysteresis(beyond, inside, state0)
+        prev = np.vstack((state0[None, :], state[:-1]))
         raised: list[Alert] = []
         ended: list[Alert] = []
-        for c in np.flatnonzero(state.any(axis=0) | self._state).tolist():
+        for c in np.flatnonzero(state.any(axis=0) | state0).tolist():
             self._channel(c, a.t, x[:, c], state[:, c], prev[:, c], raised, ended)
         return raised, ended
 
@@ -156,7 +168,7 @@ class AlertEngine:
             if self._state[c] and i > seg_from:
                 # An open run covers samples seg_from..i-1.
                 seg = slice(seg_from, i)
-                self._peak[c] = np.nanmax(np.append(x[seg], self._peak[c]))
+                self._peak[c] = float(np.nanmax(np.append(x[seg], self._peak[c])))
                 if not self._raised[c]:
                     late = np.flatnonzero(t[seg] - self._start[c] >= min_d)
                     if late.size:
@@ -165,8 +177,8 @@ class AlertEngine:
                         self.active[CHANNELS[c]] = al
                         raised.append(al)
             if kind == 1:
-                self._state[c], self._start[c] = True, t[i]
-                self._peak[c], self._raised[c] = np.nan, False
+                self._state[c], self._start[c] = True, float(t[i])
+                self._peak[c], self._raised[c] = math.nan, False
             elif kind == 0:
                 if self._raised[c]:
                     done = self._make(c, self.active[CHANNELS[c]].alert_s, t[i])
@@ -174,6 +186,74 @@ class AlertEngine:
                     ended.append(done)
                 self._state[c], self._raised[c] = False, False
             seg_from = i
+
+    def _walk(self, a: AngleBlock, load: NDArray[np.bool_]) -> tuple[list[Alert], list[Alert]]:
+        """:meth:`_process_array` for a small block in Python floats, channel by channel,
+        sample by sample (the same comparisons, so the same alerts; tested): on a live block
+        of a few samples numpy's per-call overhead costs far more than the samples."""
+        t, loaded = a.t.tolist(), load.tolist()
+        err = [error_from_confidence_one(c) for c in a.rotation_confidence.tolist()]
+        self.rotation_uncertain = err[-1] > self._unsure_from
+        lim = self._limit.tolist()
+        raised: list[Alert] = []
+        ended: list[Alert] = []
+        for p, col in enumerate((a.flexion, a.lateral_flexion, a.rotation)):
+            x = col.tolist()
+            for c, xs in ((2 * p, x), (2 * p + 1, [-v for v in x])):
+                # rotation is withheld where its expected error is a large part of the limit
+                unsure = [e > UNCERTAIN_FRACTION * lim[c] for e in err] if p == 2 else None
+                self._walk_channel(c, t, xs, loaded, unsure, raised, ended)
+        return raised, ended
+
+    def _walk_channel(
+        self,
+        c: int,
+        t: list[float],
+        x: list[float],
+        loaded: list[bool],
+        unsure: list[bool] | None,
+        raised: list[Alert],
+        ended: list[Alert],
+    ) -> None:
+        """Channel ``c`` of :meth:`_walk`: the latch (beyond wins over inside; else the state
+        holds), the peak (NaN never wins) and the raise, as :meth:`_channel`. A raised alert
+        is made when its stretch of the run in this block ends, so its peak covers the same
+        samples as there."""
+        lim = float(self._limit[c])
+        back = float(self._limit[c] - self.thresholds.hysteresis_deg)
+        min_d = self.thresholds.min_duration_s
+        st, key, pend = self._state[c], CHANNELS[c], None
+        for i, v in enumerate(x):
+            ld = loaded[i]
+            uns = unsure is not None and unsure[i]
+            if ld and v > lim and not uns:
+                if not st:  # an excursion starts
+                    st, self._start[c], self._peak[c], self._raised[c] = True, t[i], v, False
+                elif v > self._peak[c]:
+                    self._peak[c] = v
+                if not self._raised[c] and t[i] - self._start[c] >= min_d:
+                    self._raised[c], pend = True, t[i]
+            elif st and (v < back or not ld or uns):  # it ends at sample i
+                if pend is not None:
+                    raised.append(self._raise(c, pend))
+                    pend = None
+                if self._raised[c]:
+                    ended.append(self._make(c, self.active[key].alert_s, t[i]))
+                    self.active.pop(key, None)
+                st, self._raised[c] = False, False
+            elif st:  # the run goes on (NaN or between the limits)
+                if v > self._peak[c]:
+                    self._peak[c] = v
+                if not self._raised[c] and t[i] - self._start[c] >= min_d:
+                    self._raised[c], pend = True, t[i]
+        if pend is not None:
+            raised.append(self._raise(c, pend))
+        self._state[c] = st
+
+    def _raise(self, c: int, alert_s: float) -> Alert:
+        al = self._make(c, alert_s, math.nan)
+        self.active[CHANNELS[c]] = al
+        return al
 
     def _make(self, c: int, alert_s: float, end_s: float) -> Alert:
         plane, side = CHANNELS[c]
