@@ -145,9 +145,7 @@ def test_small_block_walk_equals_array_path(seed):
             col[g : g + int(rng.integers(1, 30))] = np.nan
     conf = np.clip(0.6 + 0.5 * np.sin(T * 1.3 + seed), 0.0, 1.0)
     trunk = 40 + 30 * np.sin(T * 0.9 + seed)  # hinges on and off: auto load toggles
-    a = AngleBlock(
-        T, flex, lat, rot, trunk, np.zeros(n), 0.8 * trunk, conf, np.zeros(n, np.uint8)
-    )
+    a = AngleBlock(T, flex, lat, rot, trunk, np.zeros(n), 0.8 * trunk, conf, np.zeros(n, np.uint8))
     for mode in ("always", "auto"):
         ref = AlertEngine(LIM, LoadContext(LoadSettings(mode=mode)))
         ref._walk = ref._process_array  # the numpy path for every block
