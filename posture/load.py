@@ -23,6 +23,7 @@ mode. See docs/load.md for what ``auto`` can and cannot know.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,8 +142,12 @@ class LoadContext:
         t, trunk = a.t, a.thoracic_inclination
         if not self._hinge[0]:
             if not any_beyond(trunk, cfg.trunk_on_deg):  # the common case: upright, no hinge
+                if t.shape[0] <= 32:
+                    return _flags([v <= self._last_lift_end + cfg.hold_s for v in t.tolist()])
                 return t <= self._last_lift_end + cfg.hold_s
         elif not any_beyond(trunk, cfg.trunk_off_deg, below=True):
+            if t.shape[0] <= 32:  # the whole live block inside the hinge
+                return self._in_hinge_small(a)
             return self._in_hinge(a, slice(0, len(a)))  # the whole block inside the hinge
         on = trunk > cfg.trunk_on_deg
         off = trunk < cfg.trunk_off_deg
@@ -204,6 +209,43 @@ class LoadContext:
         )
         self._lift |= bool(lift.any())
         return lift
+
+    def _in_hinge_small(self, a: AngleBlock) -> NDArray[np.bool_]:
+        """:meth:`_in_hinge` of a whole small block in Python floats (the same comparisons,
+        so the same flags): numpy's per-call overhead costs more than a live block."""
+        cfg = self.settings
+        t0 = self._start
+        if self._armed:
+            return _flags([v - t0 <= cfg.max_rep_s for v in a.t.tolist()])
+        first, trunk_min, hip_min, share = (
+            cfg.first_rep_s,
+            cfg.lift_trunk_deg,
+            cfg.lift_hip_deg,
+            cfg.lift_hip_share,
+        )
+        cols = (a.t.tolist(), a.thoracic_inclination.tolist(), a.hip_angle.tolist())
+        lift = [
+            v - t0 <= first and tr >= trunk_min and hip >= hip_min and hip >= share * tr
+            for v, tr, hip in zip(*cols, strict=True)
+        ]
+        self._lift |= True in lift
+        return _flags(lift)
+
+
+def _flags(flags: list[bool]) -> NDArray[np.bool_]:
+    """Load flags of a live block: all on and all off are shared read-only arrays."""
+    if False not in flags:
+        return _constant(len(flags), True)
+    if True not in flags:
+        return _constant(len(flags), False)
+    return np.array(flags, dtype=bool)
+
+
+@functools.cache
+def _constant(n: int, value: bool) -> NDArray[np.bool_]:
+    out = np.full(n, value, dtype=bool)
+    out.setflags(write=False)
+    return out
 
 
 class WholeRecordingLoad(LoadContext):
