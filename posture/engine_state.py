@@ -100,7 +100,7 @@ class LumbarQueue:
     gait: F64 = field(default_factory=_f64)
 
     def __len__(self) -> int:
-        return int(self.t.shape[0])
+        return len(self.t)
 
     def append(self, t: F64, quat: F64, rest: B, sigma: F64, gait: F64) -> None:
         if not len(self):  # the live case: the queue was emptied by the last block
@@ -148,7 +148,7 @@ class ThoracicHistory:
     sigma: F64 = field(default_factory=_f64)
 
     def __len__(self) -> int:
-        return int(self.t.shape[0])
+        return len(self.t)
 
     def at(self, t: F64, max_gap_s: float, prefused_sigma: float, trig: Trig = NUMPY) -> ThoracicAt:
         """Slerp onto lumbar times ``t`` (never across a gap over ``max_gap_s``) and look up

@@ -85,6 +85,10 @@ class LiveUpdate:
     reps: list[RepMetrics] = field(default_factory=list)
 
 
+_NO_FLAGS = np.zeros(0, dtype=bool)  # (shared by every empty update: read-only)
+_NO_FLAGS.setflags(write=False)
+
+
 class RepTracker:
     """Streaming rep segmentation: the batch algorithm re-run on a trimmed buffer.
 
@@ -109,14 +113,14 @@ class RepTracker:
             return []
         self._parts.append(a)
         trunk = a.thoracic_inclination
-        t_now = float(a.t[-1])
         if not self._hinge and math.isnan(self._released):
             # The common case (upright, nothing pending), in Python floats: on a 20 ms block
             # each numpy call costs more than the loop (NaN compares False in both).
             if not any_beyond(trunk, self.settings.on_deg):
                 if len(self._parts) > 64:
-                    self._trim(t_now - self.keep_s)
+                    self._trim(float(a.t[-1]) - self.keep_s)
                 return []
+        t_now = float(a.t[-1])
         rel = self._latch(trunk)
         if rel is not None:
             self._released = float(a.t[rel])
@@ -262,7 +266,7 @@ class LivePipeline:
 
     def _consume(self, ang: AngleBlock) -> LiveUpdate:
         if len(ang) == 0:
-            return LiveUpdate(ang, np.zeros(0, dtype=bool))
+            return LiveUpdate(ang, _NO_FLAGS)
         self.t_last = float(ang.t[-1])
         # The alert engine updates the load context itself; read the flag back for display.
         raised, ended = self.alerts.process(ang)

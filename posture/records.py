@@ -83,7 +83,7 @@ class ImuBlock:
             object.__setattr__(self, "seq", seq)
 
     def __len__(self) -> int:
-        return int(self.t.shape[0])
+        return len(self.t)  # (t is 1-D; len is cheaper than shape[0], per live block)
 
     @property
     def has_mag(self) -> bool:
@@ -176,7 +176,7 @@ class OrientationBlock:
                 object.__setattr__(self, name, _vec(getattr(self, name), name, n))
 
     def __len__(self) -> int:
-        return int(self.t.shape[0])
+        return len(self.t)
 
     def take(self, index: slice | NDArray[Any]) -> OrientationBlock:
         return OrientationBlock(
@@ -267,7 +267,7 @@ class AngleBlock:
         object.__setattr__(self, "flags", flags)
 
     def __len__(self) -> int:
-        return int(self.t.shape[0])
+        return len(self.t)
 
     @classmethod
     def empty(cls) -> AngleBlock:
@@ -319,5 +319,7 @@ def unchecked(cls: type[_Block], *values: Any) -> _Block:
     names = _FIELD_NAMES.get(cls) or _FIELD_NAMES.setdefault(
         cls, tuple(f.name for f in fields(cls))
     )
-    obj.__dict__.update(zip(names, values, strict=True))  # one call, not one per field
+    if len(values) != len(names):  # (cheaper than zip's strict check)
+        raise TypeError(f"{cls.__name__} has {len(names)} fields, got {len(values)} values")
+    obj.__dict__.update(zip(names, values, strict=False))  # one call, not one per field
     return obj
