@@ -179,6 +179,15 @@ class LoadContext:
                 i = j
         return out
 
+    def history_needed(self, t_now: float) -> bool:
+        """Whether angles up to ``t_now`` (s) may still be needed to review a set's first rep
+        (:mod:`posture.rep_review`): a hinge runs, or the last one ended no longer than
+        ``first_rep_gap_s`` ago and may turn out to be a set's first rep."""
+        first = self._maybe_first
+        if first is not None and t_now - first[1] <= self.settings.first_rep_gap_s:
+            return True
+        return bool(self._hinge[0])
+
     def _hinge_ended(self, t_end: float) -> None:
         """Book-keeping at the end of a hinge (``t_end``: its first sample after, s)."""
         cfg = self.settings

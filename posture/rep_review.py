@@ -11,8 +11,9 @@ then: ``alert_s`` is the end of the rep that recognised the set (the first sampl
 it), after the excursion's ``end_s`` (a review, not a warning in the moment; the GUI says
 so).
 
-State is the last few seconds of angles (a list of blocks, trimmed now and then), so any
-chunking gives the same alerts.
+State is the angles since the start of the last hinge that may still be a set's first rep
+(a list of blocks; none while no hinge runs or could still qualify), so any chunking gives
+the same alerts.
 """
 
 from __future__ import annotations
@@ -51,12 +52,17 @@ class FirstRepReview:
         """Feed the block just given to the alert engine; return late alerts (ended ones)."""
         if len(a) == 0:
             return []
-        self._parts.append(a)
         found = self.load.first_reps
         if not found:
+            t_now = float(a.t[-1])
+            if not self.load.history_needed(t_now):
+                self._parts = []  # no hinge could yet be a set's first rep: none kept
+                return []
+            self._parts.append(a)
             if len(self._parts) >= _TRIM_EVERY:
-                self._trim(float(a.t[-1]) - self.keep_s)
+                self._trim(t_now - self.keep_s)
             return []
+        self._parts.append(a)
         buf = self._joined()
         out: list[Alert] = []
         for start, after, next_start, now in found:
