@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from posture import angles as A
 from posture.iirfilter import band_filtfilt
 from posture.median import median
+from posture.runs import true_runs
 
 F64 = NDArray[np.float64]
 
@@ -180,8 +181,7 @@ def gait_mask(
     n = t.size
     walk = (bounce > min_rms) & upright
     # Keep runs of at least 4 s (short bursts are not gait).
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], walk.astype(np.int8), [0]))))
-    starts, stops = edges[0::2], edges[1::2]
+    starts, stops = true_runs(walk)
     out = np.zeros(n, bool)
     for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
         if t[b - 1] - t[a] >= 4.0:
@@ -245,12 +245,12 @@ def pause_anchor_deltas(
     after = th[np.minimum(k, th.size - 1)] - t
     pause = moving_up & (k > 0) & (k < th.size) & (before <= PAUSE_WINDOW_S)
     pause &= after <= PAUSE_WINDOW_S
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], pause.astype(np.int8), [0]))))
-    if not edges.size:
+    starts, stops = true_runs(pause)
+    if not starts.size:
         return out
     d = np.zeros(t.size)
     d[pause] = geo.rezero(pause)
-    for a, b in zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True):
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
         if t[b - 1] - t[a] < PAUSE_MIN_S:
             continue
         x = np.angle(np.exp(1j * (d[a:b] - d[a])))

@@ -25,6 +25,7 @@ import numpy as np
 from posture.load import hysteresis
 from posture.median import median
 from posture.records import AngleBlock
+from posture.runs import true_runs
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,11 @@ def _candidates(a: AngleBlock, s: RepSettings, floor_s: float) -> list[tuple[int
     latch = hysteresis(
         (trunk > s.on_deg)[:, None], (trunk < s.off_deg)[:, None], np.zeros(1, bool)
     )[:, 0]
-    d = np.diff(np.concatenate(([0], latch.astype(np.int8), [0])))
     sm = _smooth(trunk, a.t)
     margin = _window(a.t)
     upright = sm < s.upright_deg
     out: list[tuple[int, int, int]] = []
-    for i0, i1 in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
+    for i0, i1 in zip(*true_runs(latch), strict=True):
         before = np.flatnonzero(upright[:i0])
         after = np.flatnonzero(upright[i1:])
         if not before.size or not after.size:
