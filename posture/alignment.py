@@ -348,8 +348,9 @@ def interpolate_orientation(
         return out, valid
     i_c = np.clip(i, 0, t.shape[0] - 2)
     span = t[i_c + 1] - t[i_c]
-    # A query exactly on a sample needs no bracket, even at the edge of a gap.
-    on_sample = (i >= 0) & (t[np.clip(i, 0, t.shape[0] - 1)] == t_query)
+    # A query exactly on a sample needs no bracket, even at the edge of a gap (the last
+    # sample too, whose bracket is the interval before it).
+    on_sample = exact_end | ((i >= 0) & (t[np.clip(i, 0, t.shape[0] - 1)] == t_query))
     valid = (inside & (span <= max_gap_s + 1e-9)) | on_sample
     if valid.all():  # (the usual whole recording: no masked copies)
         s = np.where(span > 0, (t_query - t[i_c]) / span, 0.0)

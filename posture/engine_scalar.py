@@ -103,12 +103,13 @@ def thoracic_at(h: ThoracicLists, t: float, max_gap_s: float, prefused: float) -
     if n == 1:
         ok = t == ts[0]
         return (h.quat[0] if ok else _NOT_A_QUAT, ok, rest, sigma, filled)
-    if t == ts[-1]:
+    exact_end = t == ts[-1]
+    if exact_end:
         i = n - 2
     i_c = min(max(i, 0), n - 2)
     t0 = ts[i_c]
     span = ts[i_c + 1] - t0
-    on_sample = i >= 0 and ts[min(i, n - 1)] == t
+    on_sample = exact_end or (i >= 0 and ts[min(i, n - 1)] == t)
     if not ((0 <= i < n - 1 and span <= max_gap_s + 1e-9) or on_sample):
         return (_NOT_A_QUAT, False, rest, sigma, filled)
     q = S.slerp(h.quat[i_c], h.quat[i_c + 1], (t - t0) / span if span > 0 else 0.0)

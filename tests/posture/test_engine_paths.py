@@ -179,3 +179,26 @@ def test_written_out_row_equals_the_composed_functions():
         flex, lat, rot = S.spine_angles(S.at_heading(p, k, h.at(t)))
         conf = confidence_since_anchor_one(drift - h.drift_at_anchor) if anchored else 0.0
         assert got == (t, flex, lat, rot, 31.0, 12.0, 12.0, conf, 6.0)
+
+
+def test_a_query_on_the_last_sample_after_a_long_gap_is_that_sample():
+    """Exactly on a sample needs no bracket, the last one too (its bracket is the long gap
+    before it): array and per-sample lookups agree, elsewhere in the gap nothing is made up."""
+    from posture.alignment import interpolate_orientation
+    from posture.engine_scalar import thoracic_at
+    from posture.engine_state import ThoracicLists
+
+    t = np.array([10.0, 10.005, 10.01, 10.5])  # a 0.49-s gap before the last sample
+    quat = _quats(4, 3)
+    q, valid = interpolate_orientation(t, quat, np.array([10.01, 10.2, 10.5]), 0.1)
+    assert valid.tolist() == [True, False, True]
+    assert abs(float(q[2] @ quat[3])) == pytest.approx(1.0, abs=1e-15)  # ±q: one rotation
+    lists = ThoracicLists()
+    lists.append(t, quat, np.zeros(4, bool), np.zeros(4, bool), np.full(4, 0.004))
+    hist = lists.arrays()
+    for x in (10.01, 10.2, 10.5):
+        got, ok, *_ = thoracic_at(lists, x, 0.1, 0.004)
+        want = hist.at(np.array([x]), 0.1, 0.004, LIBM)
+        assert ok == bool(want.valid[0])
+        if ok:
+            np.testing.assert_array_equal(np.array(got), want.quat[0])
