@@ -383,6 +383,8 @@ def fuse_offline(
         return f.process(block)
     t, acc, gyr, mag, filled = f._bridge_gaps(block)
     if lever_arm is not None:
+        # (for _compensated's state only: the tau_acc it gives f's own online VQF does not
+        # reach the filters below, which take f.params())
         f.set_lever_arm(lever_arm)
         acc = f._compensated(t, np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
     brk = np.flatnonzero(np.diff(t) > f.settings.max_fill_s + 0.5 * f.ts) + 1
