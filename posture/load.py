@@ -195,7 +195,12 @@ class LoadContext:
         if (self._armed or self._lift) and rep:
             first = self._maybe_first
             gap = cfg.first_rep_gap_s
-            if not self._armed and first is not None and self._start - first[1] <= gap:
+            if (
+                not self._armed
+                and first is not None
+                and self._start - first[1] <= gap
+                and not any(a <= first[1] and first[0] <= b for a, b in self._sets)
+            ):  # (in a set marked by hand the first rep was loaded, its alerts raised)
                 self.first_reps.append((first[0], first[1], self._start, t_end))
             self._last_lift_end = t_end
             self._maybe_first = None

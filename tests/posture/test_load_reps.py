@@ -275,3 +275,18 @@ def test_a_warm_up_just_before_a_set_is_not_its_first_rep():
     live = _live_alerts(a, np.random.default_rng(5))
     whole = detect_alerts(a, TH, LoadSettings(mode="auto"), whole_recording=True)
     assert [x for x in live + whole if x.start_s < t0] == []
+
+
+def test_no_review_of_a_first_rep_inside_a_set_marked_by_hand():
+    from posture.rep_review import FirstRepReview
+
+    script, t0 = _stooped_first_rep_set()
+    tr = simulate(script, SimConfig(seed=11, rate_hz=50, ideal=True)).truth
+    a = tr.angle_block()
+    t0 += float(tr.t[0])
+    ctx = LoadContext(LoadSettings(mode="auto"))
+    ctx.add_set(t0 - 1.0)  # "lifting now", pressed before the set
+    eng, review = AlertEngine(TH, ctx), FirstRepReview(TH, ctx)
+    out = eng.process(a)[1] + review.push(a) + eng.flush(float(a.t[-1]))
+    first = [x for x in out if t0 <= x.start_s < t0 + 4.0]
+    assert [(x.plane, x.is_review) for x in first] == [("flexion", False)]  # once, in the moment
