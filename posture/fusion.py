@@ -17,7 +17,6 @@ flags them, and the accelerometer correction brings the inclination back afterwa
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +26,14 @@ from numpy.typing import NDArray
 from posture import quat as Q
 from posture.anchors import GaitDetector
 from posture.errors import PostureError
-from posture.records import LUMBAR, THORACIC, ImuBlock, OrientationBlock, unchecked
+from posture.records import (
+    LUMBAR,
+    THORACIC,
+    ImuBlock,
+    OrientationBlock,
+    constant_flags,
+    unchecked,
+)
 
 F64 = NDArray[np.float64]
 
@@ -244,7 +250,7 @@ class OrientationFilter:
         # Fast path (the live case): clearly no gap to fill (a superset of the fill test
         # below), so no joined copies of the arrays.
         if not self._may_need_fill(t):
-            return t, acc, gyr, (block.mag if use_mag else None), _no_fill(t.shape[0])
+            return t, acc, gyr, (block.mag if use_mag else None), constant_flags(t.shape[0], False)
         mag: F64 = block.mag if block.mag is not None else np.zeros_like(acc)
         if self._last_t is not None:
             assert self._last_acc is not None and self._last_gyr is not None
@@ -349,14 +355,6 @@ class OrientationFilter:
             "restBiasEstEnabled": self.settings.rest_bias_estimation,
             "motionBiasEstEnabled": self.settings.motion_bias_estimation,
         }
-
-
-@functools.cache
-def _no_fill(n: int) -> NDArray[np.bool_]:
-    """``filled`` of a block of ``n`` samples without bridged gaps (shared, read-only)."""
-    z = np.zeros(n, bool)
-    z.setflags(write=False)
-    return z
 
 
 def fuse_offline(

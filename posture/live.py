@@ -24,7 +24,14 @@ from posture.angles import SpineModel
 from posture.engine import EngineSettings, PostureEngine
 from posture.fusion import FusionSettings
 from posture.load import any_beyond, effective_load
-from posture.records import LUMBAR, THORACIC, AngleBlock, ImuBlock, OrientationBlock
+from posture.records import (
+    LUMBAR,
+    THORACIC,
+    AngleBlock,
+    ImuBlock,
+    OrientationBlock,
+    constant_flags,
+)
 from posture.rep_review import FirstRepReview
 from posture.reps import RepMetrics, RepSettings, segment_reps
 from posture.thresholds import Thresholds
@@ -83,10 +90,6 @@ class LiveUpdate:
     raised: list[Alert] = field(default_factory=list)
     ended: list[Alert] = field(default_factory=list)
     reps: list[RepMetrics] = field(default_factory=list)
-
-
-_NO_FLAGS = np.zeros(0, dtype=bool)  # (shared by every empty update: read-only)
-_NO_FLAGS.setflags(write=False)
 
 
 class RepTracker:
@@ -266,7 +269,7 @@ class LivePipeline:
 
     def _consume(self, ang: AngleBlock) -> LiveUpdate:
         if len(ang) == 0:
-            return LiveUpdate(ang, _NO_FLAGS)
+            return LiveUpdate(ang, constant_flags(0, False))
         self.t_last = float(ang.t[-1])
         # The alert engine updates the load context itself; read the flag back for display.
         raised, ended = self.alerts.process(ang)

@@ -23,13 +23,12 @@ mode. See docs/load.md for what ``auto`` can and cannot know.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.records import AngleBlock
+from posture.records import AngleBlock, constant_flags
 from posture.runs import true_runs
 
 MODES = ("auto", "always", "never")
@@ -249,17 +248,10 @@ class LoadContext:
 def _flags(flags: list[bool]) -> NDArray[np.bool_]:
     """Load flags of a live block: all on and all off are shared read-only arrays."""
     if False not in flags:
-        return _constant(len(flags), True)
+        return constant_flags(len(flags), True)
     if True not in flags:
-        return _constant(len(flags), False)
+        return constant_flags(len(flags), False)
     return np.array(flags, dtype=bool)
-
-
-@functools.cache
-def _constant(n: int, value: bool) -> NDArray[np.bool_]:
-    out = np.full(n, value, dtype=bool)
-    out.setflags(write=False)
-    return out
 
 
 class WholeRecordingLoad(LoadContext):

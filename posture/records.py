@@ -297,6 +297,16 @@ _ANGLE_FIELDS = tuple(f.name for f in fields(AngleBlock))
 
 
 @functools.cache
+def constant_flags(n: int, value: bool) -> NDArray[np.bool_]:
+    """``n`` flags all ``value``, ``(n,)`` bool, shared and read-only: the per-sample flags of
+    a live block (``filled``, under load) are most often all off or all on, and one array per
+    size serves every such block without an allocation."""
+    out = np.full(n, value, dtype=bool)
+    out.setflags(write=False)
+    return out
+
+
+@functools.cache
 def _empty_angles() -> AngleBlock:
     z = np.zeros(0)
     z.setflags(write=False)
