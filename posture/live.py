@@ -28,6 +28,7 @@ from posture.records import (
     LUMBAR,
     THORACIC,
     AngleBlock,
+    AngleHistory,
     ImuBlock,
     OrientationBlock,
     constant_flags,
@@ -106,7 +107,7 @@ class RepTracker:
         self.settle_s = settle_s
         # Long enough for a lone rep (≤ max duration) to meet its neighbour, with margin.
         self.keep_s = 2 * self.settings.max_duration_s + self.settings.set_gap_s + 5.0
-        self._parts: list[AngleBlock] = []
+        self._history = AngleHistory()
         self._hinge = False
         self._released = np.nan  # when the last hinge was released
         self._last_end = -np.inf
@@ -114,14 +115,14 @@ class RepTracker:
     def push(self, a: AngleBlock) -> list[RepMetrics]:
         if len(a) == 0:
             return []
-        self._parts.append(a)
+        self._history.append(a)
         trunk = a.thoracic_inclination
         if not self._hinge and math.isnan(self._released):
             # The common case (upright, nothing pending), in Python floats: on a 20 ms block
             # each numpy call costs more than the loop (NaN compares False in both).
             if not any_beyond(trunk, self.settings.on_deg):
-                if len(self._parts) > 64:
-                    self._trim(float(a.t[-1]) - self.keep_s)
+                if self._history.n_parts > 64:
+                    self._history.trim(float(a.t[-1]) - self.keep_s)
                 return []
         t_now = float(a.t[-1])
         rel = self._latch(trunk)
@@ -154,26 +155,17 @@ class RepTracker:
         return last
 
     def _segment(self, t_now: float) -> list[RepMetrics]:
-        buf = AngleBlock.concat(self._parts)
-        reps = segment_reps(buf, self.settings, self._last_end)
+        reps = segment_reps(self._history.joined(), self.settings, self._last_end)
         if reps:
             self._last_end = reps[-1].end_s
-        self._parts = [buf]
-        self._trim(max(self._last_end - 1.0, t_now - self.keep_s))
+        self._history.trim(max(self._last_end - 1.0, t_now - self.keep_s))
         return reps
 
-    def _trim(self, keep_from: float) -> None:
-        if not self._parts:
-            return
-        buf = AngleBlock.concat(self._parts) if len(self._parts) > 1 else self._parts[0]
-        i = int(np.searchsorted(buf.t, keep_from, side="left"))
-        self._parts = [buf.take(slice(i, None))] if i < len(buf) else []
-
     def flush(self) -> list[RepMetrics]:
-        if not self._parts:
+        if not self._history.n_parts:
             return []
-        reps = segment_reps(AngleBlock.concat(self._parts), self.settings, self._last_end)
-        self._parts = []
+        reps = segment_reps(self._history.joined(), self.settings, self._last_end)
+        self._history.clear()
         if reps:
             self._last_end = reps[-1].end_s
         return reps

@@ -296,6 +296,41 @@ class AngleBlock:
 _ANGLE_FIELDS = tuple(f.name for f in fields(AngleBlock))
 
 
+class AngleHistory:
+    """The recent part of a live angle stream: blocks appended as they come (a list append
+    per block), joined into one block only when it is read or trimmed."""
+
+    def __init__(self) -> None:
+        self._parts: list[AngleBlock] = []
+
+    @property
+    def n_parts(self) -> int:
+        """Blocks held since the last join (0: empty)."""
+        return len(self._parts)
+
+    def append(self, a: AngleBlock) -> None:
+        self._parts.append(a)
+
+    def clear(self) -> None:
+        self._parts = []
+
+    def joined(self) -> AngleBlock:
+        """Everything held, as one block (kept joined; an empty block when nothing is)."""
+        if not self._parts:
+            return AngleBlock.empty()
+        buf = AngleBlock.concat(self._parts) if len(self._parts) > 1 else self._parts[0]
+        self._parts = [buf]
+        return buf
+
+    def trim(self, keep_from: float) -> None:
+        """Drop the samples before ``keep_from`` (s)."""
+        if not self._parts:
+            return
+        buf = self.joined()
+        i = int(np.searchsorted(buf.t, keep_from, side="left"))
+        self._parts = [buf.take(slice(i, None))] if i < len(buf) else []
+
+
 @functools.cache
 def constant_flags(n: int, value: bool) -> NDArray[np.bool_]:
     """``n`` flags all ``value``, ``(n,)`` bool, shared and read-only: the per-sample flags of

@@ -24,7 +24,7 @@ import numpy as np
 
 from posture.alerts import Alert, AlertEngine
 from posture.load import LoadContext, LoadSettings
-from posture.records import AngleBlock
+from posture.records import AngleBlock, AngleHistory
 from posture.thresholds import Thresholds
 
 _TRIM_EVERY = 256  # blocks between trims of the angle history (cheap appends in between)
@@ -46,7 +46,7 @@ class FirstRepReview:
         # The first rep (≤ max_rep_s), the gap before the next (≤ first_rep_gap_s) and that rep
         # (≤ max_rep_s) must still be in the history when that rep ends.
         self.keep_s = 2.0 * cfg.max_rep_s + cfg.first_rep_gap_s + cfg.hold_s + 1.0
-        self._parts: list[AngleBlock] = []
+        self._history = AngleHistory()
 
     def push(self, a: AngleBlock) -> list[Alert]:
         """Feed the block just given to the alert engine; return late alerts (ended ones)."""
@@ -56,19 +56,19 @@ class FirstRepReview:
         if not found:
             t_now = float(a.t[-1])
             if not self.load.history_needed(t_now):
-                self._parts = []  # no hinge could yet be a set's first rep: none kept
+                self._history.clear()  # no hinge could yet be a set's first rep: none kept
                 return []
-            self._parts.append(a)
-            if len(self._parts) >= _TRIM_EVERY:
-                self._trim(t_now - self.keep_s)
+            self._history.append(a)
+            if self._history.n_parts >= _TRIM_EVERY:
+                self._history.trim(t_now - self.keep_s)
             return []
-        self._parts.append(a)
-        buf = self._joined()
+        self._history.append(a)
+        buf = self._history.joined()
         out: list[Alert] = []
         for start, after, next_start, now in found:
             out += [replace(al, alert_s=now) for al in self._review(buf, start, after, next_start)]
         found.clear()
-        self._trim(float(a.t[-1]) - self.keep_s)
+        self._history.trim(float(a.t[-1]) - self.keep_s)
         return out
 
     def _review(self, buf: AngleBlock, start: float, after: float, next_s: float) -> list[Alert]:
@@ -85,13 +85,3 @@ class FirstRepReview:
         _, ended = eng.process(buf.take(slice(i, j)))
         # Load ends at the first sample after the span (the engine's end of an excursion).
         return ended + eng.flush(float(buf.t[min(j, len(buf) - 1)]))
-
-    def _joined(self) -> AngleBlock:
-        buf = AngleBlock.concat(self._parts) if len(self._parts) > 1 else self._parts[0]
-        self._parts = [buf]
-        return buf
-
-    def _trim(self, keep_from: float) -> None:
-        buf = self._joined()
-        i = int(np.searchsorted(buf.t, keep_from, side="left"))
-        self._parts = [buf.take(slice(i, None))] if i < len(buf) else []
