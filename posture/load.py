@@ -50,6 +50,16 @@ def hysteresis(
     return np.where(idx >= 0, latched, state0[None, :])
 
 
+def _hinge_latch(
+    trunk: NDArray[np.float64], cfg: LoadSettings, before: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Per sample of ``trunk`` (thoracic inclination, deg, ``(N,)``): in a hinge — past
+    ``trunk_on_deg``, until back below ``trunk_off_deg`` — given the state ``before`` ``(1,)``."""
+    return hysteresis(
+        (trunk > cfg.trunk_on_deg)[:, None], (trunk < cfg.trunk_off_deg)[:, None], before
+    )[:, 0]
+
+
 def any_beyond(x: NDArray[np.float64], limit: float, below: bool = False) -> bool:
     """``(x > limit).any()`` (``below``: ``x < limit``); in Python floats for the few samples
     of a live block, where each numpy call costs more than the loop (NaN compares False in
@@ -148,9 +158,7 @@ class LoadContext:
             if t.shape[0] <= 32:  # the whole live block inside the hinge
                 return self._in_hinge_small(a)
             return self._in_hinge(a, slice(0, len(a)))  # the whole block inside the hinge
-        on = trunk > cfg.trunk_on_deg
-        off = trunk < cfg.trunk_off_deg
-        hinge = hysteresis(on[:, None], off[:, None], self._hinge)[:, 0]
+        hinge = _hinge_latch(trunk, cfg, self._hinge)
         out = np.zeros(len(a), dtype=bool)
         d = np.diff(np.concatenate(([self._hinge[0]], hinge)).astype(np.int8))
         starts = np.flatnonzero(d == 1)
@@ -285,9 +293,7 @@ class WholeRecordingLoad(LoadContext):
 
 def set_hinges(a: AngleBlock, load: NDArray[np.bool_], cfg: LoadSettings) -> NDArray[np.bool_]:
     """``load`` with every hinge of a set loaded whole (see :class:`WholeRecordingLoad`)."""
-    trunk = a.thoracic_inclination
-    on, off = trunk > cfg.trunk_on_deg, trunk < cfg.trunk_off_deg
-    hinge = hysteresis(on[:, None], off[:, None], np.zeros(1, bool))[:, 0]
+    hinge = _hinge_latch(a.thoracic_inclination, cfg, np.zeros(1, bool))
     starts, ends = true_runs(hinge)  # ends: first sample after
     t = a.t
     t_end = np.append(t, np.inf)[ends]  # a hinge still open at the end lasts "for ever"
