@@ -229,11 +229,9 @@ class AlertEngine:
             if ld and v > lim and not uns:
                 if not st:  # an excursion starts
                     st, self._start[c], self._peak[c], self._raised[c] = True, t[i], v, False
-                elif v > self._peak[c]:
-                    self._peak[c] = v
-                if not self._raised[c] and t[i] - self._start[c] >= min_d:
-                    self._raised[c], pend = True, t[i]
-            elif st and (v < back or not ld or uns):  # it ends at sample i
+            elif not st:
+                continue
+            elif v < back or not ld or uns:  # it ends at sample i
                 if pend is not None:
                     raised.append(self._raise(c, pend))
                     pend = None
@@ -241,11 +239,12 @@ class AlertEngine:
                     ended.append(self._make(c, self.active[key].alert_s, t[i]))
                     self.active.pop(key, None)
                 st, self._raised[c] = False, False
-            elif st:  # the run goes on (NaN or between the limits)
-                if v > self._peak[c]:
-                    self._peak[c] = v
-                if not self._raised[c] and t[i] - self._start[c] >= min_d:
-                    self._raised[c], pend = True, t[i]
+                continue
+            # in the run (beyond, or NaN or between the limits): peak and raise
+            if v > self._peak[c]:
+                self._peak[c] = v
+            if not self._raised[c] and t[i] - self._start[c] >= min_d:
+                self._raised[c], pend = True, t[i]
         if pend is not None:
             raised.append(self._raise(c, pend))
         self._state[c] = st
