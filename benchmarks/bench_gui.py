@@ -45,7 +45,7 @@ from benchmarks.collect import machine, write_fragment  # noqa: E402
 from gui.app import qt_app, run_in_qt, thresholds_for  # noqa: E402
 from gui.controller import LiveController  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
-from posture.alerts import AlertEngine, LoadContext, LoadSettings, detect_alerts  # noqa: E402
+from posture.alerts import AlertEngine, LoadContext, LoadSettings  # noqa: E402
 from posture.engine import analyze  # noqa: E402
 from posture.live import LivePipeline  # noqa: E402
 from posture.rep_review import FirstRepReview  # noqa: E402
@@ -164,11 +164,10 @@ def alert_latencies(seed: int, minutes: float) -> tuple[list[float], int]:
     ang, th = analyze(sess.raw, prof.spine_model), thresholds_for(prof)
     # What the window raises: alerts in the moment and reviews of a set's first rep.
     ctx = LoadContext(LoadSettings())
-    AlertEngine(th, ctx).process(ang)
-    expected = sorted(
-        detect_alerts(ang, th, LoadSettings()) + FirstRepReview(th, ctx).push(ang),
-        key=lambda al: al.alert_s,
-    )
+    eng = AlertEngine(th, ctx)
+    _, ended = eng.process(ang)
+    late = FirstRepReview(th, ctx).push(ang)
+    expected = sorted(ended + eng.flush(float(ang.t[-1])) + late, key=lambda al: al.alert_s)
     clock = JumpClock()
     src, win = _window(seed, minutes * 60, clock)
     out: list[float] = []
