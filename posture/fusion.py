@@ -333,7 +333,8 @@ class OrientationFilter:
             out = self._vqf.updateBatch(gyr_c, acc_f)
             quat = out["quat6D"]
         self._last_t = float(block.t[-1])
-        # views, not copies: blocks are read-only (only a gap bridged later reads them)
+        # views, not copies: a pushed block is not written again (only a gap bridged later
+        # reads them)
         self._last_acc = block.acc[-1]
         self._last_gyr = block.gyr[-1]
         self._last_mag = None if block.mag is None else block.mag[-1]
