@@ -36,7 +36,8 @@ from posture.acc_correction import AccCorrection, correct_raw
 from posture.alignment import ClockMap, choose_clock, interpolate_orientation
 from posture.constants import G
 from posture.errors import MissingSensorError
-from posture.fusion import fuse_offline, sensor_lever_arm
+from posture.fusion import sensor_lever_arm
+from posture.offline_fusion import fuse_offline
 from posture.records import LUMBAR, ROLES, THORACIC, ImuBlock
 from posture.runs import true_runs
 

@@ -77,6 +77,13 @@ class ClockMap:
             return t  # (t − 0) / 1 is t exactly: skip two array operations per live block
         return (t - self.offset_s) / (1.0 + self.drift)
 
+    def list_to_lumbar(self, t_thoracic: list[float]) -> list[float]:
+        """:meth:`to_lumbar` of a few time stamps as Python floats (the same arithmetic)."""
+        if self.offset_s == 0.0 and self.drift == 0.0:
+            return t_thoracic
+        off, scale = self.offset_s, 1.0 + self.drift
+        return [(t - off) / scale for t in t_thoracic]
+
 
 SHARED_CLOCK = ClockMap(source="shared")
 CLOCK_MODES = ("auto", "fit", "shared")

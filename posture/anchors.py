@@ -297,8 +297,12 @@ class GaitDetector:
         return self.process_rows(acc.tolist())
 
     def process_rows(self, acc: list[list[float]]) -> F64:
-        """:meth:`process` of ``acc.tolist()``: :meth:`step`'s arithmetic with the state in
-        locals (the method call cost more than the sample)."""
+        """:meth:`process` of ``acc.tolist()``, ``(N,)``."""
+        return np.array(self.process_list(acc), dtype=np.float64)
+
+    def process_list(self, acc: list[list[float]]) -> list[float]:
+        """:meth:`process_rows` as a list: :meth:`step`'s arithmetic with the state in locals
+        (the method call cost more than the sample)."""
         a_g, a_lp, a_e, sqrt = self._a_g, self._a_lp, self._a_e, math.sqrt
         g, lp, e = self._g, self._lp, self._e
         out = []
@@ -313,7 +317,7 @@ class GaitDetector:
         self._g, self._lp, self._e = g, lp, e
         if out:
             self.rms = out[-1]
-        return np.array(out, dtype=np.float64)
+        return out
 
 
 class GaitAverager:

@@ -4,7 +4,7 @@ The live engine (:mod:`posture.engine`) can only look back: its 6D relative head
 between re-zeros and is held at the last re-zero. Batch analysis knows the whole recording, so
 :func:`analyze_offline`
 
-1. fuses each sensor with VQF's offline variant (:func:`posture.fusion.fuse_offline`: gyro
+1. fuses each sensor with VQF's offline variant (:func:`posture.offline_fusion.fuse_offline`: gyro
    bias estimated forward and backward);
 2. finds heading *anchors*: quiet upright standing (no axial twist), as live, and walking
    (over each stride the thorax–pelvis rotation swings about neutral, so its mean over a few
@@ -40,7 +40,7 @@ from posture.engine import EngineSettings
 from posture.engine_state import ThoracicAt, ThoracicHistory
 from posture.errors import MissingSensorError
 from posture.forked import Forked
-from posture.fusion import fuse_offline
+from posture.offline_fusion import fuse_offline
 from posture.records import (
     LUMBAR,
     ROLES,

@@ -40,6 +40,8 @@ from posture.engine_scalar import (
     ScalarModel,
     angle_row,
     angle_rows,
+    block_of_rows,
+    column_rows,
 )
 from posture.engine_state import (
     PREFUSED_SIGMA,
@@ -49,7 +51,7 @@ from posture.engine_state import (
     ThoracicLists,
 )
 from posture.errors import MissingSensorError, PostureError
-from posture.fusion import OrientationFilter, sensor_lever_arm
+from posture.fusion import FusedLists, OrientationFilter, sensor_lever_arm
 from posture.records import (
     ANGLE_COLUMNS,
     LUMBAR,
@@ -58,7 +60,6 @@ from posture.records import (
     AngleBlock,
     ImuBlock,
     OrientationBlock,
-    unchecked,
 )
 
 F64 = NDArray[np.float64]
@@ -155,6 +156,11 @@ class PostureEngine:
             return AngleBlock.empty()
         if role in self._acc:
             block = correct_block(block, self._acc[role])
+        f = self._filters.get(role)
+        if f is not None and isinstance(block, ImuBlock) and not self._pending_raw[role]:
+            fused = f.process_small(block)  # a live block: lists, no arrays in between
+            if fused is not None:
+                return self._push_lists(role, fused)
         ob = self._fuse(block)
         if ob is None or len(ob) == 0:
             return AngleBlock.empty()
@@ -174,6 +180,25 @@ class PostureEngine:
             self._lumbar_last = float(ob.t[-1])
         else:
             self._thoracic.append(self.clock.to_lumbar(ob.t), ob.quat, rest, filled, sig)
+        return self._emit(final=False)
+
+    def _push_lists(self, role: str, fused: FusedLists) -> AngleBlock:
+        """:meth:`_push_block` after :meth:`OrientationFilter.process_small` (nothing
+        filled): the same state changes and angles."""
+        t, quats, rest, sigma, gait = fused
+        if role != LUMBAR:
+            self._thoracic.extend(self.clock.list_to_lumbar(t), quats, rest, sigma)
+            return self._emit(final=False)
+        self._lumbar_last = t[-1]
+        gait = gait if gait is not None else [0.0] * len(t)
+        th = self._thoracic.t
+        if not len(self._lumbar) and len(t) <= SMALL_BLOCK and th and t[-1] <= th[-1]:
+            # _emit's live case (thoracic data covers every sample) without the queue
+            rows = column_rows(self._scalar, t, quats, rest, sigma, gait, self._thoracic)
+            self._thoracic.keep_bracket_of(t[-1])
+            return block_of_rows(rows)
+        q = np.array(quats, dtype=np.float64).reshape(-1, 4)
+        self._lumbar.append(np.array(t), q, np.array(rest, bool), np.array(sigma), np.array(gait))
         return self._emit(final=False)
 
     def flush(self) -> AngleBlock:
@@ -273,7 +298,7 @@ class PostureEngine:
     def drain(self) -> AngleBlock:
         """Angle rows produced by :meth:`push_pair` since the last call."""
         rows, self._rows = self._rows, []
-        return _block_of_rows(rows)
+        return block_of_rows(rows)
 
     def _fast_path_ok(self, t_l: float, t_t: float) -> bool:
         f_l = self._filters.get(LUMBAR)
@@ -319,21 +344,10 @@ class PostureEngine:
         """Angles of lumbar samples: small blocks one sample at a time in Python floats,
         large ones with numpy; the two give identical numbers (:mod:`posture.engine_scalar`)."""
         if len(lum) <= SMALL_BLOCK:
-            return _block_of_rows(angle_rows(self._scalar, lum, self._thoracic))
+            return block_of_rows(angle_rows(self._scalar, lum, self._thoracic))
         return angle_block(
             lum, self._thoracic.arrays(), self._heading, self._gait, self.model, self.settings
         )
-
-
-def _block_of_rows(rows: list[tuple[float, ...]]) -> AngleBlock:
-    """An :class:`AngleBlock` of angle rows (t, the ``ANGLE_COLUMNS``, flags)."""
-    if not rows:
-        return AngleBlock.empty()
-    cols = np.array(rows, dtype=np.float64).T.copy()  # one contiguous row per column
-    t, flex, lat, rot, incl_t, incl_l, hip, conf, flags = cols
-    return unchecked(
-        AngleBlock, t, flex, lat, rot, incl_t, incl_l, hip, conf, flags.astype(np.uint8)
-    )
 
 
 def stream_in_chunks(

@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+
 from posture import scalar_math as S
 from posture.anchors import (
     ANCHOR_SIGMA_DEG,
@@ -29,7 +31,14 @@ from posture.anchors import (
 )
 from posture.angles import SpineModel
 from posture.engine_state import HeadingState, LumbarQueue, ThoracicLists
-from posture.records import FLAG_FILLED, FLAG_GAP, FLAG_REZERO, FLAG_UNCALIBRATED
+from posture.records import (
+    FLAG_FILLED,
+    FLAG_GAP,
+    FLAG_REZERO,
+    FLAG_UNCALIBRATED,
+    AngleBlock,
+    unchecked,
+)
 from posture.rezero import (
     RATE_HORIZON_S,
     guard_rad,
@@ -178,7 +187,7 @@ def _anchor(
 def angle_row(ctx: ScalarContext, lum: LumbarSample, hist: ThoracicLists) -> tuple[float, ...]:
     """The angle row of one lumbar sample (``AngleBlock`` column order: t, flexion, lateral,
     rotation, thoracic incl., lumbar incl., hip, confidence, flags)."""
-    return _rows(ctx, [lum.t], [lum.quat], [lum.rest], [lum.sigma], [lum.gait], hist)[0]
+    return column_rows(ctx, [lum.t], [lum.quat], [lum.rest], [lum.sigma], [lum.gait], hist)[0]
 
 
 def angle_rows(ctx: ScalarContext, lum: LumbarQueue, h: ThoracicLists) -> list[tuple[float, ...]]:
@@ -186,10 +195,10 @@ def angle_rows(ctx: ScalarContext, lum: LumbarQueue, h: ThoracicLists) -> list[t
     quats = [(w, x, y, z) for w, x, y, z in lum.quat.tolist()]
     cols = (lum.t, lum.rest, lum.sigma, lum.gait)
     t, rest, sigma, gait = (c.tolist() for c in cols)
-    return _rows(ctx, t, quats, rest, sigma, gait, h)
+    return column_rows(ctx, t, quats, rest, sigma, gait, h)
 
 
-def _rows(
+def column_rows(
     ctx: ScalarContext,
     ts: list[float],
     quats: list[S.Quat],
@@ -244,6 +253,17 @@ def _rows(
             nan = math.nan
             out.append((t, nan, nan, nan, nan, incl_l, incl_l, 0.0, float(flags | FLAG_GAP)))
     return out
+
+
+def block_of_rows(rows: list[tuple[float, ...]]) -> AngleBlock:
+    """An :class:`AngleBlock` of angle rows (t, the ``ANGLE_COLUMNS``, flags)."""
+    if not rows:
+        return AngleBlock.empty()
+    cols = np.array(rows, dtype=np.float64).T.copy()  # one contiguous row per column
+    t, flex, lat, rot, incl_t, incl_l, hip, conf, flags = cols
+    return unchecked(
+        AngleBlock, t, flex, lat, rot, incl_t, incl_l, hip, conf, flags.astype(np.uint8)
+    )
 
 
 _ANCHOR_VAR = ANCHOR_SIGMA_DEG * ANCHOR_SIGMA_DEG

@@ -212,6 +212,20 @@ class ThoracicLists:
         self.filled.append(filled)
         self.sigma.append(sigma)
 
+    def extend(
+        self,
+        t: list[float],
+        quat: list[tuple[float, float, float, float]],
+        rest: list[bool],
+        sigma: list[float],
+    ) -> None:
+        """:meth:`append` of samples given as lists, none of them filled (a live block)."""
+        self.t += t
+        self.quat += quat
+        self.rest += rest
+        self.filled += [False] * len(t)
+        self.sigma += sigma
+
     def keep_from(self, k: int) -> None:
         """Forget the samples before index ``k``."""
         if k > 0:

@@ -36,6 +36,14 @@ from posture.records import (
 )
 
 F64 = NDArray[np.float64]
+#: A live block fused to Python lists (:meth:`OrientationFilter.process_small`).
+FusedLists = tuple[
+    list[float],
+    list[tuple[float, float, float, float]],
+    list[bool],
+    list[float],
+    list[float] | None,
+]
 
 #: Typical centre of a hip hinge to each sensor, m, in its segment's frame (ISB: X forward,
 #: Y up): strapped on the back ≈ 10 cm behind the hip joints, the lumbar sensor ≈ 10 cm and
@@ -51,7 +59,7 @@ LEVER_ARMS_M: dict[str, tuple[float, float, float]] = {
 def sensor_lever_arm(role: str, mount: F64) -> F64:
     """:data:`LEVER_ARMS_M` of ``role`` in its sensor's frame, m ``(3,)``, from the sensor's
     calibrated mounting ``mount`` (``SpineModel.mount_lumbar`` / ``mount_thoracic``): what
-    :meth:`OrientationFilter.set_lever_arm` and :func:`fuse_offline` take."""
+    :meth:`OrientationFilter.set_lever_arm` and :func:`posture.offline_fusion.fuse_offline` take."""
     return Q.rotate(Q.conj(mount), np.array(LEVER_ARMS_M[role]))
 
 
@@ -307,6 +315,31 @@ class OrientationFilter:
         rows = acc.tolist() if acc_rows is None else acc_rows
         return np.array(self._swing(t.tolist(), gyr.tolist(), rows)).reshape(-1, 3)
 
+    def _run(
+        self, t: F64, acc: F64, gyr: F64, mag: F64 | None, last: ImuBlock
+    ) -> tuple[F64, dict[str, F64], list[list[float]] | None]:
+        """Feed VQF samples (swing-compensated) and remember ``last``'s last sample: the
+        orientations ``(N, 4)``, VQF's outputs and the accelerometer rows (``None`` if none
+        were listed)."""
+        gyr_c = np.ascontiguousarray(gyr)
+        acc_c = np.ascontiguousarray(acc)
+        # the swing compensation and the gait detector both read the samples as lists
+        rows = None if self._arm is None and self._gait is None else acc_c.tolist()
+        acc_f = acc_c if self._arm is None else self._compensated(t, gyr_c, acc_c, rows)
+        if mag is not None:
+            out = self._vqf.updateBatch(gyr_c, acc_f, np.ascontiguousarray(mag))
+            quat = out["quat9D"]
+        else:
+            out = self._vqf.updateBatch(gyr_c, acc_f)
+            quat = out["quat6D"]
+        self._last_t = float(last.t[-1])
+        # views, not copies: a pushed block is not written again (only a gap bridged later
+        # reads them)
+        self._last_acc = last.acc[-1]
+        self._last_gyr = last.gyr[-1]
+        self._last_mag = None if last.mag is None else last.mag[-1]
+        return quat, out, rows
+
     def process(self, block: ImuBlock) -> OrientationBlock:
         """Fuse a block (streaming or batch) and return orientations on its time stamps.
 
@@ -321,23 +354,7 @@ class OrientationFilter:
                 np.zeros(0, bool),
             )
         t, acc, gyr, mag, filled = self._bridge_gaps(block)
-        gyr_c = np.ascontiguousarray(gyr)
-        acc_c = np.ascontiguousarray(acc)
-        # the swing compensation and the gait detector both read the samples as lists
-        rows = None if self._arm is None and self._gait is None else acc_c.tolist()
-        acc_f = acc_c if self._arm is None else self._compensated(t, gyr_c, acc_c, rows)
-        if mag is not None:
-            out = self._vqf.updateBatch(gyr_c, acc_f, np.ascontiguousarray(mag))
-            quat = out["quat9D"]
-        else:
-            out = self._vqf.updateBatch(gyr_c, acc_f)
-            quat = out["quat6D"]
-        self._last_t = float(block.t[-1])
-        # views, not copies: a pushed block is not written again (only a gap bridged later
-        # reads them)
-        self._last_acc = block.acc[-1]
-        self._last_gyr = block.gyr[-1]
-        self._last_mag = None if block.mag is None else block.mag[-1]
+        quat, out, rows = self._run(t, acc, gyr, mag, block)
         return unchecked(  # VQF's outputs are fresh contiguous float64/bool arrays
             OrientationBlock,
             self.sensor or block.sensor,
@@ -349,6 +366,23 @@ class OrientationFilter:
             None if self._gait is None or rows is None else self._gait.process_rows(rows),
         )
 
+    def process_small(self, block: ImuBlock) -> FusedLists | None:
+        """:meth:`process` of a live block (a few samples, no gap to bridge, no magnetometer)
+        as Python lists: times (s), quaternions, rest flags, gyro-bias σ (rad/s) and step-bounce
+        RMS (m/s²; ``None`` without a gait detector). The same numbers and state; the live
+        engine reads lists, and an :class:`OrientationBlock` in between costs more than the
+        samples. ``None`` (nothing fed) where it does not apply: use :meth:`process`."""
+        t = block.t
+        n = t.shape[0]
+        if not 0 < n <= 32 or (self.settings.use_mag and block.mag is not None):
+            return None
+        if self._may_need_fill(t):
+            return None
+        quat, out, rows = self._run(t, block.acc, block.gyr, None, block)
+        gait = None if self._gait is None or rows is None else self._gait.process_list(rows)
+        quats = [(w, x, y, z) for w, x, y, z in quat.tolist()]
+        return t.tolist(), quats, out["restDetected"].tolist(), out["biasSigma"].tolist(), gait
+
     def params(self) -> dict[str, float | bool]:
         """The VQF parameters this filter runs with (shared by :func:`fuse_offline`)."""
         return {
@@ -356,52 +390,3 @@ class OrientationFilter:
             "restBiasEstEnabled": self.settings.rest_bias_estimation,
             "motionBiasEstEnabled": self.settings.motion_bias_estimation,
         }
-
-
-def fuse_offline(
-    block: ImuBlock,
-    rate_hz: float,
-    settings: FusionSettings | None = None,
-    lever_arm: F64 | None = None,
-) -> OrientationBlock:
-    """Fuse a whole recording with VQF's offline variant (batch analysis, calibration).
-
-    ``vqf.offlineVQF`` runs the filter forward and backward over the data, so the gyro bias
-    (and with it the heading drift) is estimated from the whole recording instead of only
-    from the past. Gaps are bridged as in :meth:`OrientationFilter.process`; the recording is
-    split at longer gaps and each piece is fused on its own (offline VQF needs a fixed
-    sampling interval). Pieces under 2 s use the online filter. Output as ``process``.
-
-    ``lever_arm`` (m, sensor frame, ``(3,)``): subtract the swing acceleration about that
-    centre first (:meth:`OrientationFilter.set_lever_arm`; ``tau_acc`` stays as set). The
-    calibration uses it for the cat-cow, whose swing otherwise pulls the fullest flexion
-    and with it the neutral (docs/load.md); batch analysis does not.
-    """
-    f = OrientationFilter(rate_hz, settings, block.sensor)
-    if len(block) == 0:
-        return f.process(block)
-    t, acc, gyr, mag, filled = f._bridge_gaps(block)
-    if lever_arm is not None:
-        # (for _compensated's state only: the tau_acc it gives f's own online VQF does not
-        # reach the filters below, which take f.params())
-        f.set_lever_arm(lever_arm)
-        acc = f._compensated(t, np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
-    brk = np.flatnonzero(np.diff(t) > f.settings.max_fill_s + 0.5 * f.ts) + 1
-    bounds = np.concatenate(([0], brk, [t.size]))
-    quat = np.empty((t.size, 4))
-    rest = np.empty(t.size, bool)
-    sig = np.empty(t.size)
-    key = "quat9D" if mag is not None else "quat6D"
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        g = np.ascontiguousarray(gyr[a:b])
-        c = np.ascontiguousarray(acc[a:b])
-        m = None if mag is None else np.ascontiguousarray(mag[a:b])
-        if b - a >= 2.0 * rate_hz:
-            out = vqf.offlineVQF(g, c, m, f.ts, f.params())
-        else:
-            v = vqf.VQF(f.ts, **f.params())
-            out = v.updateBatch(g, c) if m is None else v.updateBatch(g, c, m)
-        quat[a:b] = out[key]
-        rest[a:b] = out["restDetected"]
-        sig[a:b] = out["biasSigma"]
-    return OrientationBlock(f.sensor, t, quat, rest, filled, sig)

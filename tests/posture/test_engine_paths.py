@@ -14,6 +14,7 @@ from posture import angles as A
 from posture import engine as E
 from posture import quat as Q
 from posture import scalar_math as S
+from posture.alignment import ClockMap
 from posture.libm import LIBM
 from posture.records import AngleBlock
 
@@ -79,10 +80,15 @@ def scalar_and_array(monkeypatch, model, settings, raw, chunk_s) -> tuple[AngleB
     return run(10**9), run(0)
 
 
-@pytest.mark.parametrize("chunk_s", [0.02, 0.3])
-def test_scalar_and_array_paths_agree_on_a_session(monkeypatch, chunk_s):
+@pytest.mark.parametrize(
+    ("chunk_s", "clock"),
+    [(0.02, None), (0.3, None), (0.02, ClockMap(0.013, 3e-5))],
+)
+def test_scalar_and_array_paths_agree_on_a_session(monkeypatch, chunk_s, clock):
+    # (20 ms chunks: the live blocks fused to lists, OrientationFilter.process_small; a
+    # thoracic clock map is applied to those lists as to the arrays)
     model, raw = _session()
-    settings = E.EngineSettings(lumbar_rate_hz=200.0, thoracic_rate_hz=200.0)
+    settings = E.EngineSettings(lumbar_rate_hz=200.0, thoracic_rate_hz=200.0, clock=clock)
     scalar, array = scalar_and_array(monkeypatch, model, settings, raw, chunk_s)
     assert len(scalar) > 10_000
     assert (scalar.flags & 4).sum() > 100  # re-zeros happened (standing and walking anchors)
@@ -202,3 +208,43 @@ def test_a_query_on_the_last_sample_after_a_long_gap_is_that_sample():
         assert ok == bool(want.valid[0])
         if ok:
             np.testing.assert_array_equal(np.array(got), want.quat[0])
+
+
+@pytest.mark.parametrize("role", ["lumbar", "thoracic"])
+def test_fusing_a_live_block_to_lists_equals_fusing_it_to_a_block(role):
+    """OrientationFilter.process_small gives process's numbers as lists and leaves the same
+    state, and declines (feeding nothing) where a gap is to be bridged."""
+    from posture.fusion import OrientationFilter, sensor_lever_arm
+    from posture.records import ImuBlock
+
+    model, raw = _session()
+    blk = raw[role].take(slice(0, 4000))
+    mount = model.mount_lumbar if role == "lumbar" else model.mount_thoracic
+    a, b = (OrientationFilter(200.0, None, role, gait=role == "lumbar") for _ in range(2))
+    for f in (a, b):
+        f.set_lever_arm(sensor_lever_arm(role, mount))
+    keep = np.ones(len(blk), bool)
+    keep[1000:1006] = False  # a 35 ms gap: bridged by process, declined by process_small
+    blk = ImuBlock(role, blk.t[keep], blk.acc[keep], blk.gyr[keep])
+    declined = []
+    for i in range(0, len(blk), 4):
+        part = blk.take(slice(i, i + 4))
+        want = a.process(part)
+        got = b.process_small(part)
+        if got is None:
+            declined.append(i)
+            got_block = b.process(part)
+            np.testing.assert_array_equal(got_block.quat, want.quat)
+            continue
+        t, quats, rest, sigma, gait = got
+        np.testing.assert_array_equal(np.array(t), want.t)
+        np.testing.assert_array_equal(np.array(quats), want.quat)
+        np.testing.assert_array_equal(np.array(rest), want.rest)
+        np.testing.assert_array_equal(np.array(sigma), want.bias_sigma)
+        if role == "lumbar":
+            np.testing.assert_array_equal(np.array(gait), want.gait_rms)
+        else:
+            assert gait is None
+    assert 1000 in declined  # the gap made here (the session's own drops make others)
+    assert len(declined) < len(blk) // 4 // 10
+    assert (a.last_t, a.rest, a.gait_rms) == (b.last_t, b.rest, b.gait_rms)
