@@ -298,7 +298,8 @@ class GaitDetector:
 
     def process_rows(self, acc: list[list[float]]) -> F64:
         """:meth:`process` of ``acc.tolist()``, ``(N,)``."""
-        return np.array(self.process_list(acc), dtype=np.float64)
+        out = self.process_list(acc)
+        return np.fromiter(out, np.float64, len(out))
 
     def process_list(self, acc: list[list[float]]) -> list[float]:
         """:meth:`process_rows` as a list: :meth:`step`'s arithmetic with the state in locals

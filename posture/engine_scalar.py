@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -259,7 +260,11 @@ def block_of_rows(rows: list[tuple[float, ...]]) -> AngleBlock:
     """An :class:`AngleBlock` of angle rows (t, the ``ANGLE_COLUMNS``, flags)."""
     if not rows:
         return AngleBlock.empty()
-    cols = np.array(rows, dtype=np.float64).T.copy()  # one contiguous row per column
+    # one contiguous row per column; fromiter reads the flat values faster than np.array
+    # finds the nested shape
+    n = len(rows[0])
+    flat = np.fromiter(chain.from_iterable(rows), np.float64, n * len(rows))
+    cols = flat.reshape(-1, n).T.copy()
     t, flex, lat, rot, incl_t, incl_l, hip, conf, flags = cols
     return unchecked(
         AngleBlock, t, flex, lat, rot, incl_t, incl_l, hip, conf, flags.astype(np.uint8)
