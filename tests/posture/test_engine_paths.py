@@ -7,6 +7,8 @@ bit for bit, so these tests compare them with ``assert_array_equal``, never a to
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -59,6 +61,7 @@ def test_scalar_math_equals_array_math_bit_for_bit():
     )
 
 
+@functools.cache  # (read only: the tests share one simulated minute)
 def _session():
     from sim.wearer import SimConfig, calibrated_profile, simulate
 
