@@ -32,6 +32,7 @@ COLUMNS = (
     ("rotation_confidence", "rotation_confidence"),
     ("flags", "flags"),
 )
+_NOT_ROUNDED = ("time_s", "flags")  # (formatted as they are; the others rounded: _column)
 #: Angle rows from which the CSV is formatted as two halves on two threads.
 SPLIT_ROWS = 100_000
 
@@ -53,7 +54,13 @@ def write_angles_csv(path: str | os.PathLike[str], angles: AngleBlock) -> None:
 def _write(path: str | os.PathLike[str], angles: AngleBlock, map_: Callable[..., Any]) -> None:
     names = [name for name, _ in COLUMNS]
     values = [getattr(angles, attr) for _, attr in COLUMNS]
-    cols = dict(zip(names, map_(_column, values, names), strict=True))
+    # A column equal to an earlier one is formatted once (batch analysis gives the lumbar
+    # inclination twice: as such and as the hip angle).
+    src = [i if (j := _earlier_equal(values, names, i)) is None else j for i in range(len(names))]
+    todo = [i for i in range(len(names)) if src[i] == i]
+    texts = map_(_column, [values[i] for i in todo], [names[i] for i in todo])
+    done = dict(zip(todo, texts, strict=True))
+    cols = {name: done[src[i]] for i, name in enumerate(names)}
     table = pa.table(cols)
     opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
 
@@ -68,6 +75,18 @@ def _write(path: str | os.PathLike[str], angles: AngleBlock, map_: Callable[...,
     with open(path, "wb") as fh:
         fh.write((",".join(cols) + "\n").encode("utf-8"))
         fh.writelines(texts)
+
+
+def _earlier_equal(values: list[np.ndarray], names: list[str], i: int) -> int | None:
+    """Index of an earlier column formatted as column ``i`` (rounded degrees) with the same
+    values (NaN equal to NaN), else None."""
+    if names[i] in _NOT_ROUNDED:
+        return None
+    v = values[i]
+    for j in range(i):
+        if names[j] not in _NOT_ROUNDED and np.array_equal(v, values[j], equal_nan=True):
+            return j
+    return None
 
 
 def _column(v: np.ndarray, name: str) -> pa.Array:
