@@ -39,7 +39,7 @@ from posture.anchors import (
 from posture.engine import EngineSettings
 from posture.engine_state import ThoracicAt, ThoracicHistory
 from posture.errors import MissingSensorError
-from posture.forked import Forked
+from posture.forked import Forked, Threaded
 from posture.offline_fusion import fuse_offline
 from posture.records import (
     LUMBAR,
@@ -110,13 +110,13 @@ def analyze_offline(
     lim = s.rezero_max_inclination_deg
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
     standing = upright & rest_l & th.rest
-    anchors, delta = _heading(t, geo, th.valid, upright, standing, bounce, s)
+    anchors, delta = _heading(t, geo, th.valid, upright, standing, bounce, s, parallel)
+    confidence = Threaded(lambda: _confidence(t, t[anchors], th.valid, s), parallel)
     flex, lat, rot = geo.angles(delta, th.valid)
     flex, lat = _remove_standing_tilt(
         t, flex, lat, anchors[standing[anchors]], standing_flexion_deg
     )
-    err = rotation_error_deg(_anchor_distance(t, t[anchors]), s.heading_drift_deg_per_s)
-    conf = np.where(th.valid, confidence_from_error(err), 0.0)
+    conf = confidence.result()
     is_anchor = np.zeros(t.size, bool)
     is_anchor[anchors] = True
     flags = angle_flags(th.valid, th.filled, is_anchor, model.calibrated)
@@ -216,13 +216,16 @@ def _heading(
     standing: B,
     bounce: F64 | None,
     s: EngineSettings,
+    parallel: bool = False,
 ) -> tuple[NDArray[np.intp], F64]:
     """Heading anchors (indices) and the correction at every sample (rad), spread between them.
 
     Anchors: quiet standing (rotation = 0 sample by sample) and walking (mean rotation = 0),
-    accepted within the guard of :mod:`posture.rezero`.
+    accepted within the guard of :mod:`posture.rezero`. ``parallel``: the pause anchors are
+    found on a second thread meanwhile (the same numbers).
     """
     n = t.size
+    pauses = Threaded(lambda: pause_anchor_deltas(t, geo, valid, upright & ~standing), parallel)
     d_anchor = np.full(n, np.nan)
     if standing.any():
         d_anchor[standing] = geo.rezero(standing)
@@ -230,7 +233,7 @@ def _heading(
         walk, d_walk = gait_anchor_deltas(t, bounce, geo, upright)
         use = walk & ~standing
         d_anchor[use] = d_walk[use]
-    pause = pause_anchor_deltas(t, geo, valid, upright & ~standing)  # between reps
+    pause = pauses.result()  # between reps
     d_anchor = np.where(np.isnan(d_anchor), pause, d_anchor)
     cand = np.flatnonzero(~np.isnan(d_anchor))
     first_valid = np.flatnonzero(valid)
@@ -261,6 +264,13 @@ def _remove_standing_tilt(
         if st_f.size:
             flex = flex - np.interp(t, t[st_f], off[np.abs(off) <= TILT_GUARD_DEG])
     return flex, lat
+
+
+def _confidence(t: F64, ta: F64, valid: B, s: EngineSettings) -> F64:
+    """``rotation_confidence`` at times ``t`` (s) from the anchors at ``ta`` (0 without
+    thoracic data)."""
+    err = rotation_error_deg(_anchor_distance(t, ta), s.heading_drift_deg_per_s)
+    return np.where(valid, confidence_from_error(err), 0.0)
 
 
 def _anchor_distance(t: F64, ta: F64) -> F64:

@@ -195,3 +195,35 @@ class Forked(Generic[T]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Threaded(Generic[T]):
+    """``fn()`` started on a second thread; :meth:`result` waits for it (raises what it
+    raised). For numpy work, which lets go of the GIL in its loops: next to other work of
+    the calling thread it uses a second core without a fork (whole-recording array steps of
+    batch analysis once the forked children are done). ``thread=False``: ``fn`` runs when its
+    result is asked for (the same numbers)."""
+
+    def __init__(self, fn: Callable[[], T], thread: bool = True) -> None:
+        self._fn = fn
+        self._value: object = _UNSET
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if thread:
+            self._thread = threading.Thread(target=self._run, name="posture-threaded", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - raised again by result()
+            self._error = exc
+
+    def result(self) -> T:
+        """The function's return value (raises what it raised)."""
+        if self._thread is None:
+            return self._fn()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)

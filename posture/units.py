@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,6 +200,16 @@ def to_si(blocks: Mapping[str, ImuBlock], spec: UnitSpec) -> dict[str, ImuBlock]
 def read_raw_si(path: str, units: str | UnitSpec | None = None) -> dict[str, ImuBlock]:
     """:func:`posture.rawcsv.read_raw_csv`, then declared units converted and the others
     checked (:func:`check_units`)."""
+    blocks, spec = read_raw_declared(path, units)
+    check_units(blocks, str(path), spec)
+    return blocks
+
+
+def read_raw_declared(
+    path: str, units: str | UnitSpec | None = None
+) -> tuple[dict[str, ImuBlock], UnitSpec]:
+    """:func:`read_raw_si` without the check: the blocks (declared units converted) and the
+    declared units, for :func:`units_checked_alongside`."""
     from posture.rawcsv import read_raw_csv
 
     if isinstance(units, str):
@@ -207,6 +219,35 @@ def read_raw_si(path: str, units: str | UnitSpec | None = None) -> dict[str, Imu
             raise DataFormatError(f"--units: {exc}") from None
     else:
         spec = units or UnitSpec()
-    blocks = to_si(read_raw_csv(path), spec)
-    check_units(blocks, str(path), spec)
-    return blocks
+    return to_si(read_raw_csv(path), spec), spec
+
+
+@contextmanager
+def units_checked_alongside(
+    blocks: Mapping[str, ImuBlock], path: str, spec: UnitSpec | None = None
+) -> Iterator[None]:
+    """:func:`check_units` on a second thread while the ``with`` block works on the blocks
+    (most of the check is numpy, which lets go of the GIL: on two cores it costs next to no
+    time). Leaving the block waits for the check; its error (a user's unit mistake, which
+    the block's work may have stumbled over first) is raised instead of any of the block's.
+    """
+    failed: list[Exception] = []
+
+    def check() -> None:
+        try:
+            check_units(blocks, path, spec)
+        except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=check, name="check_units", daemon=True)
+    worker.start()
+    try:
+        yield
+    except Exception:  # (Ctrl-C and exits pass at once)
+        worker.join()
+        if failed:
+            raise failed[0] from None
+        raise
+    worker.join()
+    if failed:
+        raise failed[0]

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from posture.engine import EngineSettings
     from posture.fusion import FusionSettings
     from posture.rawcsv import raw_csv_clock
-    from posture.units import read_raw_si
+    from posture.units import read_raw_declared, units_checked_alongside
     from spinewatch.fileio import (
         OutputError,
         atomic_output,
@@ -106,16 +106,17 @@ def run(args: argparse.Namespace) -> int:
     with progress("analyze", size_mb, unit="MB", quiet=args.quiet) as step:
         # In stages (the batch analysis is one call), in MB of the raw file.
         step(0.0, "reading")
-        raw = read_raw_si(args.raw, args.units)
+        raw, units = read_raw_declared(args.raw, args.units)
         step(0.2 * size_mb, "fusion and angles")
         settings = EngineSettings(fusion=FusionSettings(use_mag=args.mag))
         clock = args.clock
-        if clock == "auto" and raw_csv_clock(args.raw) == "host":
-            clock = "shared"  # written by stream/export: already on host time
-        if profile is not None:  # in-field accelerometer calibration (no table calibration)
-            from calibration.field_session import profile_for_session
+        with units_checked_alongside(raw, args.raw, units):  # (its error first)
+            if clock == "auto" and raw_csv_clock(args.raw) == "host":
+                clock = "shared"  # written by stream/export: already on host time
+            if profile is not None:  # in-field accelerometer calibration (no table one)
+                from calibration.field_session import profile_for_session
 
-            profile = profile_for_session(profile, raw)
+                profile = profile_for_session(profile, raw)
         # The saved record is the batch estimate (whole recording; see README "How it works").
         angles = analyze_offline(
             raw,
