@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 
 from posture.decimal_text import decimal_text
 from posture.errors import DataFormatError
+from posture.forked import Threaded
 from posture.records import AngleBlock
 
 COLUMNS = (
@@ -37,10 +38,14 @@ _NOT_ROUNDED = ("time_s", "flags")  # (formatted as they are; the others rounded
 SPLIT_ROWS = 100_000
 
 
-def write_angles_csv(path: str | os.PathLike[str], angles: AngleBlock) -> None:
-    """Write an angle block; NaN becomes an empty cell."""
+def write_angles_csv(
+    path: str | os.PathLike[str], angles: AngleBlock, ahead: ColumnsAhead | None = None
+) -> None:
+    """Write an angle block; NaN becomes an empty cell. ``ahead``: columns already being
+    formatted (:class:`ColumnsAhead`)."""
+    ready = ahead.texts(angles) if ahead is not None else {}
     if len(angles.t) < SPLIT_ROWS:
-        _write(path, angles, map)
+        _write(path, angles, map, ready)
         return
     # Formatting numbers is most of the cost, and numpy's array operations and pyarrow's
     # writer release the GIL: a long recording's columns are formatted, and then its two
@@ -48,18 +53,64 @@ def write_angles_csv(path: str | os.PathLike[str], angles: AngleBlock) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2) as ex:
-        _write(path, angles, ex.map)
+        _write(path, angles, ex.map, ready)
 
 
-def _write(path: str | os.PathLike[str], angles: AngleBlock, map_: Callable[..., Any]) -> None:
+class ColumnsAhead:
+    """Columns of an angles CSV formatted on a second thread while the caller works out the
+    others: batch analysis knows the times and inclinations before its heading anchors
+    (``posture.batch.analyze_offline(early=...)``, which calls this object with them).
+    :func:`write_angles_csv` takes their text where the block holds the very same arrays
+    (:func:`same_memory`: the arrays are not written to meanwhile; blocks are read-only)."""
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[dict[str, np.ndarray], Threaded[dict[str, pa.Array]]]] = []
+
+    def __call__(self, columns: Mapping[str, np.ndarray]) -> None:
+        """Start formatting ``columns`` (:class:`AngleBlock` field → its array)."""
+        values = dict(columns)
+        name = {attr: n for n, attr in COLUMNS}
+        job = Threaded(lambda: {a: _column(v, name[a], early=True) for a, v in values.items()})
+        self._jobs.append((values, job))
+
+    def texts(self, angles: AngleBlock) -> dict[str, pa.Array]:
+        """Column name → text of the columns started for arrays that ``angles`` holds."""
+        name = {attr: n for n, attr in COLUMNS}
+        out = {}
+        for values, job in self._jobs:
+            text = job.result()
+            for attr, v in values.items():
+                if same_memory(getattr(angles, attr), v):
+                    out[name[attr]] = text[attr]
+        return out
+
+
+def same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are the same array or views of the very same values (a block
+    made of an array may hold a new view of it: ``np.ascontiguousarray``)."""
+    return a is b or (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.shape == b.shape
+        and a.strides == b.strides
+        and a.dtype == b.dtype
+    )
+
+
+def _write(
+    path: str | os.PathLike[str],
+    angles: AngleBlock,
+    map_: Callable[..., Any],
+    ready: Mapping[str, pa.Array],
+) -> None:
     names = [name for name, _ in COLUMNS]
     values = [getattr(angles, attr) for _, attr in COLUMNS]
     # A column equal to an earlier one is formatted once (batch analysis gives the lumbar
     # inclination twice: as such and as the hip angle).
     src = [i if (j := _earlier_equal(values, names, i)) is None else j for i in range(len(names))]
-    todo = [i for i in range(len(names)) if src[i] == i]
+    done = {i: ready[n] for i, n in enumerate(names) if n in ready}
+    todo = [i for i in range(len(names)) if src[i] == i and i not in done]
     texts = map_(_column, [values[i] for i in todo], [names[i] for i in todo])
-    done = dict(zip(todo, texts, strict=True))
+    done.update(zip(todo, texts, strict=True))
     cols = {name: done[src[i]] for i, name in enumerate(names)}
     table = pa.table(cols)
     opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
@@ -71,10 +122,10 @@ def _write(path: str | os.PathLike[str], angles: AngleBlock, map_: Callable[...,
 
     half = table.num_rows // 2
     parts = [table] if table.num_rows < SPLIT_ROWS else [table.slice(0, half), table.slice(half)]
-    texts = list(map_(csv_text, parts))
+    chunks = list(map_(csv_text, parts))
     with open(path, "wb") as fh:
         fh.write((",".join(cols) + "\n").encode("utf-8"))
-        fh.writelines(texts)
+        fh.writelines(chunks)
 
 
 def _earlier_equal(values: list[np.ndarray], names: list[str], i: int) -> int | None:
@@ -96,15 +147,40 @@ def _earlier_equal(values: list[np.ndarray], names: list[str], i: int) -> int | 
     return None
 
 
-def _column(v: np.ndarray, name: str) -> pa.Array:
+def _column(v: np.ndarray, name: str, early: bool = False) -> pa.Array:
+    """Column ``name``'s values ``v`` ``(N,)`` ready for the writer: as numbers (the writer
+    formats them) or text. ``early`` (ahead of the writing, on another thread): the time
+    column as the writer's text (:func:`_writer_text`)."""
     if name == "flags":
         return _arrow(v.astype(np.int64))
     if name == "time_s":
-        return _arrow(v)
+        return _writer_text(v) if early else _arrow(v)
     # 4 decimals of a degree is far below sensor accuracy and keeps files small.
     r = np.round(v, 4)
     text = decimal_text(r)  # pyarrow's text, formatted ~5x faster
     return _arrow(r, np.isnan(v)) if text is None else text
+
+
+def _writer_text(values: np.ndarray) -> pa.Array:
+    """Float64 ``values`` ``(N,)`` as a string array of the text pyarrow's CSV writer gives
+    them (shortest round trip): written by the writer itself as one column, then cut at the
+    line ends. The time column's formatting (a third of the writing) can so be done ahead,
+    on another thread, without ``pyarrow.compute`` (whose cast would cost a ~50 ms import)."""
+    if np.isnan(values).any():  # (NaN would come out as an empty cell, not a null)
+        return _arrow(values)
+    buf = io.BytesIO()
+    one_column = pa.table({"v": _arrow(values)})
+    pacsv.write_csv(one_column, buf, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    raw = np.frombuffer(buf.getbuffer(), np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    if ends.size != values.size:  # (never: a number's text holds no line break)
+        return _arrow(values)
+    offsets = np.zeros(values.size + 1, np.int32)
+    offsets[1:] = ends - np.arange(values.size)  # value i ends i line breaks before its own
+    data = raw[raw != ord("\n")]
+    return pa.Array.from_buffers(
+        pa.string(), values.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
 
 
 def _arrow(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:

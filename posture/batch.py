@@ -20,7 +20,7 @@ distance to the nearest anchor on either side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from numpy.typing import NDArray
@@ -82,6 +82,7 @@ def analyze_offline(
     clock: str = "auto",
     standing_flexion_deg: float | None = None,
     parallel: bool = False,
+    early: Callable[[Mapping[str, F64]], object] | None = None,
 ) -> AngleBlock:
     """Spine angles of a whole recording (deg), on the lumbar sensor's own time stamps.
 
@@ -97,6 +98,10 @@ def analyze_offline(
         parallel: fuse the two sensors in forked child processes while this one fits the
             clock (:mod:`posture.forked`; the same numbers, sooner on two cores). For
             command-line use: a program with threads of its own should not fork.
+        early: called with the output's columns known before the heading anchors
+            (``{"t": ..., "thoracic_inclination": ..., "lumbar_inclination": ...}``, the very
+            values of the returned block, not to be written to), e.g. to format them meanwhile
+            (:class:`posture.anglescsv.ColumnsAhead`).
     """
     for role in ROLES:
         if role not in raw or len(raw[role]) == 0:
@@ -107,6 +112,9 @@ def analyze_offline(
     model = model or A.SpineModel.uncalibrated()
     raw = correct_raw(raw, model.acc_correction)  # sensor accelerometer calibration, if any
     t, rest_l, bounce, th, geo = _fused_geometry(raw, s, clock, model, parallel)
+    incl_t = np.where(th.valid, geo.incl_t, np.nan)
+    if early is not None:
+        early({"t": t, "thoracic_inclination": incl_t, "lumbar_inclination": geo.incl_l})
     lim = s.rezero_max_inclination_deg
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
     standing = upright & rest_l & th.rest
@@ -120,7 +128,6 @@ def analyze_offline(
     is_anchor = np.zeros(t.size, bool)
     is_anchor[anchors] = True
     flags = angle_flags(th.valid, th.filled, is_anchor, model.calibrated)
-    incl_t = np.where(th.valid, geo.incl_t, np.nan)
     return AngleBlock(t, flex, lat, rot, incl_t, geo.incl_l, geo.incl_l.copy(), conf, flags)
 
 

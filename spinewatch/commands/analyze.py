@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from calibration import CalibrationProfile
-    from posture.anglescsv import write_angles_csv
+    from posture.anglescsv import ColumnsAhead, write_angles_csv
     from posture.batch import analyze_offline
     from posture.engine import EngineSettings
     from posture.fusion import FusionSettings
@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             clock,
             profile.standing_flexion_deg if profile else None,
             parallel=True,  # a command-line process: fork per sensor (posture.forked)
+            early=(ahead := ColumnsAhead()),  # (formats columns while the rest is worked out)
         )
         if len(angles) == 0:
             from posture.errors import PostureError
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             events = events_for(angles, profile, args.load, args.thresholds)
         step(0.85 * size_mb, "writing")
         with atomic_output(args.output, checked=True) as tmp:
-            write_angles_csv(tmp, angles)
+            write_angles_csv(tmp, angles, ahead)
         step(size_mb)
     n_gap = int((angles.flags & 1).astype(bool).sum())
     print(

@@ -70,3 +70,21 @@ def test_a_column_with_values_of_1000_or_more_round_trips_with_its_gaps(tmp_path
     assert ",1234.5679," in (tmp_path / "a.csv").read_text()
     b = read_angles_csv(tmp_path / "a.csv")
     np.testing.assert_array_equal(b.lateral_flexion, np.round(a.lateral_flexion, 4))
+
+
+def test_columns_formatted_ahead_give_the_same_bytes(tmp_path: Path) -> None:
+    """ColumnsAhead (the time column cut from the writer's own text, inclinations by
+    decimal_text) on another thread: the same file; arrays not in the block are ignored."""
+    from posture.anglescsv import ColumnsAhead
+
+    a = block(120_000)
+    rng = np.random.default_rng(5)
+    a.t[:6] = (-0.0, 5e-324, 1e300, 123456789.125, 1.0, 0.1 + 0.2)  # exact forms the writer picks
+    a.t[6:] = np.sort(rng.uniform(1e4, 1e7, a.t.size - 6))
+    write_angles_csv(tmp_path / "plain.csv", a)
+    ahead = ColumnsAhead()
+    ahead({"t": a.t[:], "thoracic_inclination": a.thoracic_inclination})  # (a view will do)
+    ahead({"lumbar_inclination": a.lumbar_inclination.copy()})  # not the block's array
+    write_angles_csv(tmp_path / "ahead.csv", a, ahead)
+    assert (tmp_path / "ahead.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
+    assert set(ahead.texts(a)) == {"time_s", "thoracic_inclination_deg"}

@@ -113,7 +113,15 @@ def test_live_engine_anchors_while_walking(session):
 
 
 def test_parallel_batch_gives_the_same_bits(session):
+    """Forked fusion, threads for the anchors and confidence, and the early columns (the
+    block's own arrays, handed out before the heading): every column as in one process."""
     prof, sim, batch, _ = session
-    par = analyze_offline(sim.raw, prof.spine_model, parallel=True)
-    for name in ("t", "flexion", "lateral_flexion", "rotation", "rotation_confidence", "flags"):
+    early: list[dict[str, np.ndarray]] = []
+    par = analyze_offline(sim.raw, prof.spine_model, parallel=True, early=early.append)
+    for name in AngleBlock.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(par, name), getattr(batch, name))
+    assert len(early) == 1
+    assert set(early[0]) == {"t", "thoracic_inclination", "lumbar_inclination"}
+    from posture.anglescsv import same_memory
+
+    assert all(same_memory(getattr(par, k), v) for k, v in early[0].items())

@@ -96,3 +96,18 @@ def test_a_signal_during_the_fork_arrives_after_it_not_inside_it(monkeypatch, si
         assert signal.getsignal(sig) is on_signal  # the handler is back
     finally:
         signal.signal(sig, prev)
+
+
+@pytest.mark.parametrize("thread", [True, False])
+def test_threaded_gives_the_result_or_raises_what_it_raised(thread):
+    from posture.forked import Threaded
+
+    x = np.arange(1000.0)
+    assert Threaded(lambda: float(np.sum(x)), thread).result() == float(np.sum(x))
+
+    def boom() -> None:
+        raise ValueError("bad sample")
+
+    job = Threaded(boom, thread)
+    with pytest.raises(ValueError, match="bad sample"):
+        job.result()

@@ -103,3 +103,22 @@ def test_declared_units_convert_and_are_not_second_guessed(lift_raw) -> None:
 def test_bad_units_option_is_a_usage_error(tmp_path, spec) -> None:
     r = run_cli(["analyze", "x.csv", "--units", spec, "-o", str(tmp_path / "o.csv")])
     assert r.code == 2 and "--units" in r.err and "Traceback" not in r.err
+
+
+def test_the_check_alongside_raises_its_error_before_the_blocks(lift_raw) -> None:
+    """analyze checks units on a second thread while it fits the accelerometers: a unit
+    mistake is still what the user hears, even when the work alongside failed over it."""
+    from posture.units import units_checked_alongside
+
+    in_g = _scaled(lift_raw, fa=1 / 9.80665)
+    with pytest.raises(DataFormatError, match="look like g"):
+        with units_checked_alongside(in_g, "x.csv"):
+            raise ValueError("the fit stumbled over the wrong units")
+    with pytest.raises(DataFormatError, match="look like g"):
+        with units_checked_alongside(in_g, "x.csv"):
+            pass
+    with pytest.raises(ValueError, match="a fault of its own"):
+        with units_checked_alongside(lift_raw, "x.csv"):
+            raise ValueError("a fault of its own")
+    with units_checked_alongside(lift_raw, "x.csv"):
+        pass
