@@ -77,12 +77,7 @@ def _keep_freed_memory() -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from calibration import CalibrationProfile
-    from posture.anglescsv import ColumnsAhead, write_angles_csv
-    from posture.batch import analyze_offline
-    from posture.engine import EngineSettings
-    from posture.fusion import FusionSettings
-    from posture.rawcsv import raw_csv_clock
+    from posture.forked import Threaded
     from posture.units import read_raw_declared, units_checked_alongside
     from spinewatch.fileio import (
         OutputError,
@@ -91,7 +86,6 @@ def run(args: argparse.Namespace) -> int:
         dumps_json,
         same_path,
     )
-    from spinewatch.progress import progress
 
     _keep_freed_memory()
     # Every output is checked before the (possibly long) work starts.
@@ -101,12 +95,23 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.events, inputs=inputs, force=args.force)
         if same_path(args.events, args.output):
             raise OutputError("--events and -o name the same file; give two file names")
+    # Reading starts on a second thread while the rest of the command is imported: pyarrow's
+    # parser lets go of the GIL (its errors are raised below, after the profile's).
+    reading = Threaded(lambda: read_raw_declared(args.raw, args.units))
+    from calibration import CalibrationProfile
+    from posture.anglescsv import ColumnsAhead, write_angles_csv
+    from posture.batch import analyze_offline
+    from posture.engine import EngineSettings
+    from posture.fusion import FusionSettings
+    from posture.rawcsv import raw_csv_clock
+    from spinewatch.progress import progress
+
     profile = CalibrationProfile.load(args.profile) if args.profile else None
     size_mb = os.path.getsize(args.raw) / 1e6 if os.path.isfile(args.raw) else 0.0
     with progress("analyze", size_mb, unit="MB", quiet=args.quiet) as step:
         # In stages (the batch analysis is one call), in MB of the raw file.
         step(0.0, "reading")
-        raw, units = read_raw_declared(args.raw, args.units)
+        raw, units = reading.result()
         step(0.2 * size_mb, "fusion and angles")
         settings = EngineSettings(fusion=FusionSettings(use_mag=args.mag))
         clock = args.clock
