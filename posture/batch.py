@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posture import angles as A
-from posture.acc_correction import correct_raw
+from posture.acc_correction import correct_block, correct_raw
 from posture.alignment import ClockMap, choose_clock
 from posture.anchors import (
     confidence_from_error,
@@ -110,7 +110,6 @@ def analyze_offline(
             )
     s = settings or EngineSettings()
     model = model or A.SpineModel.uncalibrated()
-    raw = correct_raw(raw, model.acc_correction)  # sensor accelerometer calibration, if any
     t, rest_l, bounce, th, geo = _fused_geometry(raw, s, clock, model, parallel)
     incl_t = np.where(th.valid, geo.incl_t, np.nan)
     if early is not None:
@@ -144,15 +143,20 @@ def _fused_geometry(
     orientations)."""
     lum_raw, tho_raw = raw[LUMBAR], raw[THORACIC]
     lum_rate, tho_rate = s.lumbar_rate_hz, s.thoracic_rate_hz
+    corr = model.acc_correction or {}  # sensor accelerometer calibration, if any
     if parallel and isinstance(lum_raw, ImuBlock) and isinstance(tho_raw, ImuBlock):
-        # Fusion holds the GIL: one forked child per sensor (the lumbar one also works out
-        # its segment and step bounce), the clock fit meanwhile here, then the thoracic data
+        # Fusion holds the GIL: one forked child per sensor (each corrects its accelerometer;
+        # the lumbar one also works out its segment and step bounce), the clock fit meanwhile
+        # here (from the gyroscopes: uncorrected blocks will do), then the thoracic data
         # on the lumbar stamps while the lumbar child may still run. Those stamps are the raw
         # ones: fusion only adds bridged samples, which are dropped (checked below, then
         # redone if not).
+        c_l, c_t = corr.get(LUMBAR), corr.get(THORACIC)
         with (
-            Forked(lambda: _lumbar_side(lum_raw, lum_rate, s, model)) as lum_job,
-            Forked(lambda: _fuse(tho_raw, tho_rate, s)) as tho_job,
+            Forked(
+                lambda: _lumbar_side(correct_block(lum_raw, c_l), lum_rate, s, model)
+            ) as lum_job,
+            Forked(lambda: _fuse(correct_block(tho_raw, c_t), tho_rate, s)) as tho_job,
         ):
             cmap = _clock_map(lum_raw, tho_raw, s, clock)
             tho = tho_job.result()
@@ -161,6 +165,8 @@ def _fused_geometry(
         if not np.array_equal(t, lum_raw.t):
             th, tho_side = _thoracic_side(tho, cmap, t, s, model)
     else:
+        raw = correct_raw(raw, corr)
+        lum_raw, tho_raw = raw[LUMBAR], raw[THORACIC]
         cmap = _clock_map(lum_raw, tho_raw, s, clock)
         t, rest_l, bounce, lum_side = _lumbar_side(lum_raw, lum_rate, s, model)
         th, tho_side = _thoracic_side(_fuse(tho_raw, tho_rate, s), cmap, t, s, model)

@@ -125,3 +125,23 @@ def test_parallel_batch_gives_the_same_bits(session):
     from posture.anglescsv import same_memory
 
     assert all(same_memory(getattr(par, k), v) for k, v in early[0].items())
+
+
+def test_parallel_batch_corrects_the_accelerometers_as_serial(session):
+    """With the accelerometer correction applied in the forked children: the same bits."""
+    import dataclasses
+
+    from posture.acc_correction import AccCorrection
+
+    prof, sim, _, _ = session
+    corr = {
+        "lumbar": AccCorrection([0.05, -0.03, 0.02], [1.01, 0.99, 1.0]),
+        "thoracic": AccCorrection([-0.04, 0.02, 0.06], [0.995, 1.0, 1.012]),
+    }
+    model = dataclasses.replace(prof.spine_model, acc_correction=corr)
+    one = analyze_offline(sim.raw, model)
+    par = analyze_offline(sim.raw, model, parallel=True)
+    plain = analyze_offline(sim.raw, prof.spine_model)
+    assert not np.array_equal(one.flexion, plain.flexion, equal_nan=True)  # it did correct
+    for name in AngleBlock.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(par, name), getattr(one, name))
