@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from posture.forked import Threaded
+    from posture.rawcsv import raw_csv_clock  # (imports pyarrow here, not in the thread below)
     from posture.units import read_raw_declared, units_checked_alongside
     from spinewatch.fileio import (
         OutputError,
@@ -96,14 +97,14 @@ def run(args: argparse.Namespace) -> int:
         if same_path(args.events, args.output):
             raise OutputError("--events and -o name the same file; give two file names")
     # Reading starts on a second thread while the rest of the command is imported: pyarrow's
-    # parser lets go of the GIL (its errors are raised below, after the profile's).
+    # parser lets go of the GIL, imports do not (so pyarrow was imported first). Its errors
+    # are raised below, after the profile's.
     reading = Threaded(lambda: read_raw_declared(args.raw, args.units))
     from calibration import CalibrationProfile
     from posture.anglescsv import ColumnsAhead, write_angles_csv
     from posture.batch import analyze_offline
     from posture.engine import EngineSettings
     from posture.fusion import FusionSettings
-    from posture.rawcsv import raw_csv_clock
     from spinewatch.progress import progress
 
     profile = CalibrationProfile.load(args.profile) if args.profile else None
