@@ -98,9 +98,10 @@ def analyze_offline(
         parallel: fuse the two sensors in forked child processes while this one fits the
             clock (:mod:`posture.forked`; the same numbers, sooner on two cores). For
             command-line use: a program with threads of its own should not fork.
-        early: called with the output's columns known before the heading anchors
-            (``{"t": ..., "thoracic_inclination": ..., "lumbar_inclination": ...}``, the very
-            values of the returned block, not to be written to), e.g. to format them meanwhile
+        early: called with output columns as soon as they are known, before the heading
+            anchors (``{"t": ..., "thoracic_inclination": ...}``, then
+            ``{"lumbar_inclination": ...}``; the very values of the returned block, not to be
+            written to; a column may come again if redone), e.g. to format them meanwhile
             (:class:`posture.anglescsv.ColumnsAhead`).
     """
     for role in ROLES:
@@ -110,10 +111,9 @@ def analyze_offline(
             )
     s = settings or EngineSettings()
     model = model or A.SpineModel.uncalibrated()
-    t, rest_l, bounce, th, geo = _fused_geometry(raw, s, clock, model, parallel)
-    incl_t = np.where(th.valid, geo.incl_t, np.nan)
+    t, rest_l, bounce, th, geo, incl_t = _fused_geometry(raw, s, clock, model, parallel, early)
     if early is not None:
-        early({"t": t, "thoracic_inclination": incl_t, "lumbar_inclination": geo.incl_l})
+        early({"lumbar_inclination": geo.incl_l})
     lim = s.rezero_max_inclination_deg
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
     standing = upright & rest_l & th.rest
@@ -136,11 +136,12 @@ def _fused_geometry(
     clock: str,
     model: A.SpineModel,
     parallel: bool = False,
-) -> tuple[F64, B, F64 | None, ThoracicAt, A.Geometry]:
+    early: Callable[[Mapping[str, F64]], object] | None = None,
+) -> tuple[F64, B, F64 | None, ThoracicAt, A.Geometry, F64]:
     """Fuse both sensors offline; return the lumbar times (s; bridged samples dropped), the
     lumbar rest flags and step bounce (:func:`_lumbar_side`), the thoracic data slerped onto
-    those times and the geometry of each sample pair (as ``Geometry.of`` of the two sensors'
-    orientations)."""
+    those times, the geometry of each sample pair (as ``Geometry.of`` of the two sensors'
+    orientations) and the thoracic inclination column (:func:`_thoracic_column`)."""
     lum_raw, tho_raw = raw[LUMBAR], raw[THORACIC]
     lum_rate, tho_rate = s.lumbar_rate_hz, s.thoracic_rate_hz
     corr = model.acc_correction or {}  # sensor accelerometer calibration, if any
@@ -161,16 +162,32 @@ def _fused_geometry(
             cmap = _clock_map(lum_raw, tho_raw, s, clock)
             tho = tho_job.result()
             th, tho_side = _thoracic_side(tho, cmap, lum_raw.t, s, model)
+            incl_t = _thoracic_column(lum_raw.t, th, tho_side, early)  # (while lumbar runs)
             t, rest_l, bounce, lum_side = lum_job.result()
-        if not np.array_equal(t, lum_raw.t):
+        if np.array_equal(t, lum_raw.t):
+            t = lum_raw.t  # (the same stamps: the array handed to early)
+        else:
             th, tho_side = _thoracic_side(tho, cmap, t, s, model)
+            incl_t = _thoracic_column(t, th, tho_side, early)
     else:
         raw = correct_raw(raw, corr)
         lum_raw, tho_raw = raw[LUMBAR], raw[THORACIC]
         cmap = _clock_map(lum_raw, tho_raw, s, clock)
         t, rest_l, bounce, lum_side = _lumbar_side(lum_raw, lum_rate, s, model)
         th, tho_side = _thoracic_side(_fuse(tho_raw, tho_rate, s), cmap, t, s, model)
-    return t, rest_l, bounce, th, A.Geometry.join(lum_side, tho_side, model)
+        incl_t = _thoracic_column(t, th, tho_side, early)
+    return t, rest_l, bounce, th, A.Geometry.join(lum_side, tho_side, model), incl_t
+
+
+def _thoracic_column(
+    t: F64, th: ThoracicAt, side: A.SegmentSide, early: Callable[[Mapping[str, F64]], object] | None
+) -> F64:
+    """The output's thoracic inclination (deg; NaN without thoracic data) at times ``t``
+    (s), handed to ``early`` with those times."""
+    incl_t = np.where(th.valid, side[1], np.nan)
+    if early is not None:
+        early({"t": t, "thoracic_inclination": incl_t})
+    return incl_t
 
 
 def _lumbar_side(
