@@ -96,8 +96,9 @@ def analyze_offline(
             ``standing_flexion_deg``); when given, flexion offsets of up to
             ``TILT_GUARD_DEG`` at quiet standing are removed like lateral ones.
         parallel: fuse the two sensors in forked child processes while this one fits the
-            clock (:mod:`posture.forked`; the same numbers, sooner on two cores). For
-            command-line use: a program with threads of its own should not fork.
+            clock, and find the pause anchors and the rotation confidence on a second thread
+            (:mod:`posture.forked`; the same numbers, sooner on two cores). For command-line
+            use: a program with threads of its own should not fork.
         early: called with output columns as soon as they are known, before the heading
             anchors (``{"t": ..., "thoracic_inclination": ...}``, then
             ``{"lumbar_inclination": ...}``; the very values of the returned block, not to be

@@ -1,4 +1,5 @@
-"""Run a function in a forked child process and collect its result later (POSIX fork).
+"""Run a function in a forked child process and collect its result later (POSIX fork); or,
+for numpy work that lets go of the GIL, on a second thread (:class:`Threaded`).
 
 Batch analysis is bound by work that holds the GIL (VQF's offline fusion), so threads do not
 overlap it; a forked child does, on a second core, and shares the parent's memory copy-on-write:
