@@ -111,3 +111,17 @@ def test_threaded_gives_the_result_or_raises_what_it_raised(thread):
     job = Threaded(boom, thread)
     with pytest.raises(ValueError, match="bad sample"):
         job.result()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc to see zombies")
+def test_a_collected_child_is_reaped_without_waiting_for_it():
+    """result() returns as soon as the result is in; a thread reaps the exiting child."""
+    import time
+
+    with Forked(os.getpid) as job:
+        pid = job.result()
+    assert pid != os.getpid()
+    deadline = time.monotonic() + 30.0  # (a bound for a loaded machine, not a timing)
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not os.path.exists(f"/proc/{pid}")  # no zombie left
