@@ -107,3 +107,21 @@ def test_missing_and_binary_files(tmp_path):
     b.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(SpinewatchError, match="not a text"):
         read_raw_csv(b)
+
+
+@pytest.mark.parametrize(
+    ("rows", "error", "says"),
+    [
+        # thoracic absent, lumbar time going back: the thoracic sensor is named first
+        ("1,lumbar,0,0,9.8,0,0,0\n0.5,lumbar,0,0,9.8,0,0,0\n", MissingSensorError, "thoracic"),
+        # thoracic time going back, lumbar absent: the thoracic rows' fault first
+        ("1,thoracic,0,0,9.8,0,0,0\n0.5,thoracic,0,0,9.8,0,0,0\n", DataFormatError, "backwards"),
+    ],
+)
+def test_problems_are_reported_thoracic_first(tmp_path, rows, error, says):
+    """The sensors' rows are gathered on two threads; the first problem in the order of the
+    roles is the one reported."""
+    p = tmp_path / "r.csv"
+    p.write_text("time_s,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n" + rows)
+    with pytest.raises(error, match=says):
+        read_raw_csv(p)
