@@ -99,11 +99,12 @@ def analyze_offline(
             clock, and find the pause anchors and the rotation confidence on a second thread
             (:mod:`posture.forked`; the same numbers, sooner on two cores). For command-line
             use: a program with threads of its own should not fork.
-        early: called with output columns as soon as they are known, before the heading
-            anchors (``{"t": ..., "thoracic_inclination": ...}``, then
-            ``{"lumbar_inclination": ...}``; the very values of the returned block, not to be
-            written to; a column may come again if redone), e.g. to format them meanwhile
-            (:class:`posture.anglescsv.ColumnsAhead`).
+        early: called with output columns as soon as each is known (``t`` and
+            ``thoracic_inclination``, ``lumbar_inclination`` before the heading anchors, then
+            ``rotation`` and ``rotation_confidence``; a mapping of field name to the very
+            values of the returned block, not to be written to; a column may come again if
+            redone; with ``parallel``, possibly from another thread), e.g. to format them
+            meanwhile (:class:`posture.anglescsv.ColumnsAhead`).
     """
     for role in ROLES:
         if role not in raw or len(raw[role]) == 0:
@@ -119,8 +120,10 @@ def analyze_offline(
     upright = th.valid & (np.abs(geo.incl_l) < lim) & (np.abs(geo.incl_t) < lim)
     standing = upright & rest_l & th.rest
     anchors, delta = _heading(t, geo, th.valid, upright, standing, bounce, s, parallel)
-    confidence = Threaded(lambda: _confidence(t, t[anchors], th.valid, s), parallel)
+    confidence = Threaded(lambda: _confidence(t, t[anchors], th.valid, s, early), parallel)
     flex, lat, rot = geo.angles(delta, th.valid)
+    if early is not None:
+        early({"rotation": rot})
     flex, lat = _remove_standing_tilt(
         t, flex, lat, anchors[standing[anchors]], standing_flexion_deg
     )
@@ -297,11 +300,20 @@ def _remove_standing_tilt(
     return flex, lat
 
 
-def _confidence(t: F64, ta: F64, valid: B, s: EngineSettings) -> F64:
+def _confidence(
+    t: F64,
+    ta: F64,
+    valid: B,
+    s: EngineSettings,
+    early: Callable[[Mapping[str, F64]], object] | None = None,
+) -> F64:
     """``rotation_confidence`` at times ``t`` (s) from the anchors at ``ta`` (0 without
-    thoracic data)."""
+    thoracic data), handed to ``early``."""
     err = rotation_error_deg(_anchor_distance(t, ta), s.heading_drift_deg_per_s)
-    return np.where(valid, confidence_from_error(err), 0.0)
+    conf = np.where(valid, confidence_from_error(err), 0.0)
+    if early is not None:
+        early({"rotation_confidence": conf})
+    return conf
 
 
 def _anchor_distance(t: F64, ta: F64) -> F64:

@@ -121,14 +121,20 @@ def test_parallel_batch_gives_the_same_bits(session):
     for name in AngleBlock.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(par, name), getattr(batch, name))
     handed = {k: v for cols in early for k, v in cols.items()}  # (the last of each)
-    assert set(handed) == {"t", "thoracic_inclination", "lumbar_inclination"}
+    assert set(handed) == {
+        "t",
+        "thoracic_inclination",
+        "lumbar_inclination",
+        "rotation",
+        "rotation_confidence",
+    }
     from posture.anglescsv import same_memory
 
     assert all(same_memory(getattr(par, k), v) for k, v in handed.items())
     serial: list[dict[str, np.ndarray]] = []
     one = analyze_offline(sim.raw, prof.spine_model, early=serial.append)
     handed = {k: v for cols in serial for k, v in cols.items()}
-    assert all(same_memory(getattr(one, k), v) for k, v in handed.items()) and len(handed) == 3
+    assert all(same_memory(getattr(one, k), v) for k, v in handed.items()) and len(handed) == 5
 
 
 def test_parallel_batch_corrects_the_accelerometers_as_serial(session):
