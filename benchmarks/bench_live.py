@@ -5,6 +5,7 @@ Writes docs/benchmarks/live.md. Run:
     uv run python -m benchmarks.bench_live            # 10 simulated minutes, 3 runs
     uv run python -m benchmarks.bench_live --quick    # 2 minutes, 3 runs
     uv run python -m benchmarks.bench_live --profile  # cProfile of one run, top 25
+    uv run python -m benchmarks.bench_live --ref REV  # also against REV, runs alternating
 
 The input is a simulated lifting session (2 sensors × 200 Hz, calibrated wearer, alerts and
 reps on) cut into the 20 ms blocks a live BLE bridge delivers, interleaved lumbar/thoracic as
@@ -49,11 +50,17 @@ def blocks_of(raw: dict[str, ImuBlock], chunk_s: float) -> list[ImuBlock]:
     return out
 
 
-def setup(minutes: float) -> tuple[list[ImuBlock], float, CalibrationProfile]:
+def recording(minutes: float) -> tuple[dict[str, ImuBlock], float, CalibrationProfile]:
+    """The simulated session (raw blocks per role), its span (s) and the wearer's profile."""
     cfg = SimConfig(seed=5)
     prof = calibrated_profile(cfg)
     raw = simulate("lifting-session", cfg, duration_s=minutes * 60).raw
     span = max(float(b.t[-1]) for b in raw.values()) - min(float(b.t[0]) for b in raw.values())
+    return raw, span, prof
+
+
+def setup(minutes: float) -> tuple[list[ImuBlock], float, CalibrationProfile]:
+    raw, span, prof = recording(minutes)
     return blocks_of(raw, 0.02), span, prof
 
 
@@ -121,9 +128,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--note", default="", help="a sentence about the machine's state")
+    ap.add_argument("--ref", help="also compare with this git revision, runs alternating")
+    ap.add_argument("--rounds", type=int, default=5, help="pairs of runs with --ref")
     args = ap.parse_args()
     minutes = args.minutes or (2.0 if args.quick else 10.0)
-    blocks, span, prof = setup(minutes)
+    raw, span, prof = recording(minutes)
+    blocks = blocks_of(raw, 0.02)
     if args.profile:
         import cProfile
         import pstats
@@ -137,6 +147,7 @@ def main() -> None:
     (live, eng, vq), n = timed([run_once, engine_once, vqf_once], blocks, prof, args.runs)
     print(f"live: {span / np.median(live[0]):.0f}× real time (wall), {n} angle samples", flush=True)
     cmd = "uv run python -m benchmarks.bench_live" + (" --quick" if args.quick else "")
+    cmd += f" --ref {args.ref}" if args.ref else ""
     lines = _report(
         cmd,
         minutes,
@@ -148,6 +159,10 @@ def main() -> None:
         vq,
         args.note,
     )
+    if args.ref:
+        from benchmarks.live_ab import compare
+
+        lines += compare(args.ref, raw, prof, span, args.rounds)
     write_fragment("live", "\n".join(lines))
     print("\n".join(lines))
 
