@@ -33,6 +33,7 @@ COLUMNS = (
     ("rotation_confidence", "rotation_confidence"),
     ("flags", "flags"),
 )
+_NAME_OF = {attr: name for name, attr in COLUMNS}  # AngleBlock field → column name
 _NOT_ROUNDED = ("time_s", "flags")  # (formatted as they are; the others rounded: _column)
 #: Angle rows from which the CSV is formatted as two halves on two threads.
 SPLIT_ROWS = 100_000
@@ -69,19 +70,17 @@ class ColumnsAhead:
     def __call__(self, columns: Mapping[str, np.ndarray]) -> None:
         """Start formatting ``columns`` (:class:`AngleBlock` field → its array)."""
         values = dict(columns)
-        name = {attr: n for n, attr in COLUMNS}
-        job = Threaded(lambda: {a: _column(v, name[a], early=True) for a, v in values.items()})
+        job = Threaded(lambda: {a: _column(v, _NAME_OF[a], early=True) for a, v in values.items()})
         self._jobs.append((values, job))
 
     def texts(self, angles: AngleBlock) -> dict[str, pa.Array]:
         """Column name → text of the columns started for arrays that ``angles`` holds."""
-        name = {attr: n for n, attr in COLUMNS}
         out = {}
         for values, job in self._jobs:
             text = job.result()
             for attr, v in values.items():
                 if same_memory(getattr(angles, attr), v):
-                    out[name[attr]] = text[attr]
+                    out[_NAME_OF[attr]] = text[attr]
         return out
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import mmap
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from functools import partial
 
 import numpy as np
@@ -229,14 +229,12 @@ def _table_to_blocks(
     def block(role: str) -> ImuBlock | None:
         return _role_block(arr, codes, role_code[role], role, with_mag, first_line, path)
 
-    # The second sensor's rows are gathered on a second thread (numpy lets go of the GIL);
-    # errors are raised in the order of ROLES either way.
-    later = [Threaded(partial(block, role)) for role in ROLES[1:]]
-    results: list[Callable[[], ImuBlock | None]] = [partial(block, ROLES[0])]
-    results += [job.result for job in later]
+    # The second sensor's rows are gathered on a second thread (numpy lets go of the GIL),
+    # the first's here when asked for; errors are raised in the order of ROLES either way.
+    jobs = [Threaded(partial(block, role), thread=i > 0) for i, role in enumerate(ROLES)]
     blocks: dict[str, ImuBlock] = {}
-    for role, result in zip(ROLES, results, strict=True):
-        b = result()
+    for role, job in zip(ROLES, jobs, strict=True):
+        b = job.result()
         if b is not None:
             blocks[role] = b
         elif role in require:

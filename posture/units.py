@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from numpy.typing import NDArray
 
 from posture.constants import G
 from posture.errors import DataFormatError
+from posture.forked import Threaded
 from posture.median import median, percentile
 from posture.records import ImuBlock
 
@@ -231,23 +231,13 @@ def units_checked_alongside(
     time). Leaving the block waits for the check; its error (a user's unit mistake, which
     the block's work may have stumbled over first) is raised instead of any of the block's.
     """
-    failed: list[Exception] = []
-
-    def check() -> None:
-        try:
-            check_units(blocks, path, spec)
-        except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread
-            failed.append(exc)
-
-    worker = threading.Thread(target=check, name="check_units", daemon=True)
-    worker.start()
+    check = Threaded(lambda: check_units(blocks, path, spec))
     try:
         yield
     except Exception:  # (Ctrl-C and exits pass at once)
-        worker.join()
-        if failed:
-            raise failed[0] from None
+        try:
+            check.result()
+        except Exception as unit_error:  # noqa: BLE001 - the user's mistake, first
+            raise unit_error from None
         raise
-    worker.join()
-    if failed:
-        raise failed[0]
+    check.result()
