@@ -24,7 +24,7 @@ from posture.records import ROLES, ImuBlock
 ROOT = Path(__file__).resolve().parents[1]
 
 # What one run does, in the tree on PYTHONPATH: the recording as 20 ms blocks, one untimed run
-# on a short piece (first-call costs), then one timed run; prints wall and CPU seconds.
+# on a short piece (first-call costs), then one timed run; prints its process CPU seconds.
 _CHILD = """
 import sys, time
 import numpy as np
@@ -36,9 +36,9 @@ raw = {r: ImuBlock(r, d[r + "_t"], d[r + "_acc"], d[r + "_gyr"]) for r in ("lumb
 prof = CalibrationProfile.load(sys.argv[2])
 blocks = blocks_of(raw, 0.02)
 run_once(blocks[:500], prof)
-c0, w0 = time.process_time(), time.perf_counter()
+c0 = time.process_time()
 run_once(blocks, prof)
-print(time.perf_counter() - w0, time.process_time() - c0)
+print(time.process_time() - c0)
 """
 
 
@@ -50,14 +50,14 @@ def _save(folder: Path, raw: dict[str, ImuBlock], prof: CalibrationProfile) -> t
     return str(data), str(folder / "profile.json")
 
 
-def _one_run(tree: Path, data: str, prof: str) -> tuple[float, float]:
+def _one_run(tree: Path, data: str, prof: str) -> float:
+    """Process CPU seconds of one timed run of ``tree``'s live pipeline."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, data, prof],
         env=env, cwd=tree, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    wall, cpu = (float(x) for x in out.stdout.split())
-    return wall, cpu
+    return float(out.stdout)
 
 
 def compare(
@@ -77,7 +77,7 @@ def compare(
         cpu: list[list[float]] = [[], []]
         for k in range(rounds):
             for j in (0, 1) if k % 2 == 0 else (1, 0):
-                cpu[j].append(_one_run(trees[j], data, prof_path)[1])
+                cpu[j].append(_one_run(trees[j], data, prof_path))
                 print(f"round {k + 1}: {['ref', 'this'][j]} {span / cpu[j][-1]:.0f}×", flush=True)
     finally:
         subprocess.run(
