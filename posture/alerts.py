@@ -173,17 +173,13 @@ class AlertEngine:
                     late = np.flatnonzero(t[seg] - self._start[c] >= min_d)
                     if late.size:
                         self._raised[c] = True
-                        al = self._make(c, t[seg][late[0]], np.nan)
-                        self.active[CHANNELS[c]] = al
-                        raised.append(al)
+                        raised.append(self._raise(c, t[seg][late[0]]))
             if kind == 1:
                 self._state[c], self._start[c] = True, float(t[i])
                 self._peak[c], self._raised[c] = math.nan, False
             elif kind == 0:
                 if self._raised[c]:
-                    done = self._make(c, self.active[CHANNELS[c]].alert_s, t[i])
-                    self.active.pop(CHANNELS[c], None)
-                    ended.append(done)
+                    ended.append(self._end(c, t[i]))
                 self._state[c], self._raised[c] = False, False
             seg_from = i
 
@@ -222,7 +218,7 @@ class AlertEngine:
         lim = float(self._limit[c])
         back = float(self._limit[c] - self.thresholds.hysteresis_deg)
         min_d = self.thresholds.min_duration_s
-        st, key, pend = self._state[c], CHANNELS[c], None
+        st, pend = self._state[c], None
         for i, v in enumerate(x):
             ld = loaded[i]
             uns = unsure is not None and unsure[i]
@@ -236,8 +232,7 @@ class AlertEngine:
                     raised.append(self._raise(c, pend))
                     pend = None
                 if self._raised[c]:
-                    ended.append(self._make(c, self.active[key].alert_s, t[i]))
-                    self.active.pop(key, None)
+                    ended.append(self._end(c, t[i]))
                 st, self._raised[c] = False, False
                 continue
             # in the run (beyond, or NaN or between the limits): peak and raise
@@ -250,9 +245,16 @@ class AlertEngine:
         self._state[c] = st
 
     def _raise(self, c: int, alert_s: float) -> Alert:
+        """Raise channel ``c``'s alert at ``alert_s`` (s): it becomes active."""
         al = self._make(c, alert_s, math.nan)
         self.active[CHANNELS[c]] = al
         return al
+
+    def _end(self, c: int, end_s: float) -> Alert:
+        """End channel ``c``'s active alert at ``end_s`` (s): the alert as it ended."""
+        done = self._make(c, self.active[CHANNELS[c]].alert_s, end_s)
+        self.active.pop(CHANNELS[c], None)
+        return done
 
     def _make(self, c: int, alert_s: float, end_s: float) -> Alert:
         plane, side = CHANNELS[c]
