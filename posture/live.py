@@ -19,11 +19,11 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings, hysteresis
+from posture.alerts import Alert, AlertEngine, LoadContext, LoadSettings
 from posture.angles import SpineModel
 from posture.engine import EngineSettings, PostureEngine
 from posture.fusion import FusionSettings
-from posture.load import any_beyond, effective_load
+from posture.load import any_beyond, effective_load, hinge_latch
 from posture.records import (
     LUMBAR,
     THORACIC,
@@ -138,8 +138,7 @@ class RepTracker:
         the last release in it (``None``: none)."""
         on_deg, off_deg = self.settings.on_deg, self.settings.off_deg
         if trunk.shape[0] > 32:
-            on, off = trunk > on_deg, trunk < off_deg
-            latch = hysteresis(on[:, None], off[:, None], np.array([self._hinge]))[:, 0]
+            latch = hinge_latch(trunk, on_deg, off_deg, np.array([self._hinge]))
             prev = np.concatenate(([self._hinge], latch[:-1]))
             rel = np.flatnonzero(prev & ~latch)
             self._hinge = bool(latch[-1])

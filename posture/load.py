@@ -50,14 +50,12 @@ def hysteresis(
     return np.where(idx >= 0, latched, state0[None, :])
 
 
-def _hinge_latch(
-    trunk: NDArray[np.float64], cfg: LoadSettings, before: NDArray[np.bool_]
+def hinge_latch(
+    trunk: NDArray[np.float64], on_deg: float, off_deg: float, before: NDArray[np.bool_]
 ) -> NDArray[np.bool_]:
     """Per sample of ``trunk`` (thoracic inclination, deg, ``(N,)``): in a hinge — past
-    ``trunk_on_deg``, until back below ``trunk_off_deg`` — given the state ``before`` ``(1,)``."""
-    return hysteresis(
-        (trunk > cfg.trunk_on_deg)[:, None], (trunk < cfg.trunk_off_deg)[:, None], before
-    )[:, 0]
+    ``on_deg``, until back below ``off_deg`` — given the state ``before`` ``(1,)``."""
+    return hysteresis((trunk > on_deg)[:, None], (trunk < off_deg)[:, None], before)[:, 0]
 
 
 def any_beyond(x: NDArray[np.float64], limit: float, below: bool = False) -> bool:
@@ -158,7 +156,7 @@ class LoadContext:
             if t.shape[0] <= 32:  # the whole live block inside the hinge
                 return self._in_hinge_small(a)
             return self._in_hinge(a, slice(0, len(a)))  # the whole block inside the hinge
-        hinge = _hinge_latch(trunk, cfg, self._hinge)
+        hinge = hinge_latch(trunk, cfg.trunk_on_deg, cfg.trunk_off_deg, self._hinge)
         out = np.zeros(len(a), dtype=bool)
         d = np.diff(np.concatenate(([self._hinge[0]], hinge)).astype(np.int8))
         starts = np.flatnonzero(d == 1)
@@ -293,7 +291,9 @@ class WholeRecordingLoad(LoadContext):
 
 def set_hinges(a: AngleBlock, load: NDArray[np.bool_], cfg: LoadSettings) -> NDArray[np.bool_]:
     """``load`` with every hinge of a set loaded whole (see :class:`WholeRecordingLoad`)."""
-    hinge = _hinge_latch(a.thoracic_inclination, cfg, np.zeros(1, bool))
+    hinge = hinge_latch(
+        a.thoracic_inclination, cfg.trunk_on_deg, cfg.trunk_off_deg, np.zeros(1, bool)
+    )
     starts, ends = true_runs(hinge)  # ends: first sample after
     t = a.t
     t_end = np.append(t, np.inf)[ends]  # a hinge still open at the end lasts "for ever"

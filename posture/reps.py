@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from posture.load import hysteresis
+from posture.load import hinge_latch
 from posture.median import median
 from posture.records import AngleBlock
 from posture.runs import true_runs
@@ -83,9 +83,7 @@ def _candidates(a: AngleBlock, s: RepSettings, floor_s: float) -> list[tuple[int
     before ``floor_s`` or before the previous one ended."""
     n = len(a)
     trunk = np.nan_to_num(a.thoracic_inclination, nan=0.0)
-    latch = hysteresis(
-        (trunk > s.on_deg)[:, None], (trunk < s.off_deg)[:, None], np.zeros(1, bool)
-    )[:, 0]
+    latch = hinge_latch(trunk, s.on_deg, s.off_deg, np.zeros(1, bool))
     sm = _smooth(trunk, a.t)
     margin = _window(a.t)
     upright = sm < s.upright_deg
