@@ -296,12 +296,8 @@ class GaitDetector:
         self.rms = math.sqrt(self._e)
         return self.rms
 
-    def process(self, acc: F64) -> F64:
-        """Bounce RMS after each sample of ``acc`` ``(N, 3)``, m/s² ``(N,)``."""
-        return self.process_rows(acc.tolist())
-
     def process_rows(self, acc: list[list[float]]) -> F64:
-        """:meth:`process` of ``acc.tolist()``, ``(N,)``."""
+        """Bounce RMS after each sample of ``acc`` (rows of x, y, z, m/s²), m/s² ``(N,)``."""
         out = self.process_list(acc)
         return np.fromiter(out, np.float64, len(out))
 

@@ -125,7 +125,7 @@ def test_written_out_gait_detector_equals_its_step():
 
     acc = np.random.default_rng(3).normal([0.0, 9.81, 0.0], 2.0, (500, 3))
     block, one = GaitDetector(200.0), GaitDetector(200.0)
-    got = np.concatenate([block.process(acc[i : i + 7]) for i in range(0, 500, 7)])
+    got = np.concatenate([block.process_rows(acc[i : i + 7].tolist()) for i in range(0, 500, 7)])
     want = np.array([one.step(*a) for a in acc.tolist()])
     np.testing.assert_array_equal(got, want)
     assert block.rms == one.rms
